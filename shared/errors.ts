@@ -1,0 +1,134 @@
+/**
+ * The one error class of SignService. Every guard throws `AppError` with a code from `ErrorCode`;
+ * `errorOutcome()` is the single table that maps a code to an HTTP status, a CLI exit code and a
+ * queue outcome (retry vs. park). Messages are written for the person who can act on them.
+ */
+export const ErrorCode = {
+  /** Command-line or API arguments are missing or inconsistent. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** A file could not be read or written (missing, permission, disk full). */
+  FILE_IO: 'FILE_IO',
+  /** The input is empty. */
+  PDF_EMPTY: 'PDF_EMPTY',
+  /** The input does not start with a %PDF- header. */
+  PDF_NOT_PDF: 'PDF_NOT_PDF',
+  /** The cross-reference data is missing or inconsistent (truncated file, wrong startxref). */
+  PDF_DAMAGED: 'PDF_DAMAGED',
+  /** The PDF uses encryption; new objects would have to be encrypted with the document key. */
+  PDF_ENCRYPTED: 'PDF_ENCRYPTED',
+  /** A structure we need (catalog, page tree, page) is malformed. */
+  PDF_MALFORMED: 'PDF_MALFORMED',
+  /** The requested page does not exist. */
+  PDF_PAGE_OUT_OF_RANGE: 'PDF_PAGE_OUT_OF_RANGE',
+  /** An existing signature in the input does not verify; signing would endorse a tampered file. */
+  PDF_EXISTING_SIGNATURE_INVALID: 'PDF_EXISTING_SIGNATURE_INVALID',
+  /** The CMS did not fit into the reserved /Contents placeholder. */
+  PDF_PLACEHOLDER_TOO_SMALL: 'PDF_PLACEHOLDER_TOO_SMALL',
+  /** The PDF carries no signature (verify). */
+  PDF_NOT_SIGNED: 'PDF_NOT_SIGNED',
+  /** The PKCS#12 password is wrong. */
+  KEY_BAD_PASSWORD: 'KEY_BAD_PASSWORD',
+  /** Key or certificate material cannot be parsed or does not match. */
+  KEY_INVALID: 'KEY_INVALID',
+  /** The key type is not supported (we sign with RSA and ECDSA P-256). */
+  KEY_UNSUPPORTED: 'KEY_UNSUPPORTED',
+  /** The signing certificate is expired at signing time. */
+  CERT_EXPIRED: 'CERT_EXPIRED',
+  /** The signing certificate is not yet valid at signing time. */
+  CERT_NOT_YET_VALID: 'CERT_NOT_YET_VALID',
+  /** The signing certificate is revoked. */
+  CERT_REVOKED: 'CERT_REVOKED',
+  /** The signing certificate is unknown. */
+  CERT_UNKNOWN: 'CERT_UNKNOWN',
+  /** The stamp image cannot be used (format, size). */
+  IMAGE_UNSUPPORTED: 'IMAGE_UNSUPPORTED',
+  /** The timestamp authority could not be reached or answered with an error (transient). */
+  TSA_UNAVAILABLE: 'TSA_UNAVAILABLE',
+  /** The timestamp authority's answer does not match the request. */
+  TSA_BAD_RESPONSE: 'TSA_BAD_RESPONSE',
+  /** PKCS#11 module cannot be loaded. */
+  TOKEN_MODULE: 'TOKEN_MODULE',
+  /** The configured token is not present. */
+  TOKEN_ABSENT: 'TOKEN_ABSENT',
+  /** The token PIN was rejected; never retried automatically (a token locks after a few wrong PINs). */
+  TOKEN_PIN_INCORRECT: 'TOKEN_PIN_INCORRECT',
+  /** The token PIN is locked. */
+  TOKEN_PIN_LOCKED: 'TOKEN_PIN_LOCKED',
+  /** A certificate has no matching private key. */
+  TOKEN_KEY_MISSING: 'TOKEN_KEY_MISSING',
+  /** A token operation failed (transient, e.g. device removed). */
+  TOKEN_FAILURE: 'TOKEN_FAILURE',
+  /** Anything we did not foresee; details go to the log, not to the user. */
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface AppErrorOptions {
+  /** Structured details for logs and JSON answers (never secrets). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** Wraps anything thrown into an AppError, keeping AppErrors as they are. */
+  static from(error: unknown, code: ErrorCode = ErrorCode.INTERNAL): AppError {
+    if (error instanceof AppError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new AppError(code, message, { cause: error });
+  }
+}
+
+export interface ErrorOutcome {
+  /** HTTP status for the activity app. */
+  http: number;
+  /** Exit code for the CLI. */
+  exit: number;
+  /** Whether a queued job failing with this code is worth retrying. */
+  transient: boolean;
+}
+
+const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
+  INVALID_ARGUMENT: { http: 400, exit: 64, transient: false },
+  FILE_IO: { http: 500, exit: 74, transient: true },
+  PDF_EMPTY: { http: 422, exit: 65, transient: false },
+  PDF_NOT_PDF: { http: 422, exit: 65, transient: false },
+  PDF_DAMAGED: { http: 422, exit: 65, transient: false },
+  PDF_ENCRYPTED: { http: 422, exit: 65, transient: false },
+  PDF_MALFORMED: { http: 422, exit: 65, transient: false },
+  PDF_PAGE_OUT_OF_RANGE: { http: 422, exit: 65, transient: false },
+  PDF_EXISTING_SIGNATURE_INVALID: { http: 422, exit: 65, transient: false },
+  PDF_PLACEHOLDER_TOO_SMALL: { http: 500, exit: 70, transient: false },
+  PDF_NOT_SIGNED: { http: 422, exit: 1, transient: false },
+  KEY_BAD_PASSWORD: { http: 403, exit: 77, transient: false },
+  KEY_INVALID: { http: 422, exit: 65, transient: false },
+  KEY_UNSUPPORTED: { http: 422, exit: 65, transient: false },
+  CERT_EXPIRED: { http: 422, exit: 65, transient: false },
+  CERT_NOT_YET_VALID: { http: 422, exit: 65, transient: false },
+  CERT_REVOKED: { http: 422, exit: 65, transient: false },
+  CERT_UNKNOWN: { http: 404, exit: 65, transient: false },
+  IMAGE_UNSUPPORTED: { http: 422, exit: 65, transient: false },
+  TSA_UNAVAILABLE: { http: 503, exit: 69, transient: true },
+  TSA_BAD_RESPONSE: { http: 502, exit: 69, transient: false },
+  TOKEN_MODULE: { http: 503, exit: 69, transient: false },
+  TOKEN_ABSENT: { http: 503, exit: 69, transient: true },
+  TOKEN_PIN_INCORRECT: { http: 503, exit: 77, transient: false },
+  TOKEN_PIN_LOCKED: { http: 503, exit: 77, transient: false },
+  TOKEN_KEY_MISSING: { http: 422, exit: 65, transient: false },
+  TOKEN_FAILURE: { http: 503, exit: 69, transient: true },
+  INTERNAL: { http: 500, exit: 70, transient: true },
+};
+
+/** The one place where an error becomes an HTTP status, an exit code or a queue decision. */
+export function errorOutcome(error: unknown): ErrorOutcome {
+  return OUTCOMES[error instanceof AppError ? error.code : ErrorCode.INTERNAL];
+}
