@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `signservice`: the operator's command-line tool. Each command lives in its own module, imported only
+ * when used so that a run pays only for what it needs. Errors end as one specific line on stderr and
+ * the exit code from the one error table (shared/errors.ts).
+ */
+import { AppError, ErrorCode, errorOutcome } from '../errors.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  sign: { summary: 'sign a PDF (PAdES, incremental update, visible stamp)', load: () => import('./commands/sign-command.js') },
+  verify: { summary: 'verify every signature of a PDF', load: () => import('./commands/verify-command.js') },
+};
+
+const USAGE = `Usage: signservice <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run 'signservice <command> --help' for the options of a command.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 64;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) throw new AppError(ErrorCode.INVALID_ARGUMENT, `unknown command '${command}' (try --help)`);
+  return (await entry.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof AppError ? error.message : `unexpected error: ${(error as Error)?.message ?? error}`;
+    process.stderr.write(`signservice: ${message}\n`);
+    if (!(error instanceof AppError) && process.env.SIGNSERVICE_DEBUG) console.error(error);
+    process.exitCode = errorOutcome(error).exit;
+  },
+);

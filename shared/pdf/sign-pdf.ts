@@ -1,0 +1,235 @@
+/**
+ * Signs a PDF: one incremental update with a PAdES (ETSI.CAdES.detached) signature. The input is read
+ * once, in chunks: copied to a temporary output file while the new signature's digest and the digests
+ * of all existing signatures are computed; the CMS is then written into the placeholder and the
+ * temporary file renamed over the output. Nothing is left behind on any error.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { checkValidityAt, describeCertificate } from '../crypto/certificate-info.js';
+import { verifyCmsSignature } from '../crypto/cms-verify.js';
+import { buildPadesSignature, estimateSignatureSize } from '../crypto/pades-cms.js';
+import type { SigningKey } from '../crypto/signing-key.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { PdfDocument } from './pdf-document.js';
+import { BufferSource, FileSource, type PdfSource } from './pdf-source.js';
+import { fillByteRange, type PageSelector, prepareSignatureIncrement } from './prepare-signature.js';
+import { RangeHasher } from './range-hasher.js';
+import { listSignatures } from './signature-fields.js';
+import type { StampImage } from './stamp/stamp-image.js';
+import type { StampPosition } from './stamp/stamp-placement.js';
+import { type StampLanguage, stampLines } from './stamp/stamp-text.js';
+import { parseTrueType, type TrueTypeFont } from './stamp/truetype-font.js';
+
+export interface SignPdfOptions {
+  key: SigningKey;
+  /** @default now */
+  signingTime?: Date;
+  /** @default 'last' */
+  page?: PageSelector;
+  /** @default 'bottom-right' */
+  position?: StampPosition;
+  /** @default true */
+  visible?: boolean;
+  /** Name shown on the stamp and in /Name. @default the certificate's subject CN */
+  name?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  image?: StampImage;
+  /** @default 'en' */
+  lang?: StampLanguage;
+  /** Marks the stamp "internal use" (certificates of the company's internal CA). */
+  internalUse?: boolean;
+  /** RFC 3161 timestamp over the signature value (PAdES B-T). */
+  timestamp?: (signatureValue: Buffer) => Promise<Buffer>;
+  /** Sign even when an existing signature does not verify. @default false */
+  allowInvalidExisting?: boolean;
+}
+
+export interface SignPdfResult {
+  fieldName: string;
+  /** 1-based. */
+  pageNumber: number;
+  rect: [number, number, number, number];
+  byteRange: number[];
+  signingTime: Date;
+  existingSignatures: number;
+  outputSize: number;
+  /** SHA-256 of the signed output. */
+  sha256: string;
+}
+
+const CHUNK = 4 * 1024 * 1024;
+let defaultFont: TrueTypeFont | undefined;
+
+function loadDefaultFont(): TrueTypeFont {
+  if (!defaultFont) {
+    const file = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+    defaultFont = parseTrueType(fs.readFileSync(file));
+  }
+  return defaultFont;
+}
+
+interface Plan {
+  doc: PdfDocument;
+  prepared: ReturnType<typeof prepareSignatureIncrement>;
+  byteRange: number[];
+  existing: { hasher: RangeHasher; sig: ReturnType<typeof listSignatures>[number] }[];
+  signingTime: Date;
+}
+
+function plan(source: PdfSource, options: SignPdfOptions): Plan {
+  const doc = PdfDocument.open(source);
+  const signingTime = options.signingTime ?? new Date();
+  const cert = describeCertificate(options.key.certificate);
+  checkValidityAt(cert, signingTime);
+  const existing = listSignatures(doc).map((sig) => ({ sig, hasher: new RangeHasher(sig.byteRange) }));
+  const signerName = options.name ?? cert.commonName ?? cert.subject;
+  const visible = options.visible ?? true;
+  const prepared = prepareSignatureIncrement(
+    doc,
+    {
+      signingTime,
+      placeholderSize: estimateSignatureSize(options.key, options.timestamp !== undefined),
+      page: options.page ?? 'last',
+      name: signerName,
+      ...(options.reason ? { reason: options.reason } : {}),
+      ...(options.location ? { location: options.location } : {}),
+      ...(options.contactInfo ? { contactInfo: options.contactInfo } : {}),
+      appearance: visible
+        ? {
+            kind: 'visible',
+            position: options.position ?? 'bottom-right',
+            font: loadDefaultFont(),
+            content: {
+              lines: stampLines({
+                lang: options.lang ?? 'en',
+                signerName,
+                certificate: cert,
+                signingTime,
+                ...(options.reason ? { reason: options.reason } : {}),
+                ...(options.internalUse ? { internalUse: true } : {}),
+              }),
+              ...(options.image ? { image: options.image } : {}),
+            },
+          }
+        : { kind: 'invisible' },
+    },
+    source.size > 0 ? source.read(source.size - 1, 1)[0]! : 0x0a,
+  );
+  const byteRange = fillByteRange(prepared, source.size);
+  return { doc, prepared, byteRange, existing, signingTime };
+}
+
+/** Refuses to endorse a document whose existing signatures no longer verify (unless allowed). */
+function checkExisting(p: Plan, inputSize: number, allowInvalid: boolean): void {
+  p.existing.forEach(({ sig, hasher }, i) => {
+    const inside = hasher.reach <= inputSize && sig.byteRange[0] === 0;
+    const report = inside ? verifyCmsSignature(sig.contents, hasher.digest(), {}) : undefined;
+    if ((!report || !report.integrity) && !allowInvalid) {
+      const who = report?.signer?.subjectCommonName ? `, signed by ${report.signer.subjectCommonName}` : '';
+      throw new AppError(
+        ErrorCode.PDF_EXISTING_SIGNATURE_INVALID,
+        `Existing signature ${i + 1} (field ${sig.fieldName}${who}) does not verify: the document was changed after ` +
+          'it was signed. Signing would endorse the changed content; use --allow-invalid-existing to sign anyway.',
+      );
+    }
+  });
+}
+
+async function makeCms(p: Plan, digest: Buffer, options: SignPdfOptions): Promise<string> {
+  const cms = await buildPadesSignature({
+    key: options.key,
+    documentDigest: digest,
+    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+  });
+  const capacity = (p.prepared.contentsEnd - p.prepared.contentsStart - 2) / 2;
+  if (cms.length > capacity) {
+    throw new AppError(
+      ErrorCode.PDF_PLACEHOLDER_TOO_SMALL,
+      `The signature (${cms.length} bytes) does not fit the reserved space (${capacity} bytes); nothing was written.`,
+    );
+  }
+  return cms.toString('hex');
+}
+
+/** Signs `inputPath` into `outputPath` (written atomically; never created on error). */
+export async function signPdfFile(inputPath: string, outputPath: string, options: SignPdfOptions): Promise<SignPdfResult> {
+  let inFd: number;
+  try {
+    inFd = fs.openSync(inputPath, 'r');
+  } catch (e) {
+    throw new AppError(ErrorCode.FILE_IO, `Cannot read ${inputPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  const tmpPath = path.join(path.dirname(path.resolve(outputPath)), `.${path.basename(outputPath)}.${crypto.randomUUID()}.tmp`);
+  let outFd: number | undefined;
+  try {
+    const source = new FileSource(inFd);
+    const p = plan(source, options);
+    outFd = fs.openSync(tmpPath, 'wx');
+    const main = new RangeHasher(p.byteRange);
+    const output = crypto.createHash('sha256');
+    for (let offset = 0; offset < source.size; offset += CHUNK) {
+      const chunk = source.read(offset, CHUNK);
+      main.update(chunk, offset);
+      for (const e of p.existing) e.hasher.update(chunk, offset);
+      output.update(chunk);
+      writeAll(outFd, chunk, offset);
+    }
+    main.update(p.prepared.bytes, source.size);
+    checkExisting(p, source.size, options.allowInvalidExisting ?? false);
+    const hex = await makeCms(p, main.digest(), options);
+    p.prepared.bytes.write(hex, p.prepared.contentsStart + 1, 'latin1');
+    writeAll(outFd, p.prepared.bytes, source.size);
+    fs.fsyncSync(outFd);
+    fs.closeSync(outFd);
+    outFd = undefined;
+    const outSize = source.size + p.prepared.bytes.length;
+    output.update(p.prepared.bytes);
+    fs.renameSync(tmpPath, outputPath);
+    return result(p, outSize, output.digest('hex'), options);
+  } catch (e) {
+    if (outFd !== undefined) fs.closeSync(outFd);
+    fs.rmSync(tmpPath, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(inFd);
+  }
+}
+
+function writeAll(fd: number, data: Buffer, position: number): void {
+  let done = 0;
+  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
+}
+
+/** Signs a document held in memory; returns the signed bytes (the input is a prefix of them). */
+export async function signPdfBuffer(input: Buffer, options: SignPdfOptions): Promise<{ bytes: Buffer; result: SignPdfResult }> {
+  const source = new BufferSource(input);
+  const p = plan(source, options);
+  const main = new RangeHasher(p.byteRange);
+  main.update(input, 0);
+  for (const e of p.existing) e.hasher.update(input, 0);
+  main.update(p.prepared.bytes, input.length);
+  checkExisting(p, input.length, options.allowInvalidExisting ?? false);
+  const hex = await makeCms(p, main.digest(), options);
+  p.prepared.bytes.write(hex, p.prepared.contentsStart + 1, 'latin1');
+  const bytes = Buffer.concat([input, p.prepared.bytes]);
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  return { bytes, result: result(p, bytes.length, sha256, options) };
+}
+
+function result(p: Plan, outputSize: number, sha256: string, _options: SignPdfOptions): SignPdfResult {
+  return {
+    fieldName: p.prepared.fieldName,
+    pageNumber: p.prepared.pageIndex + 1,
+    rect: p.prepared.rect,
+    byteRange: p.byteRange,
+    signingTime: p.signingTime,
+    existingSignatures: p.existing.length,
+    outputSize,
+    sha256,
+  };
+}
