@@ -7,7 +7,10 @@
 import { AppError, ErrorCode, errorOutcome } from '../errors.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  sign: { summary: 'sign a PDF (PAdES, incremental update, visible stamp)', load: () => import('./commands/sign-command.js') },
+  sign: {
+    summary: 'sign a PDF (PAdES, incremental update, visible stamp)',
+    load: () => import('./commands/sign-command.js'),
+  },
   verify: { summary: 'verify every signature of a PDF', load: () => import('./commands/verify-command.js') },
 };
 
@@ -36,7 +39,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof AppError ? error.message : `unexpected error: ${(error as Error)?.message ?? error}`;
+    const message =
+      error instanceof AppError ? error.message : `unexpected error: ${(error as Error)?.message ?? error}`;
     process.stderr.write(`signservice: ${message}\n`);
     if (!(error instanceof AppError) && process.env.SIGNSERVICE_DEBUG) console.error(error);
     process.exitCode = errorOutcome(error).exit;

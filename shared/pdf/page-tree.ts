@@ -4,7 +4,7 @@
  */
 import { AppError, ErrorCode } from '../errors.js';
 import type { PdfDocument } from './pdf-document.js';
-import { type PdfDict, isName, type PdfObject, PdfRef } from './pdf-objects.js';
+import { isName, type PdfDict, type PdfObject, PdfRef } from './pdf-objects.js';
 
 export interface PageInfo {
   ref: PdfRef;

@@ -1,5 +1,5 @@
 /** Structural equality of PDF objects (references compared by number, streams by dict and data). */
-import { PdfDict, type PdfObject, PdfName, PdfRaw, PdfRef, PdfStream, PdfString } from './pdf-objects.js';
+import { PdfDict, PdfName, type PdfObject, PdfRaw, PdfRef, PdfStream, PdfString } from './pdf-objects.js';
 
 export function pdfEqual(a: PdfObject | undefined, b: PdfObject | undefined): boolean {
   if (a === b) return true;

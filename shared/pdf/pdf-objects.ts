@@ -75,7 +75,17 @@ export class PdfRaw {
   constructor(readonly bytes: Buffer) {}
 }
 
-export type PdfObject = null | boolean | number | PdfName | PdfString | PdfRef | PdfArray | PdfDict | PdfStream | PdfRaw;
+export type PdfObject =
+  | null
+  | boolean
+  | number
+  | PdfName
+  | PdfString
+  | PdfRef
+  | PdfArray
+  | PdfDict
+  | PdfStream
+  | PdfRaw;
 
 export const name = (n: string): PdfName => new PdfName(n);
 

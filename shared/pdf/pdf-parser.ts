@@ -3,7 +3,7 @@
  * when an object runs past the window's end it throws `NeedMoreData`, so callers that read from a file
  * can retry with a larger window instead of loading the whole document.
  */
-import { PdfDict, type PdfObject, PdfName, PdfRef, PdfString } from './pdf-objects.js';
+import { PdfDict, PdfName, type PdfObject, PdfRef, PdfString } from './pdf-objects.js';
 
 export class NeedMoreData extends Error {
   constructor() {

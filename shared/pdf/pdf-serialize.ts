@@ -1,5 +1,5 @@
 /** Serialises the object model back to PDF syntax [ISO 32000-1 §7.3]. */
-import { PdfDict, type PdfObject, PdfName, PdfRaw, PdfRef, PdfStream, PdfString } from './pdf-objects.js';
+import { PdfDict, PdfName, type PdfObject, PdfRaw, PdfRef, PdfStream, PdfString } from './pdf-objects.js';
 
 const NAME_SAFE = /^[!-~]$/;
 

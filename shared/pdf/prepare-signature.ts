@@ -26,7 +26,9 @@ export interface SignatureFieldSpec {
   reason?: string;
   location?: string;
   contactInfo?: string;
-  appearance: { kind: 'invisible' } | { kind: 'visible'; position: StampPosition; content: StampContent; font: TrueTypeFont };
+  appearance:
+    | { kind: 'invisible' }
+    | { kind: 'visible'; position: StampPosition; content: StampContent; font: TrueTypeFont };
 }
 
 export interface PreparedIncrement {
@@ -96,7 +98,11 @@ function sigDictionary(spec: SignatureFieldSpec): PdfDict {
   return dict;
 }
 
-export function prepareSignatureIncrement(doc: PdfDocument, spec: SignatureFieldSpec, lastByte: number): PreparedIncrement {
+export function prepareSignatureIncrement(
+  doc: PdfDocument,
+  spec: SignatureFieldSpec,
+  lastByte: number,
+): PreparedIncrement {
   const update = new IncrementalUpdate(doc);
   const page = findPage(doc, resolvePageIndex(doc, spec.page));
   const fieldName = uniqueSignatureFieldName(doc);
@@ -189,7 +195,7 @@ export function fillByteRange(prepared: PreparedIncrement, inputSize: number): n
   const a = inputSize + prepared.contentsStart;
   const b = inputSize + prepared.contentsEnd;
   const range = [0, a, b, total - b];
-  const text = `[${range.join(' ')}`.padEnd(prepared.byteRangeWidth - 1, ' ') + ']';
+  const text = `${`[${range.join(' ')}`.padEnd(prepared.byteRangeWidth - 1, ' ')}]`;
   if (text.length !== prepared.byteRangeWidth) throw new AppError(ErrorCode.INTERNAL, 'ByteRange does not fit');
   prepared.bytes.write(text, prepared.byteRangeStart, 'latin1');
   return range;

@@ -5,10 +5,11 @@
  * and /Fields by those widgets, /SigFlags, metadata, and filling an empty signature field are allowed;
  * anything else (page content, page count, existing annotations, other objects) is reported.
  */
-import { changedKeys, pdfEqual } from './pdf-equal.js';
-import type { PdfDocument } from './pdf-document.js';
-import { PdfDict, isName, type PdfObject, PdfRef, PdfStream } from './pdf-objects.js';
+
 import { pageCount } from './page-tree.js';
+import type { PdfDocument } from './pdf-document.js';
+import { changedKeys, pdfEqual } from './pdf-equal.js';
+import { isName, PdfDict, type PdfObject, type PdfRef, PdfStream } from './pdf-objects.js';
 
 export interface RevisionDiff {
   allowed: string[];
@@ -77,7 +78,8 @@ export function diffRevisions(oldDoc: PdfDocument, newDoc: PdfDocument): Revisio
   const changed = new Set<number>();
   for (const section of newDoc.sections) {
     if (section.offset < oldDoc.end) break;
-    for (const [num, entry] of section.entries) if (entry.type !== 'free' && num !== section.streamObject) changed.add(num);
+    for (const [num, entry] of section.entries)
+      if (entry.type !== 'free' && num !== section.streamObject) changed.add(num);
   }
   for (const num of changed) {
     const oldEntry = oldDoc.xref.get(num);
@@ -94,7 +96,11 @@ export function diffRevisions(oldDoc: PdfDocument, newDoc: PdfDocument): Revisio
     }
     const a = before instanceof PdfStream ? before.dict : before;
     const b = after instanceof PdfStream ? after.dict : after;
-    if (isName((a as PdfDict | undefined)?.get?.('Type'), 'ObjStm') || isName((a as PdfDict | undefined)?.get?.('Type'), 'XRef')) continue;
+    if (
+      isName((a as PdfDict | undefined)?.get?.('Type'), 'ObjStm') ||
+      isName((a as PdfDict | undefined)?.get?.('Type'), 'XRef')
+    )
+      continue;
     if (isName((a as PdfDict | undefined)?.get?.('Type'), 'Metadata')) {
       allowed.push('XMP metadata updated');
       continue;

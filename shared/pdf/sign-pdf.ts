@@ -87,7 +87,7 @@ function plan(source: PdfSource, options: SignPdfOptions): Plan {
   const cert = describeCertificate(options.key.certificate);
   checkValidityAt(cert, signingTime);
   const existing = listSignatures(doc).map((sig) => ({ sig, hasher: new RangeHasher(sig.byteRange) }));
-  const signerName = options.name ?? cert.commonName ?? cert.subject;
+  const signerName = options.name ?? cert.subjectCommonName ?? cert.subject;
   const visible = options.visible ?? true;
   const prepared = prepareSignatureIncrement(
     doc,
@@ -129,7 +129,7 @@ function checkExisting(p: Plan, inputSize: number, allowInvalid: boolean): void 
   p.existing.forEach(({ sig, hasher }, i) => {
     const inside = hasher.reach <= inputSize && sig.byteRange[0] === 0;
     const report = inside ? verifyCmsSignature(sig.contents, hasher.digest(), {}) : undefined;
-    if ((!report || !report.integrity) && !allowInvalid) {
+    if (!report?.integrity && !allowInvalid) {
       const who = report?.signer?.subjectCommonName ? `, signed by ${report.signer.subjectCommonName}` : '';
       throw new AppError(
         ErrorCode.PDF_EXISTING_SIGNATURE_INVALID,
@@ -157,14 +157,21 @@ async function makeCms(p: Plan, digest: Buffer, options: SignPdfOptions): Promis
 }
 
 /** Signs `inputPath` into `outputPath` (written atomically; never created on error). */
-export async function signPdfFile(inputPath: string, outputPath: string, options: SignPdfOptions): Promise<SignPdfResult> {
+export async function signPdfFile(
+  inputPath: string,
+  outputPath: string,
+  options: SignPdfOptions,
+): Promise<SignPdfResult> {
   let inFd: number;
   try {
     inFd = fs.openSync(inputPath, 'r');
   } catch (e) {
     throw new AppError(ErrorCode.FILE_IO, `Cannot read ${inputPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
-  const tmpPath = path.join(path.dirname(path.resolve(outputPath)), `.${path.basename(outputPath)}.${crypto.randomUUID()}.tmp`);
+  const tmpPath = path.join(
+    path.dirname(path.resolve(outputPath)),
+    `.${path.basename(outputPath)}.${crypto.randomUUID()}.tmp`,
+  );
   let outFd: number | undefined;
   try {
     const source = new FileSource(inFd);
@@ -206,7 +213,10 @@ function writeAll(fd: number, data: Buffer, position: number): void {
 }
 
 /** Signs a document held in memory; returns the signed bytes (the input is a prefix of them). */
-export async function signPdfBuffer(input: Buffer, options: SignPdfOptions): Promise<{ bytes: Buffer; result: SignPdfResult }> {
+export async function signPdfBuffer(
+  input: Buffer,
+  options: SignPdfOptions,
+): Promise<{ bytes: Buffer; result: SignPdfResult }> {
   const source = new BufferSource(input);
   const p = plan(source, options);
   const main = new RangeHasher(p.byteRange);

@@ -3,7 +3,7 @@
  * signature dictionaries [ISO 32000-1 §12.7.3, §12.8.1].
  */
 import type { PdfDocument } from './pdf-document.js';
-import { PdfDict, isName, type PdfObject, PdfRef, PdfString } from './pdf-objects.js';
+import { isName, type PdfDict, type PdfObject, PdfRef, PdfString } from './pdf-objects.js';
 
 export interface FoundField {
   /** Fully qualified name (partial names joined with '.'). */

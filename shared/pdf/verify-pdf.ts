@@ -102,7 +102,8 @@ export function verifyPdf(source: PdfSource, options: { trustRoots?: Buffer[] } 
       sig.signingTime !== undefined;
     const tsValid = cms.timestamp ? cms.timestamp.imprintMatches && cms.timestamp.signatureValid : false;
     const trusted = options.trustRoots ? cms.chain.trusted : undefined;
-    if (trusted === false) problems.push(`the certificate is not trusted${cms.chain.problem ? `: ${cms.chain.problem}` : ''}`);
+    if (trusted === false)
+      problems.push(`the certificate is not trusted${cms.chain.problem ? `: ${cms.chain.problem}` : ''}`);
     return {
       index: i + 1,
       fieldName: sig.fieldName,

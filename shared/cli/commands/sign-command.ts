@@ -56,7 +56,8 @@ const OPTIONS = {
 function parsePage(value: string | undefined): 'first' | 'last' | number {
   if (value === undefined || value === 'last') return 'last';
   if (value === 'first') return 'first';
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw invalid(`--page must be first, last or a page number, not '${value}'`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw invalid(`--page must be first, last or a page number, not '${value}'`);
   return Number(value);
 }
 

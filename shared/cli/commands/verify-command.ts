@@ -40,7 +40,8 @@ function describe(s: SignatureReport): string {
     `  trust:       ${s.trusted === undefined ? 'not checked (no --trust)' : s.trusted ? `trusted (${s.chain.join(' <- ')})` : 'NOT trusted'}`,
     `  covers:      revision ${s.revision ?? '?'} of ${s.totalRevisions}${s.coversWholeDocument ? ' (the whole document)' : ''}`,
   ];
-  if (s.laterChanges.allowed.length && !s.coversWholeDocument) lines.push(`  later:       ${s.laterChanges.allowed.length} allowed change(s) (signatures added)`);
+  if (s.laterChanges.allowed.length && !s.coversWholeDocument)
+    lines.push(`  later:       ${s.laterChanges.allowed.length} allowed change(s) (signatures added)`);
   for (const d of s.laterChanges.disallowed) lines.push(`  CHANGED:     ${d}`);
   for (const p of s.problems) lines.push(`  problem:     ${p}`);
   return lines.join('\n');

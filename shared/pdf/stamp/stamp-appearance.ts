@@ -23,7 +23,8 @@ const LEADING = 1.22;
 const MIN_SIZE = 3.5;
 
 const flate = (data: Buffer): Buffer => zlib.deflateSync(data);
-const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, ''));
+const fmt = (n: number): string =>
+  Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
 
 /** Fits `text` into `maxWidth` at `size`: shrinks to MIN_SIZE, then cuts with an ellipsis. */
 function fitLine(font: FontSubset, text: string, size: number, maxWidth: number): { text: string; size: number } {
@@ -159,7 +160,12 @@ export function addStampAppearance(
     const ratio = content.image.width / content.image.height;
     const iw = ratio >= 1 ? side : side * ratio;
     const ih = ratio >= 1 ? side / ratio : side;
-    ops.push('q', `${fmt(iw)} 0 0 ${fmt(ih)} ${fmt(PAD + (side - iw) / 2)} ${fmt(PAD + (side - ih) / 2)} cm`, '/Im1 Do', 'Q');
+    ops.push(
+      'q',
+      `${fmt(iw)} 0 0 ${fmt(ih)} ${fmt(PAD + (side - iw) / 2)} ${fmt(PAD + (side - ih) / 2)} cm`,
+      '/Im1 Do',
+      'Q',
+    );
     resources.set('XObject', new PdfDict([['Im1', addImage(update, content.image)]]));
     textX = PAD + side + PAD;
   }

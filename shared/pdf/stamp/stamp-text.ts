@@ -4,7 +4,10 @@ import { toStampDate } from '../pdf-date.js';
 
 export type StampLanguage = 'en' | 'ru';
 
-const LABELS: Record<StampLanguage, Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>> = {
+const LABELS: Record<
+  StampLanguage,
+  Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>
+> = {
   en: {
     signed: 'Digitally signed',
     certificate: 'Certificate',
@@ -45,7 +48,7 @@ export function stampLines(input: StampTextInput): string[] {
   const lines = [
     input.signerName,
     `${l.signed} ${toStampDate(input.signingTime)}`,
-    `${l.certificate}: ${cert.commonName ?? cert.subject}, ${l.serial} ${cert.serialNumber}`,
+    `${l.certificate}: ${cert.subjectCommonName ?? cert.subject}, ${l.serial} ${cert.serialNumber}`,
     `${l.issuer}: ${issuer}${input.internalUse ? ` (${l.internal})` : ''}`,
   ];
   if (input.reason) lines.push(`${l.reason}: ${input.reason}`);
