@@ -1,6 +1,6 @@
-import { imageError } from './stamp-image-error.js';
 import { readJpeg } from './jpeg-image.js';
 import { readPng } from './png-image.js';
+import { imageError } from './stamp-image-error.js';
 
 /** Colour space of a stamp image, as the PDF image XObject's /ColorSpace [PDF 32000 §8.6]. */
 export type StampColorSpace =
