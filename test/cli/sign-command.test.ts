@@ -73,9 +73,8 @@ describe('signservice sign / verify (CLI)', function () {
   it('verify exits 1 for an untrusted root and for a file without signatures', async () => {
     const a = path.join(dir, 'u.pdf');
     assert.equal((await runCli(['sign', good, '-o', a, ...p12('rsa2048'), '--invisible'])).code, 0);
-    const other = path.join(dir, 'other-root.pem');
-    fs.writeFileSync(other, fs.readFileSync(pki.identities.rsa2048.certPath));
-    const untrusted = await runCli(['verify', a, '--trust', other]);
+    // The corpus has its own, unrelated CA.
+    const untrusted = await runCli(['verify', a, '--trust', corpus.caCert]);
     assert.equal(untrusted.code, 1, untrusted.stdout);
     assert.match(untrusted.stdout, /NOT trusted/);
     const unsigned = await runCli(['verify', good]);

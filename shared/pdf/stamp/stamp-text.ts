@@ -4,22 +4,19 @@ import { toStampDate } from '../pdf-date.js';
 
 export type StampLanguage = 'en' | 'ru';
 
-const LABELS: Record<
-  StampLanguage,
-  Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>
-> = {
+const LABELS: Record<StampLanguage, Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>> = {
   en: {
     signed: 'Digitally signed',
     certificate: 'Certificate',
-    serial: 'serial',
+    serial: 'Serial',
     issuer: 'Issuer',
     reason: 'Reason',
     internal: 'internal use',
   },
   ru: {
-    signed: 'Подписано электронной подписью',
+    signed: 'Подписано ЭП',
     certificate: 'Сертификат',
-    serial: '№',
+    serial: 'Серийный №',
     issuer: 'Издатель',
     reason: 'Причина',
     internal: 'для внутреннего использования',
@@ -47,8 +44,9 @@ export function stampLines(input: StampTextInput): string[] {
   const issuer = commonNameOf(cert.issuer) ?? cert.issuer;
   const lines = [
     input.signerName,
-    `${l.signed} ${toStampDate(input.signingTime)}`,
-    `${l.certificate}: ${cert.subjectCommonName ?? cert.subject}, ${l.serial} ${cert.serialNumber}`,
+    `${l.signed}: ${toStampDate(input.signingTime)}`,
+    `${l.certificate}: ${cert.subjectCommonName ?? cert.subject}`,
+    `${l.serial}: ${cert.serialNumber}`,
     `${l.issuer}: ${issuer}${input.internalUse ? ` (${l.internal})` : ''}`,
   ];
   if (input.reason) lines.push(`${l.reason}: ${input.reason}`);
