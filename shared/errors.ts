@@ -38,8 +38,19 @@ export const ErrorCode = {
   CERT_NOT_YET_VALID: 'CERT_NOT_YET_VALID',
   /** The signing certificate is revoked. */
   CERT_REVOKED: 'CERT_REVOKED',
-  /** The signing certificate is unknown. */
+  /** The signing certificate is unknown (e.g. no inventory entry or CA record with that id or serial). */
   CERT_UNKNOWN: 'CERT_UNKNOWN',
+  /** The private key of an internal-CA certificate is not in the CA store. */
+  CERT_KEY_MISSING: 'CERT_KEY_MISSING',
+  /** The internal CA has no root yet (`signservice ca init`). */
+  CA_NOT_INITIALIZED: 'CA_NOT_INITIALIZED',
+  /** `ca init` on a data directory that already has a root; replacing it would orphan every issued certificate. */
+  CA_ALREADY_INITIALIZED: 'CA_ALREADY_INITIALIZED',
+  /**
+   * The master key is missing, malformed, or not the one that encrypted the stored keys (key id mismatch or
+   * failed AES-GCM authentication). Never retried: an operator has to supply the right key.
+   */
+  MASTER_KEY_INVALID: 'MASTER_KEY_INVALID',
   /** The stamp image cannot be used (format, size). */
   IMAGE_UNSUPPORTED: 'IMAGE_UNSUPPORTED',
   /** The timestamp authority could not be reached or answered with an error (transient). */
@@ -58,6 +69,34 @@ export const ErrorCode = {
   TOKEN_KEY_MISSING: 'TOKEN_KEY_MISSING',
   /** A token operation failed (transient, e.g. device removed). */
   TOKEN_FAILURE: 'TOKEN_FAILURE',
+  /** The configuration (environment, files) is invalid; the service refuses to start. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** An account with this login exists already. */
+  ACCOUNT_EXISTS: 'ACCOUNT_EXISTS',
+  /** No such account. */
+  ACCOUNT_NOT_FOUND: 'ACCOUNT_NOT_FOUND',
+  /** The account is disabled by the administrator. */
+  ACCOUNT_DISABLED: 'ACCOUNT_DISABLED',
+  /** The account has not enrolled an authenticator yet. */
+  OTP_NOT_ENROLLED: 'OTP_NOT_ENROLLED',
+  /** The one-time code is wrong (the person may try again). */
+  OTP_INVALID: 'OTP_INVALID',
+  /** The one-time code was already used (RFC 6238 §5.2). */
+  OTP_REPLAYED: 'OTP_REPLAYED',
+  /** Too many wrong codes: the account is locked until a time or an administrator unlocks it. */
+  OTP_LOCKED: 'OTP_LOCKED',
+  /** The enrollment link is unknown. */
+  ENROLLMENT_LINK_INVALID: 'ENROLLMENT_LINK_INVALID',
+  /** The enrollment link is older than its validity (one hour). */
+  ENROLLMENT_LINK_EXPIRED: 'ENROLLMENT_LINK_EXPIRED',
+  /** The enrollment link was used already (single use). */
+  ENROLLMENT_LINK_USED: 'ENROLLMENT_LINK_USED',
+  /** The certificate is not granted to the account. */
+  GRANT_MISSING: 'GRANT_MISSING',
+  /** Mail could not be sent (transient). */
+  MAIL_FAILED: 'MAIL_FAILED',
+  /** The store cannot be reached (transient). */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -116,6 +155,10 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   CERT_NOT_YET_VALID: { http: 422, exit: 65, transient: false },
   CERT_REVOKED: { http: 422, exit: 65, transient: false },
   CERT_UNKNOWN: { http: 404, exit: 65, transient: false },
+  CERT_KEY_MISSING: { http: 422, exit: 65, transient: false },
+  CA_NOT_INITIALIZED: { http: 409, exit: 78, transient: false },
+  CA_ALREADY_INITIALIZED: { http: 409, exit: 73, transient: false },
+  MASTER_KEY_INVALID: { http: 500, exit: 78, transient: false },
   IMAGE_UNSUPPORTED: { http: 422, exit: 65, transient: false },
   TSA_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   TSA_BAD_RESPONSE: { http: 502, exit: 69, transient: false },
@@ -125,6 +168,20 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   TOKEN_PIN_LOCKED: { http: 503, exit: 77, transient: false },
   TOKEN_KEY_MISSING: { http: 422, exit: 65, transient: false },
   TOKEN_FAILURE: { http: 503, exit: 69, transient: true },
+  CONFIG_INVALID: { http: 500, exit: 78, transient: false },
+  ACCOUNT_EXISTS: { http: 409, exit: 65, transient: false },
+  ACCOUNT_NOT_FOUND: { http: 404, exit: 65, transient: false },
+  ACCOUNT_DISABLED: { http: 403, exit: 77, transient: false },
+  OTP_NOT_ENROLLED: { http: 403, exit: 77, transient: false },
+  OTP_INVALID: { http: 401, exit: 77, transient: false },
+  OTP_REPLAYED: { http: 401, exit: 77, transient: false },
+  OTP_LOCKED: { http: 423, exit: 77, transient: false },
+  ENROLLMENT_LINK_INVALID: { http: 404, exit: 65, transient: false },
+  ENROLLMENT_LINK_EXPIRED: { http: 410, exit: 65, transient: false },
+  ENROLLMENT_LINK_USED: { http: 410, exit: 65, transient: false },
+  GRANT_MISSING: { http: 403, exit: 77, transient: false },
+  MAIL_FAILED: { http: 502, exit: 69, transient: true },
+  STORE_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

@@ -1,0 +1,46 @@
+/**
+ * A signer's account: the name the administrator sees (`login`), a description to tell two Marys apart,
+ * the linked Bitrix24 user (Bitrix24's REST API exposes no login, so the link is portal member_id + user
+ * id, with e-mail as the fallback when linking), and the OTP state.
+ */
+import type { EncryptedSecret } from './encrypted-secret.js';
+
+export type AccountStatus = 'active' | 'disabled';
+
+export interface BitrixUserLink {
+  /** The portal's member_id (tenant key). */
+  memberId: string;
+  userId: number;
+}
+
+export interface OtpEnrollment {
+  /** The TOTP secret, encrypted with the master key; never sent to a browser after enrollment. */
+  secret: EncryptedSecret;
+  enrolledAt: Date;
+  /** The last accepted time step: a code is accepted at most once (RFC 6238 §5.2). */
+  lastStep: number;
+}
+
+export interface OtpLockout {
+  /** Times of failed codes inside the current window. */
+  failures: Date[];
+  lockedUntil: Date | undefined;
+}
+
+export interface Account {
+  id: string;
+  login: string;
+  description: string;
+  email: string | undefined;
+  bitrix: BitrixUserLink | undefined;
+  status: AccountStatus;
+  /** Signs without a code; every such signature is logged as "signed without OTP". */
+  otpDisabled: boolean;
+  otp: OtpEnrollment | undefined;
+  lockout: OtpLockout;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Logins are short, printable, and unique case-insensitively. */
+export const LOGIN_PATTERN = /^[\p{L}\p{N}._@-]{2,64}$/u;

@@ -1,0 +1,72 @@
+/**
+ * One entry of the tamper-evident sign log: append-only, each entry carries the hash of the previous
+ * one, so editing, deleting or reordering an entry breaks the chain at that entry.
+ */
+export const SIGN_LOG_ACTIONS = [
+  'signed',
+  'signed_without_otp',
+  'rejected',
+  'failed',
+  'otp_failed',
+  'locked',
+  'unlocked',
+  'enrolled',
+  'link_created',
+  'account_created',
+  'account_updated',
+  'otp_disabled',
+  'otp_enabled',
+  'granted',
+  'revoked',
+  'certificate_issued',
+  'certificate_revoked',
+] as const;
+export type SignLogAction = (typeof SIGN_LOG_ACTIONS)[number];
+
+export interface SignLogActor {
+  accountId?: string;
+  login?: string;
+  /** Bitrix24 portal member_id and user id, when the action came through Bitrix24. */
+  memberId?: string;
+  userId?: number;
+  /** 'admin', 'cli', 'system' when not a signer. */
+  role?: string;
+}
+
+export interface SignLogDocument {
+  dealId?: string;
+  fileId?: string;
+  fileName?: string;
+  sha256Before?: string;
+  sha256After?: string;
+}
+
+export interface SignLogCertificate {
+  id: string;
+  subject: string;
+  serialNumber: string;
+}
+
+/** What a caller appends; the store adds `seq`, `prevHash` and `hash`. */
+export interface SignLogInput {
+  time: Date;
+  action: SignLogAction;
+  actor: SignLogActor;
+  document?: SignLogDocument;
+  certificate?: SignLogCertificate;
+  otp?: 'used' | 'disabled';
+  requestId?: string;
+  outcome: 'ok' | 'error';
+  clientAddress?: string;
+  /** Free-form details (never secrets). */
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface SignLogEntry extends SignLogInput {
+  /** 1, 2, 3 … without gaps. */
+  seq: number;
+  /** hex SHA-256 of the previous entry ('' for the first). */
+  prevHash: string;
+  /** hex SHA-256 over the canonical JSON of this entry without `hash`. */
+  hash: string;
+}
