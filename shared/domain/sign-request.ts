@@ -1,0 +1,102 @@
+/**
+ * A sign request and its life: received → awaiting_signer → approved → signing → signed → delivered →
+ * completed, or rejected / expired / failed(reason). Each pipeline step records its result on the
+ * request, so a redelivered job resumes after the last finished step; the signed document's hash is
+ * recorded before delivery, so a crash between signing and delivery re-delivers the same bytes instead
+ * of signing again. Transitions are pure functions; the store persists them with compare-and-set.
+ */
+import { AppError, ErrorCode } from '../errors.js';
+
+export const SIGN_REQUEST_STATES = [
+  'received',
+  'awaiting_signer',
+  'approved',
+  'signing',
+  'signed',
+  'delivered',
+  'completed',
+  'rejected',
+  'expired',
+  'failed',
+] as const;
+export type SignRequestState = (typeof SIGN_REQUEST_STATES)[number];
+
+export const FINAL_STATES: ReadonlySet<SignRequestState> = new Set(['completed', 'rejected', 'expired', 'failed']);
+
+const NEXT: Record<SignRequestState, readonly SignRequestState[]> = {
+  received: ['awaiting_signer', 'approved', 'rejected', 'expired', 'failed'],
+  awaiting_signer: ['approved', 'rejected', 'expired', 'failed'],
+  approved: ['signing', 'failed', 'expired'],
+  signing: ['signed', 'failed'],
+  signed: ['delivered', 'failed'],
+  delivered: ['completed', 'failed'],
+  completed: [],
+  rejected: [],
+  expired: [],
+  failed: [],
+};
+
+/** Where the document comes from and goes to: a local file (CLI) or a Bitrix24 deal file. */
+export type DocumentRef =
+  | { kind: 'file'; inputPath: string; outputPath: string }
+  | { kind: 'bitrix24'; memberId: string; entityTypeId: number; entityId: number; fieldCode: string; fileId: string };
+
+export interface SignPlacement {
+  page: 'first' | 'last' | number;
+  position: 'top-left' | 'top-center' | 'top-right' | 'bottom-left' | 'bottom-center' | 'bottom-right';
+  visible: boolean;
+}
+
+export type StepName = 'fetch' | 'authorize' | 'sign' | 'deliver' | 'log' | 'notify' | 'callback';
+
+export interface StepResult {
+  at: Date;
+  /** Step-specific facts (hashes, file ids), never secrets. */
+  data: Record<string, string | number | boolean>;
+}
+
+export interface SignRequest {
+  id: string;
+  state: SignRequestState;
+  /** Optimistic concurrency: incremented on every stored change. */
+  version: number;
+  accountId: string;
+  certId: string;
+  /** Routing key of the key's home: 'token:<label>' or 'internal'. */
+  route: string;
+  document: DocumentRef;
+  placement: SignPlacement;
+  reason?: string;
+  /** Where the OTP will be checked; the code itself is never stored (see authorize step). */
+  otpRequired: boolean;
+  steps: Partial<Record<StepName, StepResult>>;
+  /** SHA-256 of the input and of the signed output (recorded before delivery). */
+  inputSha256?: string;
+  signedSha256?: string;
+  failure?: { code: string; message: string };
+  deadline?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function canTransition(from: SignRequestState, to: SignRequestState): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** Returns the request in its new state; throws on an impossible transition (a bug or a race). */
+export function transition(
+  request: SignRequest,
+  to: SignRequestState,
+  at: Date,
+  patch: Partial<SignRequest> = {},
+): SignRequest {
+  if (request.state === to) return { ...request, ...patch, updatedAt: at };
+  if (!canTransition(request.state, to)) {
+    throw new AppError(ErrorCode.INTERNAL, `sign request ${request.id} cannot go from ${request.state} to ${to}`);
+  }
+  return { ...request, ...patch, state: to, updatedAt: at };
+}
+
+export function recordStep(request: SignRequest, step: StepName, result: StepResult): SignRequest {
+  return { ...request, steps: { ...request.steps, [step]: result }, updatedAt: result.at };
+}
