@@ -3,7 +3,8 @@
  * CA, which issues the signer certificates (RSA 2048/3072, EC P-256, a Cyrillic subject, an expired and a
  * not-yet-valid one) and a TSA certificate (critical EKU timeStamping only). Each identity comes as PEM key,
  * PEM/DER certificate, chain file and an OpenSSL 3 default PKCS#12. An NSS database trusts the root, so
- * `pdfsig -nssdir <nssDir>` says "Certificate is Trusted.". Files live in one mkdtemp directory, removed at exit.
+ * `pdfsig -nssdir <nssDir>` says "Certificate is Trusted." (also with -no-ocsp, see `signer_ext`). Files live in one
+ * mkdtemp directory, removed at exit.
  */
 import { X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -57,14 +58,24 @@ interface IdentitySpec {
 }
 
 const SPECS: readonly IdentitySpec[] = [
-  { name: 'rsa2048', key: 'rsa2048', subject: '/CN=Mary Smith/O=Test Company/emailAddress=mary.smith@example.com', extensions: 'signer_ext', from: -365, to: 730 },
-  { name: 'rsa3072', key: 'rsa3072', subject: '/CN=Robert Brown/O=Test Company', extensions: 'signer_ext', from: -365, to: 730 },
-  { name: 'ecP256', key: 'ecP256', subject: '/CN=Eve Curve/O=Test Company', extensions: 'signer_ext', from: -365, to: 730 },
-  { name: 'cyrillic', key: 'rsa2048', subject: '/CN=Мария Иванова/O=ООО Тест/C=RU', extensions: 'signer_ext', from: -365, to: 730 },
-  { name: 'expired', key: 'rsa2048', subject: '/CN=Old Expired/O=Test Company', extensions: 'signer_ext', from: -365, to: -1 },
-  { name: 'notYetValid', key: 'rsa2048', subject: '/CN=Future Signer/O=Test Company', extensions: 'signer_ext', from: 1, to: 730 },
-  { name: 'tsa', key: 'rsa2048', subject: '/CN=SignService Test TSA/O=SignService Tests', extensions: 'tsa_ext', from: -365, to: 730 },
+  spec('rsa2048', 'rsa2048', '/CN=Mary Smith/O=Test Company/emailAddress=mary.smith@example.com'),
+  spec('rsa3072', 'rsa3072', '/CN=Robert Brown/O=Test Company'),
+  spec('ecP256', 'ecP256', '/CN=Eve Curve/O=Test Company'),
+  spec('cyrillic', 'rsa2048', '/CN=Мария Иванова/O=ООО Тест/C=RU'),
+  spec('expired', 'rsa2048', '/CN=Old Expired/O=Test Company', { to: -1 }), // ended yesterday
+  spec('notYetValid', 'rsa2048', '/CN=Future Signer/O=Test Company', { from: 1 }), // starts tomorrow
+  spec('tsa', 'rsa2048', '/CN=SignService Test TSA/O=SignService Tests', { extensions: 'tsa_ext' }),
 ];
+
+/** An identity valid from a year ago for two years, with the signer extensions, unless overridden. */
+function spec(
+  name: IdentitySpec['name'],
+  key: KeySpec,
+  subject: string,
+  overrides: Partial<Pick<IdentitySpec, 'extensions' | 'from' | 'to'>> = {},
+): IdentitySpec {
+  return { name, key, subject, extensions: 'signer_ext', from: -365, to: 730, ...overrides };
+}
 
 const DAY = 86_400_000;
 let pending: Promise<TestPki> | undefined;
@@ -91,18 +102,23 @@ async function buildPki(): Promise<TestPki> {
   await Promise.all(keys.map((name) => makeRequest(dir, name, subjectOf(name))));
   await issue(dir, 'root', { ca: 'root_ca', extensions: 'root_ext', from: -730, to: 3650, selfSign: true });
   await issue(dir, 'intermediate', { ca: 'root_ca', extensions: 'intermediate_ext', from: -730, to: 2920 });
-  for (const spec of SPECS) await issue(dir, spec.name, { ca: 'intermediate_ca', extensions: spec.extensions, from: spec.from, to: spec.to });
+  for (const spec of SPECS)
+    await issue(dir, spec.name, { ca: 'intermediate_ca', extensions: spec.extensions, from: spec.from, to: spec.to });
   const chainPath = join(dir, 'chain.pem');
-  await writeFile(chainPath, `${await readFile(join(dir, 'intermediate.pem'), 'utf8')}${await readFile(join(dir, 'root.pem'), 'utf8')}`);
+  await writeFile(
+    chainPath,
+    `${await readFile(join(dir, 'intermediate.pem'), 'utf8')}${await readFile(join(dir, 'root.pem'), 'utf8')}`,
+  );
   const identities = await Promise.all(SPECS.map((spec) => finishIdentity(dir, spec.name, chainPath)));
   const signers = identities.filter((identity) => identity.name !== 'tsa');
+  const byName = Object.fromEntries(signers.map((identity) => [identity.name, identity]));
   return {
     dir,
     rootCertPath: join(dir, 'root.pem'),
     rootCertDer: await derOf(join(dir, 'root.pem')),
     intermediateCertPath: join(dir, 'intermediate.pem'),
     intermediateCertDer: await derOf(join(dir, 'intermediate.pem')),
-    identities: Object.fromEntries(signers.map((identity) => [identity.name, identity])) as Record<IdentityName, TestIdentity>,
+    identities: byName as Record<IdentityName, TestIdentity>,
     tsa: identities.find((identity) => identity.name === 'tsa')!,
     nssDir: await makeNssDb(dir),
   };
@@ -123,10 +139,9 @@ async function generateKey(dir: string, name: string, key: KeySpec): Promise<voi
 }
 
 async function makeRequest(dir: string, name: string, subject: string): Promise<void> {
-  await tool('openssl', [
-    'req', '-new', '-utf8', '-config', join(dir, 'openssl.cnf'), '-key', join(dir, `${name}.key`),
-    '-subj', subject, '-out', join(dir, `${name}.csr`),
-  ]);
+  const config = join(dir, 'openssl.cnf');
+  // biome-ignore format: a command line reads best as one
+  await tool('openssl', ['req', '-new', '-utf8', '-config', config, '-key', join(dir, `${name}.key`), '-subj', subject, '-out', join(dir, `${name}.csr`)]);
 }
 
 interface IssueOptions {
@@ -139,24 +154,25 @@ interface IssueOptions {
 
 async function issue(dir: string, name: string, o: IssueOptions): Promise<void> {
   const now = Date.now();
+  const selfSign = o.selfSign ? ['-selfsign', '-keyfile', join(dir, 'root.key')] : [];
+  // biome-ignore format: a command line reads best as one
   await tool('openssl', [
     'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', join(dir, 'openssl.cnf'), '-name', o.ca,
     '-in', join(dir, `${name}.csr`), '-out', join(dir, `${name}.pem`), '-extensions', o.extensions,
-    '-startdate', asn1Time(now + o.from * DAY), '-enddate', asn1Time(now + o.to * DAY),
-    ...(o.selfSign ? ['-selfsign', '-keyfile', join(dir, 'root.key')] : []),
+    '-startdate', asn1Time(now + o.from * DAY), '-enddate', asn1Time(now + o.to * DAY), ...selfSign,
   ]);
 }
 
 async function finishIdentity(dir: string, name: string, chainPath: string): Promise<TestIdentity> {
+  const keyPath = join(dir, `${name}.key`);
   const certPath = join(dir, `${name}.pem`);
   const p12Path = join(dir, `${name}.p12`);
   const p12Password = `secret-${name}`;
-  await tool('openssl', [
-    'pkcs12', '-export', '-inkey', join(dir, `${name}.key`), '-in', certPath, '-certfile', chainPath,
-    '-name', name, '-out', p12Path, '-passout', `pass:${p12Password}`,
-  ]);
+  // biome-ignore format: a command line reads best as one
+  await tool('openssl', ['pkcs12', '-export', '-inkey', keyPath, '-in', certPath, '-certfile', chainPath, '-name', name, '-out', p12Path, '-passout', `pass:${p12Password}`]);
   const certPem = await readFile(certPath, 'utf8');
-  return { name, keyPath: join(dir, `${name}.key`), certPath, certPem, certDer: new X509Certificate(certPem).raw, chainPath, p12Path, p12Password };
+  const certDer = new X509Certificate(certPem).raw;
+  return { name, keyPath, certPath, certPem, certDer, chainPath, p12Path, p12Password };
 }
 
 async function derOf(pemPath: string): Promise<Buffer> {
@@ -164,11 +180,21 @@ async function derOf(pemPath: string): Promise<Buffer> {
 }
 
 async function makeNssDb(dir: string): Promise<string> {
-  const nssDir = join(dir, 'nss');
-  await mkdir(nssDir);
-  await tool('certutil', ['-N', '-d', `sql:${nssDir}`, '--empty-password']);
-  await tool('certutil', ['-A', '-d', `sql:${nssDir}`, '-n', 'SignService Test Root CA', '-t', 'CT,C,C', '-i', join(dir, 'root.pem')]);
-  return `sql:${nssDir}`;
+  const nssDir = `sql:${join(dir, 'nss')}`;
+  await mkdir(join(dir, 'nss'));
+  await tool('certutil', ['-N', '-d', nssDir, '--empty-password']);
+  await tool('certutil', [
+    '-A',
+    '-d',
+    nssDir,
+    '-n',
+    'SignService Test Root CA',
+    '-t',
+    'CT,C,C',
+    '-i',
+    join(dir, 'root.pem'),
+  ]);
+  return nssDir;
 }
 
 async function tool(command: string, args: string[]): Promise<string> {
