@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject, sign, X509Certificate } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors.js';
+import { readModernPkcs12 } from './pkcs12-reader.js';
 import type { KeyAlgorithm, SigningKey } from './signing-key.js';
 
 class SoftwareSigningKey implements SigningKey {
@@ -150,8 +151,10 @@ function pemCertificates(pem: string | Buffer, what: string): Buffer[] {
   });
 }
 
-/** Decrypts the PKCS#12 with node-forge and returns the keys (PKCS#8 DER) and certificates (DER). */
+/** Decrypts the PKCS#12 (natively when it uses PBES2, else with node-forge) and returns the keys (PKCS#8 DER) and certificates (DER). */
 async function openPkcs12(bytes: Buffer, password: string): Promise<{ keys: Buffer[]; certificates: Buffer[] }> {
+  const modern = readModernPkcs12(bytes, password);
+  if (modern) return modern;
   const { default: forge } = await import('node-forge');
   type Asn1 = ReturnType<typeof forge.asn1.fromDer>;
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
