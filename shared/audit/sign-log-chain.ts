@@ -33,10 +33,16 @@ export type ChainVerdict =
   | { ok: true; entries: number; lastHash: string }
   | { ok: false; entries: number; brokenSeq: number; reason: string };
 
-/** Checks entries given in storage order (ascending seq expected). */
-export function verifySignLogChain(entries: Iterable<SignLogEntry>): ChainVerdict {
-  let expectedSeq = 1;
-  let prevHash = '';
+/**
+ * Checks entries given in storage order (ascending seq expected). `start` lets a caller verify a long log
+ * in batches: pass the seq expected next and the hash of the entry before it (by default the log's start).
+ */
+export function verifySignLogChain(
+  entries: Iterable<SignLogEntry>,
+  start: { seq: number; prevHash: string } = { seq: 1, prevHash: '' },
+): ChainVerdict {
+  let expectedSeq = start.seq;
+  let prevHash = start.prevHash;
   let count = 0;
   for (const entry of entries) {
     count++;

@@ -1,0 +1,104 @@
+/**
+ * The embedded store's SQLite file: opened in WAL mode with `synchronous=FULL`, so a committed write (a
+ * sign log entry above all) survives a power cut [SQLite docs, "PRAGMA synchronous": FULL syncs the WAL
+ * on every commit], while readers in other processes never block the writer. The schema is created on
+ * first open; `user_version` records its version so a newer file is refused rather than misread.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError, ErrorCode } from '../../errors.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
+
+export type SqliteDatabase = Database.Database;
+
+/** How long a writer waits for another process's write transaction before giving up (ms). */
+const BUSY_TIMEOUT_MS = 15_000;
+
+/** Turns a better-sqlite3 error into the AppError an operator can act on. */
+export function sqliteError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new AppError(ErrorCode.STORE_UNAVAILABLE, `${what}: the store file is busy (${message})`, { cause: error });
+  }
+  if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|PERM)/.test(code)) {
+    return new AppError(ErrorCode.FILE_IO, `${what}: ${message} (${code})`, { cause: error });
+  }
+  return new AppError(ErrorCode.INTERNAL, `${what}: ${message}`, { cause: error });
+}
+
+/** True for a UNIQUE or PRIMARY KEY violation; `column` narrows it to one index ("accounts.login_key"). */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
+  const code = (error as { code?: unknown })?.code;
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+  return column === undefined || (error as Error).message.includes(column);
+}
+
+/**
+ * Wraps every method of a repository so that whatever SQLite throws reaches the caller as an AppError
+ * (busy → STORE_UNAVAILABLE, disk → FILE_IO); AppErrors pass through unchanged.
+ */
+export function withStoreErrors<T extends object>(name: string, repository: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(repository)) {
+    if (typeof value !== 'function') {
+      wrapped[key] = value;
+      continue;
+    }
+    const what = `store operation ${name}.${key} failed`;
+    wrapped[key] = (...args: unknown[]) => {
+      const result: unknown = value.apply(repository, args);
+      return result instanceof Promise ? result.catch((e: unknown) => Promise.reject(sqliteError(e, what))) : result;
+    };
+  }
+  return wrapped as T;
+}
+
+function checkVersion(version: number, file: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new AppError(
+      ErrorCode.CONFIG_INVALID,
+      `The store file ${file} has schema version ${version}, newer than this SignService understands ` +
+        `(${SCHEMA_VERSION}); upgrade SignService or point SIGNSERVICE_DATA_DIR elsewhere`,
+    );
+  }
+}
+
+function migrate(db: SqliteDatabase, file: string): void {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  checkVersion(version(), file);
+  if (version() === SCHEMA_VERSION) return;
+  // IMMEDIATE, and the version read again inside: two processes opening a new file at once must not
+  // both create the schema.
+  db.transaction(() => {
+    checkVersion(version(), file);
+    if (version() === SCHEMA_VERSION) return;
+    db.exec(SCHEMA_SQL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** Opens (creating the directory, the file and the schema when missing) the store's SQLite file. */
+export function openSqliteDatabase(file: string): SqliteDatabase {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw new AppError(
+      ErrorCode.FILE_IO,
+      `cannot create the store directory ${path.dirname(file)}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
+  }
+  let db: SqliteDatabase | undefined;
+  try {
+    db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    migrate(db, file);
+    return db;
+  } catch (e) {
+    db?.close();
+    throw sqliteError(e, `cannot open the store file ${file}`);
+  }
+}

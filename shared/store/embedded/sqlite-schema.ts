@@ -1,0 +1,69 @@
+/**
+ * The embedded store's tables, one per aggregate. Dates are ISO-8601 strings (they sort as text and read
+ * back exactly); nested values that are never queried (an encrypted secret, the failure times, the body
+ * of a sign log entry) are JSON text.
+ */
+
+/** Bumped with every change to SCHEMA_SQL (and a migration step in sqlite-database.ts). */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS accounts (
+  id               TEXT PRIMARY KEY,
+  login            TEXT NOT NULL,
+  -- lower-cased login (store-keys.ts): uniqueness that also folds non-ASCII letters
+  login_key        TEXT NOT NULL UNIQUE,
+  description      TEXT NOT NULL,
+  email            TEXT,
+  email_key        TEXT,
+  bitrix_member_id TEXT,
+  bitrix_user_id   INTEGER,
+  status           TEXT NOT NULL,
+  otp_disabled     INTEGER NOT NULL,
+  otp_secret       TEXT,
+  otp_enrolled_at  TEXT,
+  otp_last_step    INTEGER,
+  otp_failures     TEXT NOT NULL DEFAULT '[]',
+  locked_until     TEXT,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+);
+-- One account per Bitrix24 user (NULLs are distinct, so unlinked accounts do not collide).
+CREATE UNIQUE INDEX IF NOT EXISTS accounts_bitrix ON accounts (bitrix_member_id, bitrix_user_id);
+CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email_key);
+
+CREATE TABLE IF NOT EXISTS enrollment_links (
+  token_hash     TEXT PRIMARY KEY,
+  account_id     TEXT NOT NULL,
+  created_at     TEXT NOT NULL,
+  expires_at     TEXT NOT NULL,
+  used_at        TEXT,
+  pending_secret TEXT
+);
+CREATE INDEX IF NOT EXISTS enrollment_links_account ON enrollment_links (account_id);
+
+CREATE TABLE IF NOT EXISTS grants (
+  account_id TEXT NOT NULL,
+  cert_id    TEXT NOT NULL,
+  is_default INTEGER NOT NULL,
+  granted_at TEXT NOT NULL,
+  PRIMARY KEY (account_id, cert_id)
+);
+CREATE INDEX IF NOT EXISTS grants_cert ON grants (cert_id);
+
+CREATE TABLE IF NOT EXISTS sign_log (
+  seq       INTEGER PRIMARY KEY,
+  time      TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL,
+  -- every other field of the entry, as JSON
+  body      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_log_time ON sign_log (time);
+-- Append-only: the service never edits or deletes an entry. Someone with the file can drop these
+-- triggers, which is what the hash chain is for ('signservice audit verify').
+CREATE TRIGGER IF NOT EXISTS sign_log_no_update BEFORE UPDATE ON sign_log
+  BEGIN SELECT RAISE(ABORT, 'the sign log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS sign_log_no_delete BEFORE DELETE ON sign_log
+  BEGIN SELECT RAISE(ABORT, 'the sign log is append-only'); END;
+`;

@@ -1,0 +1,186 @@
+/**
+ * Accounts in MongoDB, `_id` = account id. Absent optional values are stored as null (so an update can
+ * clear them) and read back as undefined. The atomic operations are single-document updates with a
+ * filter, MongoDB's compare-and-set: a document matches the filter and is changed in one step.
+ */
+import type { Collection, Db, Document } from 'mongodb';
+import type { Account } from '../../domain/account.js';
+import type { EncryptedSecret } from '../../domain/encrypted-secret.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import { assertValidLogin, emailKey, loginKey } from '../store-keys.js';
+import type { AccountRepository } from '../store-ports.js';
+import { COLLECTIONS } from './mongo-connection.js';
+import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
+
+/** An account as stored in the `accounts` collection. */
+export interface AccountDocument {
+  _id: string;
+  login: string;
+  loginLower: string;
+  description: string;
+  email: string | null;
+  emailLower: string | null;
+  bitrix: { memberId: string; userId: number } | null;
+  status: Account['status'];
+  otpDisabled: boolean;
+  otp: { secret: EncryptedSecret; enrolledAt: Date; lastStep: number } | null;
+  lockout: { failures: Date[]; lockedUntil: Date | null };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const secretCopy = (s: EncryptedSecret): EncryptedSecret => ({
+  keyId: s.keyId,
+  iv: s.iv,
+  tag: s.tag,
+  ciphertext: s.ciphertext,
+});
+
+/** The stored form of an account. */
+export function toAccountDocument(a: Account): AccountDocument {
+  return {
+    _id: a.id,
+    login: a.login,
+    loginLower: loginKey(a.login),
+    description: a.description,
+    email: a.email ?? null,
+    emailLower: a.email ? emailKey(a.email) : null,
+    bitrix: a.bitrix ? { memberId: a.bitrix.memberId, userId: a.bitrix.userId } : null,
+    status: a.status,
+    otpDisabled: a.otpDisabled,
+    otp: a.otp ? { secret: secretCopy(a.otp.secret), enrolledAt: a.otp.enrolledAt, lastStep: a.otp.lastStep } : null,
+    lockout: { failures: [...a.lockout.failures], lockedUntil: a.lockout.lockedUntil ?? null },
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+/** The account a stored document describes. */
+export function fromAccountDocument(d: AccountDocument): Account {
+  return {
+    id: d._id,
+    login: d.login,
+    description: d.description,
+    email: d.email ?? undefined,
+    bitrix: d.bitrix ? { memberId: d.bitrix.memberId, userId: d.bitrix.userId } : undefined,
+    status: d.status,
+    otpDisabled: d.otpDisabled,
+    otp: d.otp
+      ? { secret: secretCopy(d.otp.secret), enrolledAt: d.otp.enrolledAt, lastStep: d.otp.lastStep }
+      : undefined,
+    lockout: { failures: d.lockout?.failures ?? [], lockedUntil: d.lockout?.lockedUntil ?? undefined },
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+/**
+ * The update pipeline that replaces the mutable fields. Values go through $literal (a description may
+ * start with '$', which a pipeline would read as a field path); the last accepted OTP step never goes
+ * down, so a stale read-modify-write cannot reopen a used code [RFC 6238 §5.2].
+ */
+export function accountUpdatePipeline(a: Account): Document[] {
+  const { _id, createdAt, otp, ...rest } = toAccountDocument(a);
+  const set: Document = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, { $literal: v }]));
+  set.otp = otp
+    ? { $mergeObjects: [{ $literal: otp }, { lastStep: { $max: [{ $literal: otp.lastStep }, '$otp.lastStep'] } }] }
+    : { $literal: null };
+  return [{ $set: set }];
+}
+
+function existsError(error: unknown, a: Account): AppError {
+  if (isDuplicateKey(error, 'login_unique')) {
+    return new AppError(ErrorCode.ACCOUNT_EXISTS, `An account with the login '${a.login}' exists already`);
+  }
+  if (isDuplicateKey(error, 'bitrix_user_unique')) {
+    return new AppError(
+      ErrorCode.ACCOUNT_EXISTS,
+      `Bitrix24 user ${a.bitrix?.userId} of portal ${a.bitrix?.memberId} is linked to another account already`,
+    );
+  }
+  if (isDuplicateKey(error))
+    return new AppError(ErrorCode.ACCOUNT_EXISTS, `An account with the id ${a.id} exists already`);
+  return mongoError(error, `cannot save account '${a.login}'`);
+}
+
+const notFound = (id: string) => new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `No account with id ${id}`);
+
+/** The AccountRepository over MongoDB. */
+export function mongoAccountRepository(db: Db): AccountRepository {
+  const col: Collection<AccountDocument> = db.collection<AccountDocument>(COLLECTIONS.accounts);
+  const one = async (filter: Document) => {
+    const doc = await col.findOne(filter);
+    return doc ? fromAccountDocument(doc) : undefined;
+  };
+  const exists = async (id: string) => (await col.countDocuments({ _id: id }, { limit: 1 })) === 1;
+
+  return withMongoErrors('accounts', {
+    async create(account) {
+      assertValidLogin(account.login);
+      try {
+        await col.insertOne(toAccountDocument(account));
+      } catch (e) {
+        throw existsError(e, account);
+      }
+    },
+    get: (id) => one({ _id: id }),
+    getByLogin: (login) => one({ loginLower: loginKey(login) }),
+    findByBitrixUser: (memberId, userId) => one({ 'bitrix.memberId': memberId, 'bitrix.userId': userId }),
+    async findByEmail(email) {
+      const docs = await col
+        .find({ emailLower: emailKey(email) })
+        .sort({ loginLower: 1 })
+        .toArray();
+      return docs.map(fromAccountDocument);
+    },
+    async list() {
+      return (await col.find({}).sort({ loginLower: 1 }).toArray()).map(fromAccountDocument);
+    },
+    async update(account) {
+      assertValidLogin(account.login);
+      let matched: number;
+      try {
+        matched = (await col.updateOne({ _id: account.id }, accountUpdatePipeline(account))).matchedCount;
+      } catch (e) {
+        throw existsError(e, account);
+      }
+      if (matched === 0) throw notFound(account.id);
+    },
+    async acceptOtpStep(accountId, step) {
+      // Compare-and-set: only a document whose last step is lower matches; of concurrent callers, one wins.
+      const result = await col.updateOne(
+        { _id: accountId, 'otp.lastStep': { $lt: step } },
+        { $set: { 'otp.lastStep': step } },
+      );
+      if (result.modifiedCount === 1) return true;
+      if (!(await exists(accountId))) throw notFound(accountId);
+      return false;
+    },
+    async recordOtpFailure(accountId, at, windowStart) {
+      // One pipeline update: append this failure and drop those before the window, atomically.
+      const doc = await col.findOneAndUpdate(
+        { _id: accountId },
+        [
+          {
+            $set: {
+              'lockout.failures': {
+                $filter: {
+                  input: { $concatArrays: [{ $ifNull: ['$lockout.failures', []] }, [{ $literal: at }]] },
+                  as: 'failure',
+                  cond: { $gte: ['$$failure', { $literal: windowStart }] },
+                },
+              },
+            },
+          },
+        ],
+        { returnDocument: 'after', projection: { 'lockout.failures': 1 } },
+      );
+      if (!doc) throw notFound(accountId);
+      return doc.lockout.failures.length;
+    },
+    async setLockedUntil(accountId, until) {
+      const set = until ? { 'lockout.lockedUntil': until } : { 'lockout.lockedUntil': null, 'lockout.failures': [] };
+      if ((await col.updateOne({ _id: accountId }, { $set: set })).matchedCount === 0) throw notFound(accountId);
+    },
+  });
+}

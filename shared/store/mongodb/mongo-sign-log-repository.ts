@@ -1,0 +1,91 @@
+/**
+ * The sign log in MongoDB (`sign_log`, unique `seq`). Without transactions, an append reads the last
+ * entry and inserts the next one; if another process inserted that seq first, the unique index refuses
+ * ours (duplicate key, 11000) and we rebuild on the new last entry. So the chain stays linear across
+ * processes. Inside one process appends are queued, so retries only happen between processes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Collection, Db, Filter } from 'mongodb';
+import type { SignLogEntry, SignLogInput } from '../../domain/sign-log-entry.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import { nextSignLogEntry } from '../next-sign-log-entry.js';
+import type { SignLogRepository } from '../store-ports.js';
+import { COLLECTIONS } from './mongo-connection.js';
+import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
+
+/** Attempts per append when other processes keep winning the race for the next seq. */
+const MAX_ATTEMPTS = 50;
+
+/** The stored form of an entry is the entry itself (dates as BSON dates), plus the driver's `_id`. */
+export function toSignLogDocument(entry: SignLogEntry): SignLogEntry {
+  return { ...entry };
+}
+
+/** The entry a stored document holds: everything but `_id`, so an added field breaks the hash. */
+export function fromSignLogDocument(doc: SignLogEntry & { _id?: unknown }): SignLogEntry {
+  const { _id, ...entry } = doc;
+  return entry;
+}
+
+/** Runs the given functions one after another (an in-process queue). */
+function serialQueue() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/** The SignLogRepository over MongoDB. */
+export function mongoSignLogRepository(db: Db): SignLogRepository {
+  // Majority and journaled: an acknowledged entry survives a crash and a failover.
+  const col: Collection<SignLogEntry> = db.collection<SignLogEntry>(COLLECTIONS.signLog, {
+    writeConcern: { w: 'majority', journal: true },
+  });
+  const queued = serialQueue();
+
+  async function appendOnce(input: SignLogInput): Promise<SignLogEntry | undefined> {
+    const last = await col.findOne({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
+    const entry = nextSignLogEntry(input, last ?? undefined);
+    try {
+      await col.insertOne(toSignLogDocument(entry));
+      return entry;
+    } catch (e) {
+      if (isDuplicateKey(e, 'seq_unique')) return undefined;
+      throw e;
+    }
+  }
+
+  async function* list(range: { from?: Date; to?: Date } = {}): AsyncGenerator<SignLogEntry> {
+    const time: { $gte?: Date; $lt?: Date } = {};
+    if (range.from) time.$gte = range.from;
+    if (range.to) time.$lt = range.to;
+    const filter: Filter<SignLogEntry> = range.from || range.to ? { time } : {};
+    const cursor = col.find(filter, { sort: { seq: 1 } });
+    try {
+      for await (const doc of cursor) yield fromSignLogDocument(doc);
+    } catch (e) {
+      throw mongoError(e, 'cannot read the sign log');
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  return withMongoErrors('signLog', {
+    append: (input) =>
+      queued(async () => {
+        for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+          const entry = await appendOnce(input);
+          if (entry) return entry;
+          // Another process took this seq: back off a little (with jitter) and build on its entry.
+          await sleep(Math.floor(Math.random() * 10 * attempt));
+        }
+        throw new AppError(
+          ErrorCode.STORE_UNAVAILABLE,
+          `cannot append to the sign log: ${MAX_ATTEMPTS} attempts lost the race for the next entry to other processes`,
+        );
+      }),
+    list,
+  });
+}

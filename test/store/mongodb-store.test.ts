@@ -1,0 +1,126 @@
+/**
+ * The MongoDB store. The contract suite needs a server: it runs when MONGO_URL is set (each test on its
+ * own database, dropped afterwards). No MongoDB server can be installed on the development machines, so
+ * without MONGO_URL it is registered as one pending test that says so. What needs no server runs always:
+ * the connection error (host named, password never shown) and the document mapping through real BSON.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { BSON, MongoClient } from 'mongodb';
+import { signLogEntryHash } from '../../shared/audit/sign-log-chain.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import {
+  accountUpdatePipeline,
+  fromAccountDocument,
+  toAccountDocument,
+} from '../../shared/store/mongodb/mongo-account-repository.js';
+import { scrubPassword } from '../../shared/store/mongodb/mongo-errors.js';
+import { fromSignLogDocument, toSignLogDocument } from '../../shared/store/mongodb/mongo-sign-log-repository.js';
+import { openMongoStore } from '../../shared/store/mongodb/mongo-store.js';
+import { nextSignLogEntry } from '../../shared/store/next-sign-log-entry.js';
+import { describeStoreContract } from './store-contract.js';
+import { enrolled, logInput, makeAccount } from './store-fixtures.js';
+
+/** A BSON round trip, as the driver serialises with ignoreUndefined and deserialises with its defaults. */
+function throughBson<T>(doc: T): T {
+  return BSON.deserialize(BSON.serialize(doc as BSON.Document, { ignoreUndefined: true })) as T;
+}
+
+describe('MongoDB store', function () {
+  this.timeout(120_000);
+  const url = process.env.MONGO_URL;
+
+  if (url) {
+    const databases: string[] = [];
+    after(async () => {
+      const client = new MongoClient(url);
+      try {
+        for (const name of databases) await client.db(name).dropDatabase();
+      } finally {
+        await client.close();
+      }
+    });
+    describeStoreContract('MongoDB', () => {
+      const name = `signservice_test_${crypto.randomBytes(6).toString('hex')}`;
+      databases.push(name);
+      return openMongoStore(url, name);
+    });
+  } else {
+    it('MongoDB contract suite not run: MONGO_URL is not set');
+  }
+
+  it('an unreachable server: STORE_UNAVAILABLE naming the host, never the password', async () => {
+    const password = 'pa55-w0rd-never-shown';
+    const target = `mongodb://operator:${password}@127.0.0.1:9/?serverSelectionTimeoutMS=300&connectTimeoutMS=300`;
+    const error = await openMongoStore(target, 'signservice').then(
+      () => assert.fail('connected to a closed port'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AppError, String(error));
+    assert.equal(error.code, ErrorCode.STORE_UNAVAILABLE);
+    assert.match(error.message, /Cannot use MongoDB at 127\.0\.0\.1:9 \(database 'signservice'\)/);
+    assert.doesNotMatch(`${error.message} ${JSON.stringify(error.details ?? {})}`, new RegExp(password));
+    assert.equal(error.cause, undefined, 'no driver object (which may hold the options) rides along');
+  });
+
+  it('a malformed connection string: CONFIG_INVALID without the password', async () => {
+    const error = await openMongoStore('mongodb://user:s3cret-value@', 'x').then(
+      () => assert.fail('accepted a connection string without a host'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AppError, String(error));
+    assert.equal(error.code, ErrorCode.CONFIG_INVALID);
+    assert.doesNotMatch(error.message, /s3cret-value/);
+  });
+
+  it('scrubs raw and percent-encoded passwords, including ones with "@"', () => {
+    const url = 'mongodb://u:p%40ss@w0rd@db1:27017,db2:27017/x?authSource=admin';
+    assert.equal(scrubPassword('auth failed for p%40ss@w0rd and p@ss@w0rd', url), 'auth failed for *** and ***');
+  });
+
+  it('an account survives the BSON round trip; absent values are stored as null and read back as undefined', () => {
+    const full = enrolled(9, {
+      email: 'A@b.org',
+      bitrix: { memberId: 'm', userId: 3 },
+      lockout: { failures: [new Date('2025-03-01T10:00:00.5Z')], lockedUntil: new Date('2025-03-01T10:15:00Z') },
+    });
+    const bare = makeAccount();
+    for (const account of [full, bare]) {
+      const doc = throughBson(toAccountDocument(account));
+      assert.deepEqual(fromAccountDocument(doc), account);
+    }
+    const bareDoc = toAccountDocument(bare);
+    assert.equal(bareDoc.email, null);
+    assert.equal(bareDoc.otp, null);
+    assert.equal(bareDoc.loginLower, bare.login.toLowerCase());
+  });
+
+  it('the update pipeline passes values as $literal and never lowers otp.lastStep', () => {
+    const account = enrolled(40, { description: '$where: not a field path' });
+    const [stage] = accountUpdatePipeline(account);
+    const set = (stage as { $set: Record<string, unknown> }).$set;
+    assert.deepEqual(set.description, { $literal: '$where: not a field path' });
+    assert.equal('_id' in set || 'createdAt' in set, false, 'id and createdAt are not replaced');
+    assert.deepEqual(set.otp, {
+      $mergeObjects: [
+        { $literal: toAccountDocument(account).otp },
+        { lastStep: { $max: [{ $literal: 40 }, '$otp.lastStep'] } },
+      ],
+    });
+    const cleared = accountUpdatePipeline({ ...account, otp: undefined })[0] as { $set: Record<string, unknown> };
+    assert.deepEqual(cleared.$set.otp, { $literal: null });
+  });
+
+  it('a sign log entry survives the BSON round trip with its hash intact', () => {
+    const entry = nextSignLogEntry(
+      logInput(new Date('2025-03-01T12:00:00.123Z'), {
+        document: { fileName: 'Договор.pdf', sha256Before: 'ab' },
+        details: { pages: 3, ratio: 0.5, big: 2 ** 40, visible: false },
+      }),
+      { seq: 41, hash: 'c'.repeat(64) },
+    );
+    const back = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), _id: new BSON.ObjectId() }));
+    assert.deepEqual(back, entry);
+    assert.equal(signLogEntryHash(back), entry.hash);
+  });
+});

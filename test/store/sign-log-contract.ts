@@ -1,0 +1,89 @@
+/** The sign log part of the store contract: linear seq, links, hashes, concurrency, time ranges. */
+import assert from 'node:assert/strict';
+import { signLogEntryHash, verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
+import type { SignLogInput } from '../../shared/domain/sign-log-entry.js';
+import { allEntries, logInput, rejectsWith, type StoreFixture } from './store-fixtures.js';
+
+const day = (d: number, h = 12) => new Date(Date.UTC(2025, 2, d, h));
+
+/** Registers the sign log tests on the contract's per-test store. */
+export function describeSignLogContract(fx: StoreFixture): void {
+  describe('sign log', () => {
+    it('append assigns seq 1..n, links each entry to the previous one and seals it with its hash', async () => {
+      const full: SignLogInput = {
+        time: day(1),
+        action: 'signed',
+        actor: { accountId: 'acc-1', login: 'mary', memberId: 'p1', userId: 7, role: 'signer' },
+        document: { dealId: '42', fileId: '900', fileName: 'Договор №5.pdf', sha256Before: 'aa', sha256After: 'bb' },
+        certificate: { id: 'f'.repeat(64), subject: 'CN=Mary', serialNumber: '01ab' },
+        otp: 'used',
+        requestId: 'req-1',
+        outcome: 'ok',
+        clientAddress: '10.0.0.5',
+        details: { pages: 3, visible: true, position: 'bottom-right' },
+      };
+      const appended = [await fx.store.signLog.append(full)];
+      for (let i = 2; i <= 5; i++) appended.push(await fx.store.signLog.append(logInput(day(i))));
+      assert.deepEqual(
+        appended.map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+      );
+      assert.equal(appended[0]!.prevHash, '');
+      for (let i = 1; i < appended.length; i++) assert.equal(appended[i]!.prevHash, appended[i - 1]!.hash);
+      for (const e of appended) assert.equal(e.hash, signLogEntryHash(e));
+      const { seq: _s, prevHash: _p, hash: _h, ...stored } = appended[0]!;
+      assert.deepEqual(stored, full, 'every field of the input is kept');
+      const listed = await allEntries(fx.store);
+      assert.deepEqual(listed, appended, 'list returns exactly what append returned');
+      const verdict = verifySignLogChain(listed);
+      assert.deepEqual(verdict, { ok: true, entries: 5, lastHash: appended[4]!.hash });
+    });
+
+    it('append keeps only SignLogInput fields and refuses invalid input without appending', async () => {
+      const sneaky = { ...logInput(day(1)), pin: '1234', secret: 'x' } as SignLogInput;
+      const entry = await fx.store.signLog.append(sneaky);
+      assert.equal('pin' in entry || 'secret' in entry, false);
+      const bad: SignLogInput[] = [
+        { ...logInput(day(2)), action: 'hacked' as never },
+        { ...logInput(day(2)), time: new Date('nonsense') },
+        { ...logInput(day(2)), outcome: 'maybe' as never },
+        { ...logInput(day(2)), details: { ratio: Number.NaN } },
+        { ...logInput(day(2)), details: { 'a.b': 1 } },
+      ];
+      for (const input of bad) await rejectsWith(fx.store.signLog.append(input), 'INVALID_ARGUMENT');
+      const listed = await allEntries(fx.store);
+      assert.equal(listed.length, 1);
+      assert.equal('pin' in listed[0]! || 'secret' in listed[0]!, false);
+    });
+
+    it('50 concurrent appends still form one valid chain 1..50', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => fx.store.signLog.append(logInput(day(1), { requestId: `r${i}` }))),
+      );
+      assert.deepEqual(
+        results.map((e) => e.seq).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      const listed = await allEntries(fx.store);
+      assert.deepEqual(verifySignLogChain(listed), { ok: true, entries: 50, lastHash: listed[49]!.hash });
+      assert.deepEqual(new Set(listed.map((e) => e.requestId)).size, 50, 'no entry lost or duplicated');
+    });
+
+    it('list with a time range returns [from, to) in seq order', async () => {
+      // Appended out of time order on purpose: the log's order is seq, the range filters by time.
+      for (const d of [3, 1, 4, 2, 5]) await fx.store.signLog.append(logInput(day(d), { requestId: `d${d}` }));
+      const ids = async (range: { from?: Date; to?: Date }) =>
+        (await allEntries(fx.store, range)).map((e) => e.requestId);
+      assert.deepEqual(await ids({ from: day(2), to: day(4) }), ['d3', 'd2']);
+      assert.deepEqual(await ids({ from: day(4) }), ['d4', 'd5']);
+      assert.deepEqual(await ids({ to: day(2) }), ['d1']);
+      assert.deepEqual(await ids({ from: day(2, 13), to: day(3) }), []);
+      assert.deepEqual(await ids({}), ['d3', 'd1', 'd4', 'd2', 'd5']);
+    });
+
+    it('list of an empty log yields nothing', async () => {
+      assert.deepEqual(await allEntries(fx.store), []);
+      assert.deepEqual(verifySignLogChain([]), { ok: true, entries: 0, lastHash: '' });
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/** Test data and helpers shared by the store contract suites and the adapter tests. */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import type { Account } from '../../shared/domain/account.js';
+import type { EncryptedSecret } from '../../shared/domain/encrypted-secret.js';
+import type { SignLogEntry, SignLogInput } from '../../shared/domain/sign-log-entry.js';
+import { AppError, type ErrorCode } from '../../shared/errors.js';
+import type { Store } from '../../shared/store/store-ports.js';
+
+/** A sealed secret of the right shape (the store never opens it). */
+export function fakeSecret(): EncryptedSecret {
+  return {
+    keyId: crypto.randomBytes(4).toString('hex'),
+    iv: crypto.randomBytes(12).toString('base64'),
+    tag: crypto.randomBytes(16).toString('base64'),
+    ciphertext: crypto.randomBytes(20).toString('base64'),
+  };
+}
+
+/** A complete account; `overrides` replace top-level fields. */
+export function makeAccount(overrides: Partial<Account> = {}): Account {
+  const id = crypto.randomUUID();
+  const created = new Date('2025-03-01T09:00:00.123Z');
+  return {
+    id,
+    login: `user-${id.slice(0, 8)}`,
+    description: 'Sales, Moscow office',
+    email: undefined,
+    bitrix: undefined,
+    status: 'active',
+    otpDisabled: false,
+    otp: undefined,
+    lockout: { failures: [], lockedUntil: undefined },
+    createdAt: created,
+    updatedAt: created,
+    ...overrides,
+  };
+}
+
+/** An enrolled account with `lastStep`. */
+export function enrolled(lastStep: number, overrides: Partial<Account> = {}): Account {
+  return makeAccount({
+    otp: { secret: fakeSecret(), enrolledAt: new Date('2025-03-01T09:05:00Z'), lastStep },
+    ...overrides,
+  });
+}
+
+/** A minimal valid sign log input at `time`. */
+export function logInput(time: Date, extra: Partial<SignLogInput> = {}): SignLogInput {
+  return { time, action: 'signed', actor: { login: 'mary', role: 'signer' }, outcome: 'ok', otp: 'used', ...extra };
+}
+
+/** Asserts that `promise` rejects with an AppError of `code`; returns it for further checks. */
+export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<AppError> {
+  let caught: unknown;
+  await promise.then(
+    () => assert.fail(`expected AppError ${code}, but the call succeeded`),
+    (e: unknown) => {
+      caught = e;
+    },
+  );
+  assert.ok(caught instanceof AppError, `expected AppError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  return caught;
+}
+
+/** Every entry of the log, in order. */
+export async function allEntries(store: Store, range?: { from?: Date; to?: Date }): Promise<SignLogEntry[]> {
+  const out: SignLogEntry[] = [];
+  for await (const e of store.signLog.list(range)) out.push(e);
+  return out;
+}
+
+/** Per-test store handle for the contract's groups. */
+export interface StoreFixture {
+  store: Store;
+}
