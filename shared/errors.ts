@@ -97,6 +97,12 @@ export const ErrorCode = {
   MAIL_FAILED: 'MAIL_FAILED',
   /** The store cannot be reached (transient). */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /**
+   * The job queue cannot take the message: the broker is unreachable, or did not confirm the publish within
+   * the timeout (transient; the message may or may not have been stored, so a retry may duplicate it, which
+   * at-least-once consumers tolerate).
+   */
+  QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -182,6 +188,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   GRANT_MISSING: { http: 403, exit: 77, transient: false },
   MAIL_FAILED: { http: 502, exit: 69, transient: true },
   STORE_UNAVAILABLE: { http: 503, exit: 69, transient: true },
+  QUEUE_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

@@ -10,7 +10,14 @@ import type { CaRootRecord, IssuedRecord, RevocationRecord } from './internal-ca
 import type { TokenListing } from './token-snapshot.js';
 
 /** Status values, most serious first when several apply. */
-export const INVENTORY_STATUSES = ['revoked', 'expired', 'not-yet-valid', 'token-absent', 'key-missing', 'valid'] as const;
+export const INVENTORY_STATUSES = [
+  'revoked',
+  'expired',
+  'not-yet-valid',
+  'token-absent',
+  'key-missing',
+  'valid',
+] as const;
 export type InventoryStatus = (typeof INVENTORY_STATUSES)[number];
 
 /** Where the private key of an entry lives. */
@@ -75,8 +82,21 @@ export function buildInventory(input: {
   for (const listing of input.tokens ?? []) {
     for (const c of listing.certificates) {
       const { modulePath, tokenLabel, tokenSerial } = listing;
-      const location: KeyLocation = { kind: 'token', modulePath, tokenLabel, tokenSerial, ckaId: c.ckaId, objectLabel: c.label };
-      const draft = { der: c.certificate, location, keyPresent: c.hasPrivateKey, tokenPresent: listing.present, internalUse: false };
+      const location: KeyLocation = {
+        kind: 'token',
+        modulePath,
+        tokenLabel,
+        tokenSerial,
+        ckaId: c.ckaId,
+        objectLabel: c.label,
+      };
+      const draft = {
+        der: c.certificate,
+        location,
+        keyPresent: c.hasPrivateKey,
+        tokenPresent: listing.present,
+        internalUse: false,
+      };
       drafts.set(fingerprint(c.certificate), draft);
     }
   }
@@ -92,7 +112,10 @@ export function buildInventory(input: {
     try {
       entries.push(toEntry(id, draft, revoked.has(id), now));
     } catch (error) {
-      const where = draft.location.kind === 'token' ? `token "${draft.location.tokenLabel}" CKA_ID ${draft.location.ckaId}` : 'the internal CA';
+      const where =
+        draft.location.kind === 'token'
+          ? `token "${draft.location.tokenLabel}" CKA_ID ${draft.location.ckaId}`
+          : 'the internal CA';
       problems.push(`a certificate on ${where} cannot be read: ${(error as Error).message}`);
     }
   }
@@ -108,7 +131,13 @@ function internalDraft(record: IssuedRecord): Draft {
       ? { kind: 'none' }
       : key.kind === 'software'
         ? { kind: 'internal', masterKeyId: key.sealed.keyId }
-        : { kind: 'token', modulePath: key.modulePath, tokenLabel: key.tokenLabel, tokenSerial: key.tokenSerial, ckaId: key.ckaId };
+        : {
+            kind: 'token',
+            modulePath: key.modulePath,
+            tokenLabel: key.tokenLabel,
+            tokenSerial: key.tokenSerial,
+            ckaId: key.ckaId,
+          };
   // A token that was not listed in this run is not known to be absent; its key is assumed where recorded.
   return { der: record.certificate, location, keyPresent: key !== undefined, tokenPresent: true, internalUse: true };
 }
@@ -157,12 +186,18 @@ function fingerprint(der: Buffer): string {
 export function findInventoryEntry(entries: readonly InventoryEntry[], ref: string): InventoryEntry {
   const wanted = ref.trim().toLowerCase().replace(/:/g, '');
   if (!/^[0-9a-f]{8,64}$/.test(wanted)) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `A certificate id is 8 to 64 hex digits (see \`signservice cert list\`), not "${ref}"`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `A certificate id is 8 to 64 hex digits (see \`signservice cert list\`), not "${ref}"`,
+    );
   }
   const matches = entries.filter((e) => e.id.startsWith(wanted));
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw new AppError(ErrorCode.INVALID_ARGUMENT, `The certificate id ${ref} matches ${matches.length} certificates; give more digits`);
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `The certificate id ${ref} matches ${matches.length} certificates; give more digits`,
+    );
   }
   throw new AppError(
     ErrorCode.CERT_UNKNOWN,
@@ -184,7 +219,10 @@ export function assertUsableForSigning(entry: InventoryEntry): void {
     'token-absent': [ErrorCode.TOKEN_ABSENT, `${name} is on ${where}, which is not present; plug it in`],
     'key-missing':
       entry.location.kind === 'token'
-        ? [ErrorCode.TOKEN_KEY_MISSING, `${name} has no private key on ${where} (CKA_ID ${entry.location.ckaId}); it cannot sign`]
+        ? [
+            ErrorCode.TOKEN_KEY_MISSING,
+            `${name} has no private key on ${where} (CKA_ID ${entry.location.ckaId}); it cannot sign`,
+          ]
         : [ErrorCode.CERT_KEY_MISSING, `${name} has no private key in ${where}; it cannot sign`],
   };
   if (entry.status !== 'valid') {

@@ -29,7 +29,9 @@ export class FileTokenSnapshotStore implements TokenSnapshotStore {
   async save(snapshot: TokenSnapshot): Promise<void> {
     const others = (await readJsonIfExists<StoredSnapshot[]>(this.#file)) ?? [];
     const same = (s: StoredSnapshot) =>
-      s.modulePath === snapshot.modulePath && s.tokenLabel === snapshot.tokenLabel && s.tokenSerial === snapshot.tokenSerial;
+      s.modulePath === snapshot.modulePath &&
+      s.tokenLabel === snapshot.tokenLabel &&
+      s.tokenSerial === snapshot.tokenSerial;
     const stored: StoredSnapshot = {
       ...snapshot,
       certificates: snapshot.certificates.map((c) => ({ ...c, certificate: c.certificate.toString('base64') })),

@@ -18,7 +18,10 @@ export interface InventoryKeyDeps {
   /** The master key (opened only for internal software keys). */
   masterKey: () => MasterKey;
   /** Opens the key with CKA_ID on the token of `location`, embedding `chain`. */
-  openTokenKey: (location: Extract<InventoryEntry['location'], { kind: 'token' }>, chain: Buffer[]) => Promise<SigningKey>;
+  openTokenKey: (
+    location: Extract<InventoryEntry['location'], { kind: 'token' }>,
+    chain: Buffer[],
+  ) => Promise<SigningKey>;
 }
 
 /** A key ready for `signPdfFile`, and whether its stamp says "internal use". */
@@ -32,7 +35,10 @@ export interface ResolvedSigningKey {
  * @throws AppError CERT_REVOKED, CERT_EXPIRED, CERT_NOT_YET_VALID, TOKEN_ABSENT, TOKEN_KEY_MISSING,
  *   CERT_KEY_MISSING, MASTER_KEY_INVALID, and the token's errors (PIN, module).
  */
-export async function openInventorySigningKey(entry: InventoryEntry, deps: InventoryKeyDeps): Promise<ResolvedSigningKey> {
+export async function openInventorySigningKey(
+  entry: InventoryEntry,
+  deps: InventoryKeyDeps,
+): Promise<ResolvedSigningKey> {
   assertUsableForSigning(entry);
   const chain = entry.internalUse && deps.ca ? [deps.ca.root.certificate] : [];
   if (entry.location.kind === 'token') {

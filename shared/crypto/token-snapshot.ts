@@ -2,6 +2,7 @@
  * What was on a token the last time it was listed. The inventory keeps this so that a token that is
  * unplugged still shows its certificates, marked "token absent", instead of silently dropping them.
  */
+import type { Pkcs11Token } from './pkcs11/pkcs11-token.js';
 
 /** One certificate object as listed from a token. */
 export interface TokenSnapshotCertificate {
@@ -56,4 +57,26 @@ export function findSnapshot(
         (serial === undefined || s.tokenSerial === serial),
     )
     .sort((a, b) => b.takenAt.localeCompare(a.takenAt))[0];
+}
+
+/**
+ * Lists a token now (logging in, so private keys are seen) as a present `TokenListing`.
+ * @throws AppError TOKEN_* from the token.
+ */
+export function readTokenListing(token: Pkcs11Token, modulePath: string, now: Date = new Date()): TokenListing {
+  const certificates = token.listCertificates().map((c) => ({
+    ckaId: c.id,
+    label: c.label,
+    certificate: c.certificate,
+    hasPrivateKey: c.hasPrivateKey,
+  }));
+  const health = token.health();
+  return {
+    present: true,
+    modulePath,
+    tokenLabel: health.label,
+    tokenSerial: health.serial,
+    takenAt: now.toISOString(),
+    certificates,
+  };
 }

@@ -233,6 +233,11 @@ commonName = supplied
 [ signer_ext ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
+# poppler 22.12 reports "Unknown issue with Certificate" for a trusted chain unless the signer certificate
+# carries an EKU, a CRL distribution point and an AIA (see test-pki.ts); port 9 (discard) is never served.
+extendedKeyUsage = emailProtection, 1.3.6.1.4.1.311.10.3.12
+crlDistributionPoints = URI:http://127.0.0.1:9/softhsm-test-ca.crl
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/softhsm-test-ca.crt
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;

@@ -1,23 +1,34 @@
-/** `signservice sign IN.pdf -o OUT.pdf (--p12 FILE | --key KEY.pem --cert CERT.pem) [...]` */
-import type { SigningKey } from '../../crypto/signing-key.js';
-import { loadPemKey, loadPkcs12 } from '../../crypto/software-key.js';
+/** `signservice sign IN.pdf -o OUT.pdf (--p12 FILE | --key KEY.pem --cert CERT.pem | --key-id HEX | --cert-id ID) [...]` */
 import { requestTimestamp } from '../../crypto/tsa-client.js';
 import { signPdfFile } from '../../pdf/sign-pdf.js';
 import { loadStampImage } from '../../pdf/stamp/stamp-image.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
 import { invalid, parseCommandArgs, readFileFor } from '../cli-args.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION } from '../data-dir.js';
+import { loadSigningKey } from '../signing-key-source.js';
+import { TOKEN_HELP, TOKEN_OPTIONS } from '../token-options.js';
 
-const HELP = `Usage: signservice sign IN.pdf -o OUT.pdf (--p12 FILE [--p12-password PW] | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]) [options]
+const HELP = `Usage: signservice sign IN.pdf -o OUT.pdf KEY [options]
+  KEY: --p12 FILE [--p12-password PW] | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]
+     | --key-id HEX (with the token flags) | --cert-id ID
 
 Adds a PAdES signature (ETSI.CAdES.detached) as an incremental update: IN.pdf is left untouched and is
 a byte prefix of OUT.pdf, so earlier signatures stay valid. OUT.pdf is written only on success.
 
-Key:
+Key (exactly one source):
   --p12 FILE              PKCS#12 file with the key and certificate (chain included if present)
   --p12-password PW       its password (or set SIGNSERVICE_P12_PASSWORD; default empty)
   --key KEY.pem           PEM private key (RSA or EC P-256) ...
   --cert CERT.pem         ... and its certificate
   --chain CHAIN.pem       intermediate/root certificates to embed (PEM, several allowed in one file)
+  --key-id HEX            the key with this CKA_ID on the token named below (see 'signservice token list')
+  --cert-id ID            a certificate of the inventory by id or id prefix (see 'signservice cert list'):
+                          an internal-CA certificate, or one on the configured token
+  A revoked internal-CA certificate is refused; internal-CA certificates are stamped "internal use".
+${TOKEN_HELP}
+Data:
+${DATA_DIR_HELP}
+                          (the internal CA and its master key; SIGNSERVICE_MASTER_KEY[_FILE] override the key)
 Stamp:
   --page first|last|N     page of the stamp (default last)
   --position POS          ${STAMP_POSITIONS.join('|')} (default bottom-right)
@@ -51,6 +62,10 @@ const OPTIONS = {
   tsa: { type: 'string' },
   'allow-invalid-existing': { type: 'boolean' },
   json: { type: 'boolean' },
+  'key-id': { type: 'string' },
+  'cert-id': { type: 'string' },
+  ...TOKEN_OPTIONS,
+  ...DATA_DIR_OPTION,
 } as const;
 
 function parsePage(value: string | undefined): 'first' | 'last' | number {
@@ -59,19 +74,6 @@ function parsePage(value: string | undefined): 'first' | 'last' | number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw invalid(`--page must be first, last or a page number, not '${value}'`);
   return Number(value);
-}
-
-async function loadKey(v: Record<string, string | boolean | undefined>): Promise<SigningKey> {
-  if (typeof v.p12 === 'string') {
-    if (v.key || v.cert) throw invalid('use either --p12 or --key/--cert, not both');
-    const password = (v['p12-password'] as string | undefined) ?? process.env.SIGNSERVICE_P12_PASSWORD ?? '';
-    return loadPkcs12(readFileFor('PKCS#12 file', v.p12), password);
-  }
-  if (typeof v.key === 'string' && typeof v.cert === 'string') {
-    const chain = typeof v.chain === 'string' ? readFileFor('chain file', v.chain) : undefined;
-    return loadPemKey(readFileFor('key file', v.key), readFileFor('certificate file', v.cert), chain);
-  }
-  throw invalid('a key is required: --p12 FILE, or --key KEY.pem with --cert CERT.pem');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -87,27 +89,34 @@ export async function run(argv: string[]): Promise<number> {
   const lang = v.lang ?? 'en';
   if (lang !== 'en' && lang !== 'ru') throw invalid('--lang must be en or ru');
   const page = parsePage(v.page);
-  const key = await loadKey(v);
   const image = v.image ? loadStampImage(readFileFor('image', v.image)) : undefined;
   const tsa = v.tsa;
-  const result = await signPdfFile(positionals[0]!, v.output, {
-    key,
-    page,
-    position,
-    visible: !v.invisible,
-    lang,
-    ...(v.name ? { name: v.name } : {}),
-    ...(v.reason ? { reason: v.reason } : {}),
-    ...(v.location ? { location: v.location } : {}),
-    ...(image ? { image } : {}),
-    ...(tsa ? { timestamp: (value: Buffer) => requestTimestamp(tsa, value) } : {}),
-    ...(v['allow-invalid-existing'] ? { allowInvalidExisting: true } : {}),
-  });
-  if (v.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const { key, internalUse, close } = await loadSigningKey(v);
+  let result: Awaited<ReturnType<typeof signPdfFile>>;
+  try {
+    result = await signPdfFile(positionals[0]!, v.output, {
+      key,
+      page,
+      position,
+      visible: !v.invisible,
+      lang,
+      ...(internalUse ? { internalUse: true } : {}),
+      ...(v.name ? { name: v.name } : {}),
+      ...(v.reason ? { reason: v.reason } : {}),
+      ...(v.location ? { location: v.location } : {}),
+      ...(image ? { image } : {}),
+      ...(tsa ? { timestamp: (value: Buffer) => requestTimestamp(tsa, value) } : {}),
+      ...(v['allow-invalid-existing'] ? { allowInvalidExisting: true } : {}),
+    });
+  } finally {
+    await close();
+  }
+  if (v.json) process.stdout.write(`${JSON.stringify({ ...result, internalUse }, null, 2)}\n`);
   else {
     process.stdout.write(
       `Signed ${positionals[0]} -> ${v.output}: field ${result.fieldName}, page ${result.pageNumber}` +
-        `${v.invisible ? ' (invisible)' : `, ${position}`}, ${result.outputSize} bytes, sha256 ${result.sha256}\n`,
+        `${v.invisible ? ' (invisible)' : `, ${position}`}, ${result.outputSize} bytes, sha256 ${result.sha256}` +
+        `${internalUse ? ' (internal-use certificate)' : ''}\n`,
     );
   }
   return 0;

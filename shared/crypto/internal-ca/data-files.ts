@@ -1,0 +1,71 @@
+/**
+ * Small file helpers for the data-directory adapters: atomic writes (temporary file, fsync, rename, so a
+ * crash never leaves half a record) with owner-only permissions, and reads that tell a missing file from
+ * a broken one. Errors are AppError FILE_IO naming the file.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, ErrorCode } from '../../errors.js';
+
+/** Writes `data` to `file` atomically with mode 0600, creating the directory (0700) if needed. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const handle = await fs.open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw ioError('write', file, error);
+  }
+}
+
+/** Reads a file; `undefined` when it does not exist. */
+export async function readFileIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw ioError('read', file, error);
+  }
+}
+
+/** Reads and parses a JSON file; `undefined` when it does not exist. */
+export async function readJsonIfExists<T>(file: string): Promise<T | undefined> {
+  const bytes = await readFileIfExists(file);
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (error) {
+    throw new AppError(ErrorCode.FILE_IO, `${file} is not valid JSON (damaged?): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Writes a JSON file atomically (pretty-printed, so an operator can read it). */
+export function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  return writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The names in a directory; empty when it does not exist. */
+export async function listDirectory(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError('list', dir, error);
+  }
+}
+
+function ioError(what: string, file: string, error: unknown): AppError {
+  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return new AppError(ErrorCode.FILE_IO, `Cannot ${what} ${file}: ${code}`, { cause: error });
+}
