@@ -12,6 +12,23 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import('./commands/sign-command.js'),
   },
   verify: { summary: 'verify every signature of a PDF', load: () => import('./commands/verify-command.js') },
+  token: {
+    summary: 'list the certificates and keys on a PKCS#11 token',
+    load: () => import('./commands/token-command.js'),
+  },
+  cert: {
+    summary: 'list the certificate inventory (tokens and internal CA)',
+    load: () => import('./commands/cert-command.js'),
+  },
+  ca: { summary: 'internal CA: init, issue, revoke, crl, export-root', load: () => import('./commands/ca-command.js') },
+  audit: {
+    summary: 'sign log: verify the hash chain, export entries',
+    load: () => import('./commands/audit-command.js'),
+  },
+  account: {
+    summary: 'signer accounts, OTP enrollment links, certificate grants',
+    load: () => import('./commands/account-command.js'),
+  },
 };
 
 const USAGE = `Usage: signservice <command> [options]

@@ -1,0 +1,239 @@
+/**
+ * `signservice account add | list | show | disable-otp | enable-otp | unlock | enroll-link | grant | revoke`:
+ * signer accounts, their OTP enrollment links and certificate grants, on the store the configuration
+ * names (embedded SQLite file in the data directory, or MongoDB with MONGO_URL).
+ */
+import { type AccountService, createAccountService } from '../../accounts/account-service.js';
+import { createGrantService, type GrantService } from '../../accounts/grant-service.js';
+import { type Config, loadConfig } from '../../config.js';
+import { loadMasterKey } from '../../crypto/load-master-key.js';
+import type { Account } from '../../domain/account.js';
+import type { SignLogActor } from '../../domain/sign-log-entry.js';
+import { isLanguage } from '../../i18n/messages.js';
+import { createMailer } from '../../mail/mailer.js';
+import { loadTemplates } from '../../mail/render-template.js';
+import { sendEnrollmentMail } from '../../mail/send-enrollment-mail.js';
+import { createEnrollmentService } from '../../otp/enrollment-service.js';
+import { createStore } from '../../store/create-store.js';
+import type { Store } from '../../store/store-ports.js';
+import { describeAccount, describeAccountList } from '../account-format.js';
+import { invalid, parseCommandArgs } from '../cli-args.js';
+
+const USAGE = `Usage: signservice account <command> [options]
+
+Signer accounts: who may sign, how they confirm (one-time codes), and with which certificates.
+
+Commands:
+  add LOGIN               create an account
+  list                    list the accounts
+  show LOGIN              one account with its OTP state and certificate grants
+  disable-otp LOGIN       let the account sign WITHOUT a one-time code (logged on every signature)
+  enable-otp LOGIN        require one-time codes again
+  unlock LOGIN            lift a lockout after wrong codes
+  enroll-link LOGIN       create a one-time enrollment link for the authenticator app (--send e-mails it)
+  grant LOGIN CERT-ID     let the account sign with a certificate (--default makes it the preselected one)
+  revoke LOGIN CERT-ID    take a certificate away
+
+Options:
+  --description TEXT      (add) what tells this person apart, e.g. "Mary Smith, accounting"
+  --email ADDRESS         (add) where enrollment links and notices go
+  --bitrix-member ID      (add) the Bitrix24 portal's member_id ...
+  --bitrix-user N         (add) ... and the user's id on that portal
+  --otp-disabled          (add) create the account with OTP disabled
+  --send                  (enroll-link) e-mail the link to the account's address
+  --lang en|ru            (enroll-link) language of the e-mail (default: DEFAULT_LANGUAGE)
+  --default               (grant) make this the account's default certificate
+  --json                  (list, show) print JSON
+  --data-dir DIR          data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
+  -h, --help              this help
+
+The store, master key, mail and link settings come from the environment (see README: configuration).`;
+
+const OPTIONS = {
+  description: { type: 'string' },
+  email: { type: 'string' },
+  'bitrix-member': { type: 'string' },
+  'bitrix-user': { type: 'string' },
+  'otp-disabled': { type: 'boolean' },
+  send: { type: 'boolean' },
+  lang: { type: 'string' },
+  default: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+
+interface Context {
+  config: Config;
+  store: Store;
+  accounts: AccountService;
+  grants: GrantService;
+  values: Values;
+  args: string[];
+  out: (text: string) => void;
+  warn: (text: string) => void;
+}
+
+const ACTOR: SignLogActor = { role: 'cli' };
+
+function argument(args: string[], index: number, name: string): string {
+  const value = args[index];
+  if (!value) throw invalid(`${name} is required`);
+  return value;
+}
+
+const loginOf = (ctx: Context) => argument(ctx.args, 0, 'LOGIN');
+
+function bitrixLink(values: Values) {
+  const member = values['bitrix-member'];
+  const user = values['bitrix-user'];
+  if (member === undefined && user === undefined) return undefined;
+  if (!member || !user || !/^\d+$/.test(user)) throw invalid('--bitrix-member and a numeric --bitrix-user go together');
+  return { memberId: member, userId: Number(user) };
+}
+
+/** The account fields worth printing: the sealed OTP secret stays out, only whether one exists. */
+function publicAccount(a: Account) {
+  const { otp, ...rest } = a;
+  return { ...rest, otp: otp ? { enrolledAt: otp.enrolledAt } : undefined };
+}
+
+async function add(ctx: Context): Promise<void> {
+  const { values } = ctx;
+  const bitrix = bitrixLink(values);
+  const account = await ctx.accounts.add({
+    login: loginOf(ctx),
+    ...(values.description !== undefined ? { description: values.description } : {}),
+    ...(values.email !== undefined ? { email: values.email } : {}),
+    ...(bitrix ? { bitrix } : {}),
+    otpDisabled: values['otp-disabled'] === true,
+    actor: ACTOR,
+  });
+  ctx.out(`Created account ${account.login} (${account.id}).`);
+  if (account.otpDisabled) ctx.warn(`WARNING: ${account.login} signs WITHOUT one-time codes.`);
+  else ctx.out(`Next: signservice account enroll-link ${account.login} --send`);
+}
+
+async function list(ctx: Context): Promise<void> {
+  const all = await ctx.accounts.list();
+  ctx.out(ctx.values.json ? JSON.stringify(all.map(publicAccount), null, 2) : describeAccountList(all));
+}
+
+async function show(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.get({ login: loginOf(ctx) });
+  const granted = await ctx.grants.list(account);
+  ctx.out(
+    ctx.values.json
+      ? JSON.stringify({ ...publicAccount(account), grants: granted }, null, 2)
+      : describeAccount(account, granted),
+  );
+}
+
+async function disableOtp(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.setOtpDisabled({ login: loginOf(ctx), disabled: true, actor: ACTOR });
+  ctx.warn(
+    `WARNING: ${account.login} now signs WITHOUT a one-time code. Anyone who can start a signature in ` +
+      `this person's name can sign; every such signature is logged as "signed without OTP".`,
+  );
+}
+
+async function enableOtp(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.setOtpDisabled({ login: loginOf(ctx), disabled: false, actor: ACTOR });
+  ctx.out(`${account.login} needs a one-time code for every signature again.`);
+  if (!account.otp) ctx.out(`It has no authenticator yet: signservice account enroll-link ${account.login} --send`);
+}
+
+async function unlock(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.unlock({ login: loginOf(ctx), actor: ACTOR });
+  ctx.out(`Unlocked ${account.login}.`);
+}
+
+async function enrollLink(ctx: Context): Promise<void> {
+  const { config, store, values } = ctx;
+  const language = values.lang ?? config.defaultLanguage;
+  if (!isLanguage(language)) throw invalid(`--lang must be en or ru, not '${language}'`);
+  const account = await ctx.accounts.get({ login: loginOf(ctx) });
+  if (values.send && !account.email) throw invalid(`account '${account.login}' has no e-mail address`);
+  const enrollment = createEnrollmentService({
+    store,
+    masterKey: loadMasterKey(config.masterKey, { warn: ctx.warn }),
+    issuer: config.otp.issuer,
+    publicBaseUrl: config.publicBaseUrl,
+    linkMinutes: config.enrollmentLinkMinutes,
+  });
+  const link = await enrollment.createLink({ account, actor: ACTOR });
+  ctx.out(`Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}):\n${link.url}`);
+  if (!values.send) return;
+  const mailer = createMailer(config.mail, { print: ctx.warn });
+  try {
+    await sendEnrollmentMail({
+      mailer,
+      renderer: loadTemplates(),
+      to: account.email,
+      login: account.login,
+      language,
+      url: link.url,
+      expiresAt: link.expiresAt,
+      issuer: config.otp.issuer,
+    });
+  } finally {
+    mailer.close();
+  }
+  ctx.out(`E-mailed to ${account.email} (${language}).`);
+}
+
+async function grant(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.get({ login: loginOf(ctx) });
+  const certId = argument(ctx.args, 1, 'CERT-ID');
+  const granted = await ctx.grants.grant({ account, certId, isDefault: ctx.values.default === true, actor: ACTOR });
+  ctx.out(`Granted ${certId} to ${account.login}${granted.isDefault ? ' (default)' : ''}.`);
+}
+
+async function revoke(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.get({ login: loginOf(ctx) });
+  const certId = argument(ctx.args, 1, 'CERT-ID');
+  await ctx.grants.revoke({ account, certId, actor: ACTOR });
+  ctx.out(`Revoked ${certId} from ${account.login}.`);
+}
+
+const SUBCOMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
+  add,
+  list,
+  show,
+  'disable-otp': disableOtp,
+  'enable-otp': enableOtp,
+  unlock,
+  'enroll-link': enrollLink,
+  grant,
+  revoke,
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 64;
+  }
+  const subcommand = SUBCOMMANDS[command];
+  if (!subcommand) throw invalid(`unknown account command '${command}'`);
+  const env = { ...process.env, ...(values['data-dir'] ? { SIGNSERVICE_DATA_DIR: values['data-dir'] } : {}) };
+  const config = loadConfig(env);
+  const store = await createStore(config.store);
+  try {
+    await subcommand({
+      config,
+      store,
+      accounts: createAccountService({ store }),
+      grants: createGrantService({ store }),
+      values,
+      args,
+      out: (text) => process.stdout.write(`${text}\n`),
+      warn: (text) => process.stderr.write(`${text}\n`),
+    });
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * English texts of the pages and e-mails. `{name}` marks a value filled in by the `fmt` template helper
+ * (escaped there). Keys mirror ru.ts; the Messages type makes the compiler check that both are complete.
+ */
+export const en = {
+  languageName: 'English',
+  product: 'SignService',
+  page: {
+    footer: 'SignService: PDF signatures for Bitrix24',
+    otherLanguage: 'Русский',
+  },
+  enroll: {
+    title: 'Set up your one-time codes',
+    intro: 'This page sets up the authenticator app for account {login}. It works once and until {expires}.',
+    keepPrivate: 'Whoever sees the QR code or the key below can create your codes: do not share this page.',
+    step1:
+      'Install FreeOTP on your phone (Google Play, App Store or F-Droid). Google Authenticator, Microsoft Authenticator or Aegis work as well.',
+    step2: 'In FreeOTP tap the QR-code button at the top and point the camera at the code below.',
+    step3:
+      'FreeOTP now lists "{issuer}" with a 6-digit code that changes every 30 seconds. Type the code shown now and press Confirm.',
+    qrAlt: 'QR code for the authenticator app',
+    manualTitle: 'Cannot scan the code? Enter the key by hand',
+    manualHint:
+      'In FreeOTP tap the key button (add manually) and fill in: issuer, account, the key below; type TOTP, algorithm SHA1, 6 digits, interval 30 seconds.',
+    issuerLabel: 'Issuer',
+    accountLabel: 'Account',
+    keyLabel: 'Key',
+    codeLabel: 'Code from the app',
+    submit: 'Confirm',
+    wrongCode: 'That code does not match. Check that the phone shows the correct time, then type the code shown now.',
+    badForm: 'This form does not belong to the link any more. Reload the page and try again.',
+  },
+  done: {
+    title: 'Your authenticator is set up',
+    text: 'Account {login} now confirms every signature with a code from your authenticator app. You can close this page.',
+    hint: 'Keep the app on your phone: you will type its current code each time you sign a document.',
+  },
+  errors: {
+    ENROLLMENT_LINK_USED: {
+      title: 'This link was used already',
+      text: 'Each enrollment link works only once. If you did not set up the authenticator yourself, tell the administrator at once.',
+    },
+    ENROLLMENT_LINK_EXPIRED: {
+      title: 'This link has expired',
+      text: 'Enrollment links are valid for a limited time. Ask the administrator to send you a new one.',
+    },
+    ENROLLMENT_LINK_INVALID: {
+      title: 'Unknown link',
+      text: 'This enrollment link is not known. Check that the whole link was copied, or ask the administrator for a new one.',
+    },
+    NOT_FOUND: { title: 'Page not found', text: 'There is nothing at this address.' },
+    INVALID_ARGUMENT: { title: 'The request is not valid', text: 'Go back, reload the page and try again.' },
+    GENERIC: {
+      title: 'Something went wrong',
+      text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',
+    },
+  },
+  mail: {
+    enrollment: {
+      subject: 'Set up one-time codes for signing ({login})',
+      greeting: 'Hello,',
+      intro:
+        'the administrator of {issuer} has prepared account {login} for signing documents. Every signature is confirmed with a one-time code from an app on your phone.',
+      action: 'Set up the authenticator',
+      linkHint: 'If the button does not work, open this address in your browser:',
+      expires: 'The link works once and until {expires}.',
+      howtoTitle: 'How to set up FreeOTP',
+      howto1: 'Install FreeOTP on your phone (Google Play, App Store or F-Droid).',
+      howto2: 'Open the link above on your computer and scan the QR code with FreeOTP.',
+      howto3: 'Type the 6-digit code FreeOTP shows and press Confirm.',
+      ignore: 'If you did not expect this e-mail, do not open the link and tell your administrator.',
+    },
+    lockout: {
+      subject: 'Account {login} is locked after wrong codes',
+      greeting: 'Hello,',
+      text: 'there were too many wrong one-time codes for account {login}, so signing with it is locked until {until}.',
+      unlock: 'After that time you can sign again. The administrator can unlock the account earlier.',
+      warning:
+        'If you did not type these codes yourself, somebody may be trying to sign in your name: tell the administrator.',
+    },
+  },
+};
+
+/** The shape every language file has. */
+export type Messages = typeof en;
