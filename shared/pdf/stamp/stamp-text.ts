@@ -4,7 +4,10 @@ import { toStampDate } from '../pdf-date.js';
 
 export type StampLanguage = 'en' | 'ru';
 
-const LABELS: Record<StampLanguage, Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>> = {
+const LABELS: Record<
+  StampLanguage,
+  Record<'signed' | 'certificate' | 'serial' | 'issuer' | 'reason' | 'internal', string>
+> = {
   en: {
     signed: 'Digitally signed',
     certificate: 'Certificate',
