@@ -1,51 +1,17 @@
 /** Decoding of the stream filters the engine must read itself: xref and object streams [§7.4.4, §7.5.8]. */
 import zlib from 'node:zlib';
 import { PdfDict, PdfName, type PdfObject } from './pdf-objects.js';
+import { unfilterScanlines } from './stamp/png-filters.js';
 
-/** Undoes PNG row predictors (10–15) [§7.4.4.4, PNG §6]. */
+/** Undoes PNG row predictors (10–15) [§7.4.4.4] with the PNG unfilter shared with the stamp images. */
 function unpredictPng(data: Buffer, columns: number, colors: number, bpc: number): Buffer {
-  const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
-  const rowLen = Math.ceil((columns * colors * bpc) / 8);
-  const rows = Math.floor(data.length / (rowLen + 1));
-  const out = Buffer.alloc(rows * rowLen);
-  for (let r = 0; r < rows; r++) {
-    const filter = data[r * (rowLen + 1)]!;
-    const src = r * (rowLen + 1) + 1;
-    const dst = r * rowLen;
-    for (let i = 0; i < rowLen; i++) {
-      const x = data[src + i]!;
-      const a = i >= bpp ? out[dst + i - bpp]! : 0;
-      const b = r > 0 ? out[dst - rowLen + i]! : 0;
-      const c = r > 0 && i >= bpp ? out[dst - rowLen + i - bpp]! : 0;
-      let v: number;
-      switch (filter) {
-        case 0:
-          v = x;
-          break;
-        case 1:
-          v = x + a;
-          break;
-        case 2:
-          v = x + b;
-          break;
-        case 3:
-          v = x + ((a + b) >> 1);
-          break;
-        case 4: {
-          const p = a + b - c;
-          const pa = Math.abs(p - a);
-          const pb = Math.abs(p - b);
-          const pc = Math.abs(p - c);
-          v = x + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-          break;
-        }
-        default:
-          throw new Error(`unknown PNG predictor row filter ${filter}`);
-      }
-      out[dst + i] = v & 0xff;
-    }
+  const bytesPerPixel = Math.max(1, Math.ceil((colors * bpc) / 8));
+  const rows = Math.floor(data.length / (Math.ceil((columns * colors * bpc) / 8) + 1));
+  try {
+    return unfilterScanlines(data, Math.ceil((columns * colors * bpc) / 8 / bytesPerPixel), rows, bytesPerPixel);
+  } catch (e) {
+    throw new Error(`bad predictor data in a stream (${(e as Error).message})`);
   }
-  return out;
 }
 
 function inflate(data: Buffer): Buffer {
