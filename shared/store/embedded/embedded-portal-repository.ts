@@ -1,0 +1,186 @@
+/**
+ * Bitrix24 portals and their refresh leases in the embedded SQLite file. Every write is one statement
+ * (an UPSERT, a conditional UPDATE), which SQLite runs atomically across processes: the version
+ * compare-and-set and the lease (`ON CONFLICT … DO UPDATE … WHERE` the lease is free, expired or ours)
+ * need no transaction of their own.
+ */
+import type { Portal } from '../../domain/portal.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import type { PortalRepository } from '../store-ports.js';
+import { type SqliteDatabase, withStoreErrors } from './sqlite-database.js';
+
+/**
+ * The two tables, created on first use with IF NOT EXISTS (idempotent, safe when processes race). They are
+ * kept here rather than in sqlite-schema.ts MIGRATIONS while that list is being extended by other work;
+ * folding them into a migration step later changes nothing for existing files.
+ */
+export const PORTAL_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS portals (
+  member_id        TEXT PRIMARY KEY,
+  domain           TEXT NOT NULL,
+  client_endpoint  TEXT NOT NULL,
+  server_endpoint  TEXT NOT NULL,
+  scope            TEXT NOT NULL,
+  user_id          INTEGER,
+  -- the sealed token pair (EncryptedSecret as JSON); NULL once uninstalled
+  tokens           TEXT,
+  token_expires_at TEXT,
+  app_token_hash   TEXT,
+  status           TEXT NOT NULL,
+  installed_at     TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  version          INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS portal_locks (
+  member_id  TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  -- milliseconds since the epoch
+  expires_at INTEGER NOT NULL
+);
+`;
+
+interface PortalRow {
+  member_id: string;
+  domain: string;
+  client_endpoint: string;
+  server_endpoint: string;
+  scope: string;
+  user_id: number | null;
+  tokens: string | null;
+  token_expires_at: string | null;
+  app_token_hash: string | null;
+  status: string;
+  installed_at: string;
+  updated_at: string;
+  version: number;
+}
+
+function fromRow(row: PortalRow): Portal {
+  let tokens: Portal['tokens'];
+  if (row.tokens !== null && row.token_expires_at !== null) {
+    try {
+      tokens = {
+        sealed: JSON.parse(row.tokens) as NonNullable<Portal['tokens']>['sealed'],
+        expiresAt: new Date(row.token_expires_at),
+      };
+    } catch {
+      throw new AppError(ErrorCode.INTERNAL, `portal ${row.member_id} is unreadable: its tokens are not valid JSON`);
+    }
+  }
+  return {
+    memberId: row.member_id,
+    domain: row.domain,
+    clientEndpoint: row.client_endpoint,
+    serverEndpoint: row.server_endpoint,
+    scope: row.scope,
+    userId: row.user_id ?? undefined,
+    tokens,
+    applicationTokenHash: row.app_token_hash ?? undefined,
+    status: row.status === 'installed' ? 'installed' : 'uninstalled',
+    installedAt: new Date(row.installed_at),
+    updatedAt: new Date(row.updated_at),
+    version: row.version,
+  };
+}
+
+/** Prepares the statements (once the tables exist). */
+function statements(db: SqliteDatabase) {
+  return {
+    upsert: db.prepare<Record<string, unknown>, PortalRow>(
+      `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, scope, user_id, tokens,
+         token_expires_at, app_token_hash, status, installed_at, updated_at, version)
+       VALUES (@memberId, @domain, @clientEndpoint, @serverEndpoint, @scope, @userId, @tokens, @expiresAt,
+         @appTokenHash, 'installed', @at, @at, 1)
+       ON CONFLICT (member_id) DO UPDATE SET domain = excluded.domain, client_endpoint = excluded.client_endpoint,
+         server_endpoint = excluded.server_endpoint, scope = excluded.scope, user_id = excluded.user_id,
+         tokens = excluded.tokens, token_expires_at = excluded.token_expires_at,
+         app_token_hash = excluded.app_token_hash, status = 'installed',
+         installed_at = CASE WHEN portals.status = 'installed' THEN portals.installed_at ELSE excluded.installed_at END,
+         updated_at = excluded.updated_at, version = portals.version + 1
+       RETURNING *`,
+    ),
+    select: db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE member_id = ?'),
+    updateTokens: db.prepare(
+      `UPDATE portals SET tokens = @tokens, token_expires_at = @expiresAt,
+         client_endpoint = COALESCE(@clientEndpoint, client_endpoint),
+         server_endpoint = COALESCE(@serverEndpoint, server_endpoint), scope = COALESCE(@scope, scope),
+         updated_at = @at, version = version + 1
+       WHERE member_id = @memberId AND version = @expected AND status = 'installed'`,
+    ),
+    uninstall: db.prepare(
+      `UPDATE portals SET status = 'uninstalled', tokens = NULL, token_expires_at = NULL, app_token_hash = NULL,
+         updated_at = @at, version = version + 1 WHERE member_id = @memberId`,
+    ),
+    purge: db.prepare('DELETE FROM portals WHERE member_id = ?'),
+    acquire: db.prepare(
+      `INSERT INTO portal_locks (member_id, owner, expires_at) VALUES (@memberId, @owner, @expiresAt)
+       ON CONFLICT (member_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE portal_locks.expires_at <= @now OR portal_locks.owner = excluded.owner`,
+    ),
+    release: db.prepare('DELETE FROM portal_locks WHERE member_id = ? AND owner = ?'),
+    dropLock: db.prepare('DELETE FROM portal_locks WHERE member_id = ?'),
+  };
+}
+
+/** The PortalRepository over the embedded SQLite file; `now` (ms) is the lease clock, for tests. */
+export function embeddedPortalRepository(db: SqliteDatabase, now: () => number = Date.now): PortalRepository {
+  let prepared: ReturnType<typeof statements> | undefined;
+  const sql = () => {
+    if (!prepared) {
+      db.exec(PORTAL_SCHEMA_SQL);
+      prepared = statements(db);
+    }
+    return prepared;
+  };
+  return withStoreErrors('portals', {
+    async upsert(install) {
+      const row = sql().upsert.get({
+        memberId: install.memberId,
+        domain: install.domain,
+        clientEndpoint: install.clientEndpoint,
+        serverEndpoint: install.serverEndpoint,
+        scope: install.scope,
+        userId: install.userId ?? null,
+        tokens: JSON.stringify(install.tokens.sealed),
+        expiresAt: install.tokens.expiresAt.toISOString(),
+        appTokenHash: install.applicationTokenHash,
+        at: install.at.toISOString(),
+      });
+      if (!row) throw new AppError(ErrorCode.INTERNAL, `portal ${install.memberId} was not stored`);
+      return fromRow(row);
+    },
+    async get(memberId) {
+      const row = sql().select.get(memberId);
+      return row ? fromRow(row) : undefined;
+    },
+    async updateTokens(memberId, update, expectedVersion) {
+      const result = sql().updateTokens.run({
+        memberId,
+        expected: expectedVersion,
+        tokens: JSON.stringify(update.tokens.sealed),
+        expiresAt: update.tokens.expiresAt.toISOString(),
+        clientEndpoint: update.clientEndpoint ?? null,
+        serverEndpoint: update.serverEndpoint ?? null,
+        scope: update.scope ?? null,
+        at: update.at.toISOString(),
+      });
+      return result.changes === 1;
+    },
+    async markUninstalled(memberId, at, purge = false) {
+      const s = sql();
+      if (purge) {
+        const gone = s.purge.run(memberId).changes === 1;
+        s.dropLock.run(memberId);
+        return gone;
+      }
+      return s.uninstall.run({ memberId, at: at.toISOString() }).changes === 1;
+    },
+    async acquireRefreshLock(memberId, owner, ttlMs) {
+      const t = now();
+      return sql().acquire.run({ memberId, owner, expiresAt: t + ttlMs, now: t }).changes === 1;
+    },
+    async releaseRefreshLock(memberId, owner) {
+      sql().release.run(memberId, owner);
+    },
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Bitrix24 portals in MongoDB (`portals`, `_id` = member id) and their refresh leases (`portal_locks`).
+ * Writes are single-document operations: the install is an upsert whose update pipeline computes the new
+ * version and keeps `installedAt`; a token update filters on the version it read (compare-and-set); the
+ * lease is an upsert filtered on "free, expired or ours" with the server's clock (`$$NOW`), so processes on
+ * different machines agree on expiry. A lease held by someone else makes the upsert collide with the
+ * existing `_id` (duplicate key), which means "not acquired".
+ */
+import type { Collection, Db } from 'mongodb';
+import type { Portal } from '../../domain/portal.js';
+import { AppError, ErrorCode } from '../../errors.js';
+import type { PortalRepository } from '../store-ports.js';
+import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
+
+export const PORTAL_COLLECTIONS = { portals: 'portals', locks: 'portal_locks' } as const;
+
+/** A portal as stored: `_id` is the member id; absent values are null. */
+export type PortalDocument = Omit<Portal, 'memberId' | 'userId' | 'tokens' | 'applicationTokenHash'> & {
+  _id: string;
+  userId: number | null;
+  tokens: Portal['tokens'] | null;
+  applicationTokenHash: string | null;
+};
+
+interface LockDocument {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
+
+/** The portal a stored document holds. */
+export function fromPortalDocument(doc: PortalDocument): Portal {
+  const { _id, userId, tokens, applicationTokenHash, ...rest } = doc;
+  return {
+    memberId: _id,
+    ...rest,
+    userId: userId ?? undefined,
+    tokens: tokens ?? undefined,
+    applicationTokenHash: applicationTokenHash ?? undefined,
+  };
+}
+
+/** `$literal` keeps a value that starts with '$' from being read as a field path inside a pipeline. */
+const lit = (value: unknown) => ({ $literal: value });
+
+/** The PortalRepository over MongoDB. */
+export function mongoPortalRepository(db: Db): PortalRepository {
+  // Majority and journaled: a rotated refresh token that is lost after a failover locks the portal out.
+  const portals: Collection<PortalDocument> = db.collection<PortalDocument>(PORTAL_COLLECTIONS.portals, {
+    writeConcern: { w: 'majority', journal: true },
+  });
+  const locks: Collection<LockDocument> = db.collection<LockDocument>(PORTAL_COLLECTIONS.locks, {
+    writeConcern: { w: 'majority', journal: true },
+  });
+
+  const upsertOnce = async (install: Parameters<PortalRepository['upsert']>[0]) =>
+    portals.findOneAndUpdate(
+      { _id: install.memberId },
+      [
+        {
+          $set: {
+            domain: lit(install.domain),
+            clientEndpoint: lit(install.clientEndpoint),
+            serverEndpoint: lit(install.serverEndpoint),
+            scope: lit(install.scope),
+            userId: lit(install.userId ?? null),
+            tokens: lit(install.tokens),
+            applicationTokenHash: lit(install.applicationTokenHash),
+            installedAt: { $cond: [{ $eq: ['$status', 'installed'] }, '$installedAt', lit(install.at)] },
+            status: 'installed',
+            updatedAt: lit(install.at),
+            version: { $add: [{ $ifNull: ['$version', 0] }, 1] },
+          },
+        },
+      ],
+      { upsert: true, returnDocument: 'after' },
+    );
+
+  return withMongoErrors('portals', {
+    async upsert(install) {
+      let doc: PortalDocument | null;
+      try {
+        doc = await upsertOnce(install);
+      } catch (e) {
+        // Two first installs racing: one insert wins, the other now finds the document and updates it.
+        if (!isDuplicateKey(e)) throw e;
+        doc = await upsertOnce(install);
+      }
+      if (!doc) throw new AppError(ErrorCode.INTERNAL, `portal ${install.memberId} was not stored`);
+      return fromPortalDocument(doc);
+    },
+    async get(memberId) {
+      const doc = await portals.findOne({ _id: memberId });
+      return doc ? fromPortalDocument(doc) : undefined;
+    },
+    async updateTokens(memberId, update, expectedVersion) {
+      const set: Partial<PortalDocument> = { tokens: update.tokens, updatedAt: update.at };
+      if (update.clientEndpoint !== undefined) set.clientEndpoint = update.clientEndpoint;
+      if (update.serverEndpoint !== undefined) set.serverEndpoint = update.serverEndpoint;
+      if (update.scope !== undefined) set.scope = update.scope;
+      const result = await portals.updateOne(
+        { _id: memberId, version: expectedVersion, status: 'installed' },
+        { $set: set, $inc: { version: 1 } },
+      );
+      return result.matchedCount === 1;
+    },
+    async markUninstalled(memberId, at, purge = false) {
+      if (purge) {
+        const gone = (await portals.deleteOne({ _id: memberId })).deletedCount === 1;
+        await locks.deleteOne({ _id: memberId });
+        return gone;
+      }
+      const result = await portals.updateOne(
+        { _id: memberId },
+        {
+          $set: { status: 'uninstalled', tokens: null, applicationTokenHash: null, updatedAt: at },
+          $inc: { version: 1 },
+        },
+      );
+      return result.matchedCount === 1;
+    },
+    async acquireRefreshLock(memberId, owner, ttlMs) {
+      try {
+        await locks.updateOne(
+          { _id: memberId, $expr: { $or: [{ $lte: ['$expiresAt', '$$NOW'] }, { $eq: ['$owner', lit(owner)] }] } },
+          [{ $set: { owner: lit(owner), expiresAt: { $add: ['$$NOW', Math.max(1, Math.floor(ttlMs))] } } }],
+          { upsert: true },
+        );
+        return true;
+      } catch (e) {
+        if (isDuplicateKey(e)) return false;
+        throw e;
+      }
+    },
+    async releaseRefreshLock(memberId, owner) {
+      await locks.deleteOne({ _id: memberId, owner });
+    },
+  });
+}
