@@ -6,6 +6,7 @@
 import Koa from 'koa';
 import type { Config } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
+import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { loadTemplates, type TemplateRenderer } from '../shared/mail/render-template.js';
 import { createEnrollmentService } from '../shared/otp/enrollment-service.js';
@@ -13,6 +14,8 @@ import type { Store } from '../shared/store/store-ports.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { enrollRoutes } from './routes/enroll.js';
+import { type HealthRoutesDeps, healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'>;
@@ -25,6 +28,8 @@ export interface AppDeps {
   now?: () => Date;
   /** Trust X-Forwarded-* from a reverse proxy (Koa `app.proxy`). @default false */
   proxy?: boolean;
+  /** /health and /ready (routes/health.ts) and /metrics (routes/metrics.ts); left out when absent. */
+  operations?: { health: HealthRoutesDeps; metrics: ServiceMetrics };
 }
 
 /** Builds the Koa application. */
@@ -48,5 +53,11 @@ export function createApp(deps: AppDeps): Koa {
   const enroll = enrollRoutes({ enrollment, renderer, defaultLanguage: config.defaultLanguage });
   app.use(enroll.routes());
   app.use(enroll.allowedMethods());
+  if (deps.operations) {
+    for (const router of [healthRoutes(deps.operations.health), metricsRoutes(deps.operations.metrics)]) {
+      app.use(router.routes());
+      app.use(router.allowedMethods());
+    }
+  }
   return app;
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError, ErrorCode } from './errors.js';
+import { type ConfiguredToken, ZTokenList } from './token-list-config.js';
 
 const intFrom = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 const optionalText = z
@@ -35,6 +36,21 @@ const EnvSchema = z.object({
   DEFAULT_LANGUAGE: z.enum(['en', 'ru']).default('ru'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   ADMIN_TOKEN: optionalText,
+  AMQP_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, ".", "_" and "-"')
+    .default('signservice'),
+  SIGNSERVICE_TOKENS: ZTokenList,
+  WORKER_PORT: intFrom(8081),
+  WORKER_PREFETCH: intFrom(4),
+  SIGNSERVICE_MAX_PDF_MB: intFrom(100),
+  SHUTDOWN_TIMEOUT_SECONDS: intFrom(60),
+  B24_CLIENT_ID: optionalText,
+  B24_CLIENT_SECRET: optionalText,
+  B24_RATE_PER_SECOND: intFrom(2),
+  B24_RATE_BURST: intFrom(50),
+  B24_OAUTH_HOSTS: z.string().default('oauth.bitrix.info,oauth.bitrix24.tech'),
+  B24_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
 });
 
 export type Config = Readonly<{
@@ -43,7 +59,8 @@ export type Config = Readonly<{
   mode: 'embedded' | 'production';
   dataDir: string;
   store: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string; dbName: string };
-  queue: { kind: 'embedded' } | { kind: 'amqp'; url: string };
+  /** amqp: AMQP_URL; `namePrefix` (AMQP_PREFIX, @default 'signservice') starts every exchange and queue name. */
+  queue: { kind: 'embedded' } | { kind: 'amqp'; url: string; namePrefix?: string };
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string; createIfMissing: boolean };
   publicBaseUrl: string;
   http: { host: string; port: number };
@@ -54,7 +71,35 @@ export type Config = Readonly<{
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Bearer token for the admin API (generated into the data dir in embedded mode when absent). */
   adminToken: string | undefined;
+  worker: WorkerConfig;
+  bitrix24: Bitrix24Config;
 }>;
+
+/** The Bitrix24 app: its OAuth credentials, the per-portal request budget, which endpoints are acceptable. */
+export interface Bitrix24Config {
+  /** B24_CLIENT_ID / B24_CLIENT_SECRET (both or neither); the Bitrix24-facing processes refuse to start without. */
+  app: { clientId: string; clientSecret: string } | undefined;
+  /** Leaky bucket per portal: B24_RATE_PER_SECOND @default 2, B24_RATE_BURST @default 50 (Enterprise: 5 and 250). */
+  rateLimit: { perSecond: number; burst: number };
+  /** OAuth servers the client secret may be sent to (B24_OAUTH_HOSTS, comma-separated). */
+  oauthHosts: readonly string[];
+  /** Plain http to loopback hosts (a local portal emulator): B24_ALLOW_LOOPBACK, @default true unless production. */
+  allowLoopback: boolean;
+}
+
+/** The signing worker: its tokens, concurrency, limits and its own health port. */
+export interface WorkerConfig {
+  /** SIGNSERVICE_TOKENS (token-list-config.ts); the worker consumes `token:<label>` of each, plus `internal`. */
+  tokens: readonly ConfiguredToken[];
+  /** Port of /health, /ready and /metrics when the worker runs alone: WORKER_PORT @default 8081. */
+  port: number;
+  /** Jobs one worker process handles at once: WORKER_PREFETCH @default 4. */
+  prefetch: number;
+  /** Largest document accepted for signing: SIGNSERVICE_MAX_PDF_MB @default 100 (MiB). */
+  maxDocumentBytes: number;
+  /** How long a graceful shutdown waits for jobs in flight: SHUTDOWN_TIMEOUT_SECONDS @default 60. */
+  shutdownTimeoutMs: number;
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -76,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       'A master key is required in production mode: set SIGNSERVICE_MASTER_KEY (base64, 32 bytes) or SIGNSERVICE_MASTER_KEY_FILE.',
     );
   }
+  if (Boolean(e.B24_CLIENT_ID) !== Boolean(e.B24_CLIENT_SECRET)) {
+    throw new AppError(
+      ErrorCode.CONFIG_INVALID,
+      'Set both B24_CLIENT_ID and B24_CLIENT_SECRET (the keys of the local app), or neither',
+    );
+  }
   const config: Config = {
     env: e.NODE_ENV,
     mode: embedded ? 'embedded' : 'production',
@@ -83,7 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     store: e.MONGO_URL
       ? { kind: 'mongodb' as const, url: e.MONGO_URL, dbName: e.MONGO_DB }
       : { kind: 'embedded' as const, file: path.join(dataDir, 'signservice.sqlite') },
-    queue: e.AMQP_URL ? { kind: 'amqp' as const, url: e.AMQP_URL } : { kind: 'embedded' as const },
+    queue: e.AMQP_URL
+      ? { kind: 'amqp' as const, url: e.AMQP_URL, namePrefix: e.AMQP_PREFIX }
+      : { kind: 'embedded' as const },
     masterKey,
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     http: { host: e.HOST, port: e.PORT },
@@ -100,6 +153,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     defaultLanguage: e.DEFAULT_LANGUAGE,
     logLevel: e.LOG_LEVEL,
     adminToken: e.ADMIN_TOKEN,
+    worker: {
+      tokens: e.SIGNSERVICE_TOKENS,
+      port: e.WORKER_PORT,
+      prefetch: e.WORKER_PREFETCH,
+      maxDocumentBytes: e.SIGNSERVICE_MAX_PDF_MB * 1024 * 1024,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    },
+    bitrix24: {
+      app:
+        e.B24_CLIENT_ID && e.B24_CLIENT_SECRET
+          ? { clientId: e.B24_CLIENT_ID, clientSecret: e.B24_CLIENT_SECRET }
+          : undefined,
+      rateLimit: { perSecond: e.B24_RATE_PER_SECOND, burst: e.B24_RATE_BURST },
+      oauthHosts: e.B24_OAUTH_HOSTS.split(/[\s,]+/)
+        .filter((h) => h.length > 0)
+        .map((h) => h.toLowerCase()),
+      allowLoopback: e.B24_ALLOW_LOOPBACK ? e.B24_ALLOW_LOOPBACK === 'true' : e.NODE_ENV !== 'production',
+    },
   };
   return Object.freeze(config);
 }

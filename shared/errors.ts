@@ -103,6 +103,49 @@ export const ErrorCode = {
    * at-least-once consumers tolerate).
    */
   QUEUE_UNAVAILABLE: 'QUEUE_UNAVAILABLE',
+  /**
+   * Bitrix24 does not accept the app's credentials for a portal: no stored tokens (never installed, or
+   * uninstalled), the refresh token was refused (`invalid_grant`: expired after 180 days or rotated by
+   * someone else), the client id/secret are wrong (`invalid_client`), or a fresh token was refused again.
+   * Never retried: the portal's administrator has to reinstall (or reopen) the app.
+   */
+  B24_AUTH_FAILED: 'B24_AUTH_FAILED',
+  /**
+   * Bitrix24 refused the call for lack of rights (`ACCESS_DENIED`, `insufficient_scope`, `WRONG_AUTH_TYPE`,
+   * …). Permanent: on `bizproc.event.send` it means the event token is invalid or expired (reference §4.1).
+   */
+  B24_ACCESS_DENIED: 'B24_ACCESS_DENIED',
+  /**
+   * The portal kept answering `QUERY_LIMIT_EXCEEDED` or `OPERATION_TIME_LIMIT` after the client's back-off
+   * and retries (transient: the call was not executed, so a later retry is safe).
+   */
+  B24_RATE_LIMITED: 'B24_RATE_LIMITED',
+  /**
+   * The portal or its OAuth server could not be reached or answered 5xx, and the call is known not to have
+   * taken effect or is a read (transient).
+   */
+  B24_UNAVAILABLE: 'B24_UNAVAILABLE',
+  /**
+   * A call that changes data (`bizproc.event.send`, `crm.item.update`, …) was sent but its answer was lost
+   * (timeout, reset connection, 5xx): it may or may not have taken effect. The client does not repeat it;
+   * a retry of the job must first check what happened (read back) or rely on the step being idempotent.
+   */
+  B24_OUTCOME_UNKNOWN: 'B24_OUTCOME_UNKNOWN',
+  /** Bitrix24 rejected the request itself (unknown method, bad argument, missing entity); its code is in details. */
+  B24_METHOD_FAILED: 'B24_METHOD_FAILED',
+  /** An inbound Bitrix24 request (install event, robot call, placement page) is malformed. */
+  B24_INVALID_PAYLOAD: 'B24_INVALID_PAYLOAD',
+  /** An inbound Bitrix24 request names an unknown portal or carries the wrong application_token. */
+  B24_FORBIDDEN: 'B24_FORBIDDEN',
+  /** No sign request with this id (a job naming it is parked: retrying cannot make it appear). */
+  SIGN_REQUEST_NOT_FOUND: 'SIGN_REQUEST_NOT_FOUND',
+  /** The document is larger than the configured limit (SIGNSERVICE_MAX_PDF_MB). */
+  DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
+  /**
+   * The document changed between the pipeline's fetch and a later retry of the signing step: signing the new
+   * bytes would sign something the signer did not approve, so the request fails and has to be submitted again.
+   */
+  DOCUMENT_CHANGED: 'DOCUMENT_CHANGED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -189,6 +232,17 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   MAIL_FAILED: { http: 502, exit: 69, transient: true },
   STORE_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   QUEUE_UNAVAILABLE: { http: 503, exit: 69, transient: true },
+  B24_AUTH_FAILED: { http: 502, exit: 77, transient: false },
+  B24_ACCESS_DENIED: { http: 403, exit: 77, transient: false },
+  B24_RATE_LIMITED: { http: 503, exit: 69, transient: true },
+  B24_UNAVAILABLE: { http: 503, exit: 69, transient: true },
+  B24_OUTCOME_UNKNOWN: { http: 504, exit: 69, transient: true },
+  B24_METHOD_FAILED: { http: 502, exit: 65, transient: false },
+  B24_INVALID_PAYLOAD: { http: 400, exit: 65, transient: false },
+  B24_FORBIDDEN: { http: 403, exit: 77, transient: false },
+  SIGN_REQUEST_NOT_FOUND: { http: 404, exit: 65, transient: false },
+  DOCUMENT_TOO_LARGE: { http: 413, exit: 65, transient: false },
+  DOCUMENT_CHANGED: { http: 409, exit: 65, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

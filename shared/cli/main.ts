@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'signer accounts, OTP enrollment links, certificate grants',
     load: () => import('./commands/account-command.js'),
   },
+  request: {
+    summary: 'sign a PDF through the service pipeline: submit, status',
+    load: () => import('./commands/request-command.js'),
+  },
 };
 
 const USAGE = `Usage: signservice <command> [options]

@@ -5,7 +5,7 @@
  * clear message instead of a bare authentication error. Where the key comes from (environment, a file
  * in the data directory) is the caller's business; this file only takes bytes.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors.js';
 
 /** An encrypted secret, as stored (all binary fields base64). */
@@ -75,6 +75,16 @@ export class MasterKey {
       tag: cipher.getAuthTag().toString('base64'),
       ciphertext: ciphertext.toString('base64'),
     };
+  }
+
+  /**
+   * A 32-byte key for one purpose (e.g. `signservice/dialog-session/v1`), derived with HKDF-SHA256
+   * [RFC 5869] so the master key itself never keys anything but AES-GCM, and every purpose gets its own,
+   * independent key. Deterministic: every process with the same master key derives the same bytes.
+   */
+  deriveKey(purpose: string): Buffer {
+    if (!purpose) throw new AppError(ErrorCode.INTERNAL, 'a derived key needs a purpose');
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), Buffer.from(purpose, 'utf8'), KEY_BYTES));
   }
 
   /**

@@ -8,7 +8,9 @@
 import type { Account } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
+import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
 import type { SignLogEntry, SignLogInput } from '../domain/sign-log-entry.js';
+import type { SignRequest, SignRequestState } from '../domain/sign-request.js';
 
 export interface AccountRepository {
   /** Throws AppError ACCOUNT_EXISTS when the login (case-insensitive) is taken. */
@@ -51,8 +53,79 @@ export interface GrantRepository {
 export interface SignLogRepository {
   /** Appends atomically: assigns seq = last + 1, prevHash = last hash, computes hash. */
   append(input: SignLogInput): Promise<SignLogEntry>;
+  /**
+   * Appends like `append`, unless an entry with the same `dedupeKey` exists: then nothing is appended and
+   * that entry is returned. Check and append are one atomic step, so a pipeline step that runs twice (a
+   * redelivered job, two workers racing) leaves exactly one entry (e.g. key `signed:<requestId>`).
+   */
+  appendOnce(input: SignLogInput, dedupeKey: string): Promise<SignLogEntry>;
   /** Entries in seq order, optionally bounded by time [from, to). */
   list(range?: { from?: Date; to?: Date }): AsyncIterable<SignLogEntry>;
+}
+
+/** Which sign requests `SignRequestRepository.list` returns. */
+export interface SignRequestFilter {
+  state?: SignRequestState;
+  accountId?: string;
+}
+
+export interface SignRequestRepository {
+  /** Stores a new request as given (its `version` included). Throws AppError INVALID_ARGUMENT for a taken id. */
+  create(request: SignRequest): Promise<void>;
+  get(id: string): Promise<SignRequest | undefined>;
+  /**
+   * Compare-and-set: replaces the stored request with `request` only if the stored version is still
+   * `expectedVersion`, and stores it with version `expectedVersion + 1`. False when someone else changed (or
+   * nobody created) it first: reload and decide again. Never throws for a lost race.
+   */
+  update(request: SignRequest, expectedVersion: number): Promise<boolean>;
+  /** Newest first (createdAt, then id), at most `limit` (default 100). */
+  list(filter?: SignRequestFilter, limit?: number): Promise<SignRequest[]>;
+}
+
+/**
+ * Opaque bytes by key (signed documents between signing and delivery). Keys are 1–200 characters of
+ * letters, digits, '.', '_' and '-', not starting with '.' (blob-key.ts); AppError INVALID_ARGUMENT otherwise.
+ */
+export interface BlobStore {
+  /** Stores `bytes` under `key`, durably, replacing what was there; readers see the old or the new bytes, never a mix. */
+  put(key: string, bytes: Buffer): Promise<void>;
+  /** The bytes under `key`, or undefined. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Removes `key`; true when it existed. */
+  delete(key: string): Promise<boolean>;
+}
+
+/**
+ * Bitrix24 portals that installed the app (shared/domain/portal.ts), and the per-portal lease that makes
+ * OAuth refreshes one at a time across processes (a refresh token is single-use: two processes refreshing
+ * with the same one would lock the portal out).
+ */
+export interface PortalRepository {
+  /**
+   * Records an install or update: creates the portal (version 1) or replaces its endpoints, tokens and
+   * application token (version + 1), status `installed`. `installedAt` is kept while the portal stays
+   * installed and set to `at` when it was new or uninstalled. Returns the stored record.
+   */
+  upsert(install: PortalInstall): Promise<Portal>;
+  get(memberId: string): Promise<Portal | undefined>;
+  /**
+   * Compare-and-set: stores refreshed tokens only if the portal is installed and still at `expectedVersion`
+   * (then version + 1). False when it changed (a reinstall, another refresh) or is not installed.
+   */
+  updateTokens(memberId: string, update: PortalTokenUpdate, expectedVersion: number): Promise<boolean>;
+  /**
+   * ONAPPUNINSTALL: status `uninstalled`, tokens and application token dropped (version + 1); with `purge`
+   * (`data[CLEAN]=1`) the record is deleted. False when the portal is unknown.
+   */
+  markUninstalled(memberId: string, at: Date, purge?: boolean): Promise<boolean>;
+  /**
+   * Takes the portal's refresh lease for `ttlMs` if it is free, expired, or already `owner`'s (then it is
+   * extended). One atomic step: of concurrent callers in any process exactly one gets true.
+   */
+  acquireRefreshLock(memberId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it (an expired lease taken over by another owner is left alone). */
+  releaseRefreshLock(memberId: string, owner: string): Promise<void>;
 }
 
 export interface Store {
@@ -61,5 +134,8 @@ export interface Store {
   readonly enrollments: EnrollmentRepository;
   readonly grants: GrantRepository;
   readonly signLog: SignLogRepository;
+  readonly signRequests: SignRequestRepository;
+  readonly blobs: BlobStore;
+  readonly portals: PortalRepository;
   close(): Promise<void>;
 }

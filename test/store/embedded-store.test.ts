@@ -12,7 +12,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
 import { runCli } from '../support/cli.js';
+import { makeSignRequest } from './sign-request-contract.js';
 import { describeStoreContract } from './store-contract.js';
 import { allEntries, enrolled, fakeSecret, logInput, rejectsWith } from './store-fixtures.js';
 
@@ -56,9 +58,35 @@ describe('embedded store (SQLite)', function () {
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['accounts', 'enrollment_links', 'grants', 'sign_log']);
+      assert.deepEqual(tables, ['accounts', 'enrollment_links', 'grants', 'sign_log', 'sign_requests']);
+      assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     } finally {
       raw.close();
+      await store.close();
+    }
+  });
+
+  it('upgrades a version 1 file in place: its log keeps verifying, sign requests and appendOnce work', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const v1 = new Database(file);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(SCHEMA_SQL);
+    v1.pragma('user_version = 1');
+    v1.close();
+    let store = await openEmbeddedStore(file);
+    const before = [await store.signLog.append(logInput(new Date(Date.UTC(2025, 2, 1))))];
+    await store.close();
+    // Reopening a current file runs no migration again.
+    store = await openEmbeddedStore(file);
+    try {
+      before.push(await store.signLog.appendOnce(logInput(new Date(Date.UTC(2025, 2, 2))), 'signed:r1'));
+      assert.deepEqual(await store.signLog.appendOnce(logInput(new Date()), 'signed:r1'), before[1]);
+      assert.deepEqual(await allEntries(store), before);
+      assert.equal(verifySignLogChain(before).ok, true);
+      await store.signRequests.create(makeSignRequest({ id: 'r1' }));
+      assert.equal((await store.signRequests.get('r1'))?.id, 'r1');
+    } finally {
       await store.close();
     }
   });

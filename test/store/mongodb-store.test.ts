@@ -16,8 +16,13 @@ import {
 } from '../../shared/store/mongodb/mongo-account-repository.js';
 import { scrubPassword } from '../../shared/store/mongodb/mongo-errors.js';
 import { fromSignLogDocument, toSignLogDocument } from '../../shared/store/mongodb/mongo-sign-log-repository.js';
+import {
+  fromSignRequestDocument,
+  toSignRequestDocument,
+} from '../../shared/store/mongodb/mongo-sign-request-repository.js';
 import { openMongoStore } from '../../shared/store/mongodb/mongo-store.js';
 import { nextSignLogEntry } from '../../shared/store/next-sign-log-entry.js';
+import { makeSignRequest } from './sign-request-contract.js';
 import { describeStoreContract } from './store-contract.js';
 import { enrolled, logInput, makeAccount } from './store-fixtures.js';
 
@@ -122,5 +127,20 @@ describe('MongoDB store', function () {
     const back = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), _id: new BSON.ObjectId() }));
     assert.deepEqual(back, entry);
     assert.equal(signLogEntryHash(back), entry.hash);
+    const deduped = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), dedupeKey: 'signed:r1' }));
+    assert.deepEqual(deduped, entry, 'the dedupe key of appendOnce is not part of the entry');
+  });
+
+  it('a sign request survives the BSON round trip', () => {
+    const request = makeSignRequest({
+      deadline: new Date('2025-03-02T10:00:00.5Z'),
+      steps: {
+        authorize: { at: new Date('2025-03-01T10:00:00.1Z'), data: { otp: 'used' } },
+        sign: { at: new Date('2025-03-01T10:00:02.2Z'), data: { sha256: 'bb', bytes: 2 ** 40, visible: true } },
+      },
+    });
+    const doc = toSignRequestDocument(request);
+    assert.equal(doc._id, request.id);
+    assert.deepEqual(fromSignRequestDocument(throughBson(doc)), request);
   });
 });

@@ -81,6 +81,41 @@ export function describeSignLogContract(fx: StoreFixture): void {
       assert.deepEqual(await ids({}), ['d3', 'd1', 'd4', 'd2', 'd5']);
     });
 
+    it('appendOnce appends once per dedupe key and returns the existing entry afterwards', async () => {
+      await fx.store.signLog.append(logInput(day(1), { requestId: 'plain' }));
+      const first = await fx.store.signLog.appendOnce(logInput(day(2), { requestId: 'req-1' }), 'signed:req-1');
+      assert.equal(first.seq, 2);
+      const again = await fx.store.signLog.appendOnce(logInput(day(3), { requestId: 'req-1-retry' }), 'signed:req-1');
+      assert.deepEqual(again, first, 'the second call returns the stored entry, not the new input');
+      const other = await fx.store.signLog.appendOnce(logInput(day(3), { requestId: 'req-2' }), 'signed:req-2');
+      assert.equal(other.seq, 3);
+      await fx.store.signLog.append(logInput(day(4), { requestId: 'plain-2' }));
+      const listed = await allEntries(fx.store);
+      assert.deepEqual(
+        listed.map((e) => e.requestId),
+        ['plain', 'req-1', 'req-2', 'plain-2'],
+      );
+      assert.equal(verifySignLogChain(listed).ok, true, 'the dedupe key is not part of the hashed entry');
+      assert.equal('dedupeKey' in listed[1]!, false);
+      await rejectsWith(fx.store.signLog.appendOnce(logInput(day(5)), ''), 'INVALID_ARGUMENT');
+      await rejectsWith(fx.store.signLog.appendOnce(logInput(day(5)), 'has space'), 'INVALID_ARGUMENT');
+    });
+
+    it('appendOnce: 20 concurrent calls with one key (amid other appends) leave exactly one entry', async () => {
+      const calls = Array.from({ length: 20 }, (_, i) =>
+        i % 4 === 0
+          ? fx.store.signLog.append(logInput(day(1), { requestId: `other-${i}` }))
+          : fx.store.signLog.appendOnce(logInput(day(1), { requestId: 'contended' }), 'signed:contended'),
+      );
+      const results = await Promise.all(calls);
+      const once = results.filter((e) => e.requestId === 'contended');
+      assert.equal(new Set(once.map((e) => e.seq)).size, 1, 'every caller got the same entry');
+      const listed = await allEntries(fx.store);
+      assert.equal(listed.filter((e) => e.requestId === 'contended').length, 1);
+      assert.equal(listed.length, 6);
+      assert.equal(verifySignLogChain(listed).ok, true);
+    });
+
     it('list of an empty log yields nothing', async () => {
       assert.deepEqual(await allEntries(fx.store), []);
       assert.deepEqual(verifySignLogChain([]), { ok: true, entries: 0, lastHash: '' });

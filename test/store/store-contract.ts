@@ -8,7 +8,9 @@ import crypto from 'node:crypto';
 import type { EnrollmentLink } from '../../shared/domain/enrollment-link.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { describeAccountContract, describeOtpStateContract } from './account-contract.js';
+import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
+import { describeSignRequestContract } from './sign-request-contract.js';
 import { fakeSecret, rejectsWith, type StoreFixture } from './store-fixtures.js';
 
 function link(accountId: string, overrides: Partial<EnrollmentLink> = {}): EnrollmentLink {
@@ -39,6 +41,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describeEnrollmentContract(fx);
     describeGrantContract(fx);
     describeSignLogContract(fx);
+    describeSignRequestContract(fx);
+    describePortalContract(fx);
   });
 }
 

@@ -2,9 +2,11 @@
  * The sign log in the embedded store. An append reads the last entry and inserts the next one inside a
  * `BEGIN IMMEDIATE` transaction: the write lock is taken before the read, so two processes appending at
  * once are serialised and cannot both build on the same last entry (which would fork the chain).
+ * `appendOnce` looks its dedupe key up in that same transaction.
  */
-import type { SignLogEntry } from '../../domain/sign-log-entry.js';
+import type { SignLogEntry, SignLogInput } from '../../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { assertDedupeKey } from '../dedupe-key.js';
 import { nextSignLogEntry } from '../next-sign-log-entry.js';
 import type { SignLogRepository } from '../store-ports.js';
 import { type SqliteDatabase, sqliteError, withStoreErrors } from './sqlite-database.js';
@@ -46,17 +48,27 @@ export function embeddedSignLogRepository(db: SqliteDatabase): SignLogRepository
     'SELECT seq, hash FROM sign_log ORDER BY seq DESC LIMIT 1',
   );
   const insert = db.prepare(
-    'INSERT INTO sign_log (seq, time, prev_hash, hash, body) VALUES (@seq, @time, @prevHash, @hash, @body)',
+    `INSERT INTO sign_log (seq, time, prev_hash, hash, body, dedupe_key)
+     VALUES (@seq, @time, @prevHash, @hash, @body, @dedupeKey)`,
   );
   const page = db.prepare<[number, string, string, number], EntryRow>(
     'SELECT * FROM sign_log WHERE seq > ? AND time >= ? AND time < ? ORDER BY seq LIMIT ?',
   );
 
-  const append = db.transaction((input: Parameters<SignLogRepository['append']>[0]): SignLogEntry => {
+  const byDedupeKey = db.prepare<[string], EntryRow>('SELECT * FROM sign_log WHERE dedupe_key = ?');
+
+  const append = db.transaction((input: SignLogInput, dedupeKey: string | null = null): SignLogEntry => {
     const entry = nextSignLogEntry(input, last.get());
     const { seq, time, prevHash, hash, ...body } = entry;
-    insert.run({ seq, time: time.toISOString(), prevHash, hash, body: JSON.stringify(body) });
+    insert.run({ seq, time: time.toISOString(), prevHash, hash, body: JSON.stringify(body), dedupeKey });
     return entry;
+  });
+
+  // The look-up runs inside the same IMMEDIATE transaction as the insert: no other writer can add the key
+  // in between; the UNIQUE index on dedupe_key is the backstop.
+  const appendOnce = db.transaction((input: SignLogInput, dedupeKey: string): SignLogEntry => {
+    const existing = byDedupeKey.get(dedupeKey);
+    return existing ? fromRow(existing) : append(input, dedupeKey);
   });
 
   async function* list(range: { from?: Date; to?: Date } = {}): AsyncGenerator<SignLogEntry> {
@@ -80,6 +92,10 @@ export function embeddedSignLogRepository(db: SqliteDatabase): SignLogRepository
   return withStoreErrors('signLog', {
     async append(input) {
       return append.immediate(input);
+    },
+    async appendOnce(input, dedupeKey) {
+      assertDedupeKey(dedupeKey);
+      return appendOnce.immediate(input, dedupeKey);
     },
     list,
   });

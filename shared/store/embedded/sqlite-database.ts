@@ -2,13 +2,14 @@
  * The embedded store's SQLite file: opened in WAL mode with `synchronous=FULL`, so a committed write (a
  * sign log entry above all) survives a power cut [SQLite docs, "PRAGMA synchronous": FULL syncs the WAL
  * on every commit], while readers in other processes never block the writer. The schema is created on
- * first open; `user_version` records its version so a newer file is refused rather than misread.
+ * first open and migrated step by step (sqlite-schema.ts `MIGRATIONS`); `user_version` records its version
+ * so a newer file is refused rather than misread.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -74,8 +75,7 @@ function migrate(db: SqliteDatabase, file: string): void {
   // both create the schema.
   db.transaction(() => {
     checkVersion(version(), file);
-    if (version() === SCHEMA_VERSION) return;
-    db.exec(SCHEMA_SQL);
+    for (let from = version(); from < SCHEMA_VERSION; from++) db.exec(MIGRATIONS[from] as string);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -4,9 +4,7 @@
  * of a sign log entry) are JSON text.
  */
 
-/** Bumped with every change to SCHEMA_SQL (and a migration step in sqlite-database.ts). */
-export const SCHEMA_VERSION = 1;
-
+/** Version 1: accounts, enrollment links, grants and the sign log. */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS accounts (
   id               TEXT PRIMARY KEY,
@@ -67,3 +65,33 @@ CREATE TRIGGER IF NOT EXISTS sign_log_no_update BEFORE UPDATE ON sign_log
 CREATE TRIGGER IF NOT EXISTS sign_log_no_delete BEFORE DELETE ON sign_log
   BEGIN SELECT RAISE(ABORT, 'the sign log is append-only'); END;
 `;
+
+/**
+ * Version 2: sign requests (the pipeline's per-step progress) and the sign log's optional dedupe key, on
+ * which `appendOnce` relies (UNIQUE; NULLs are distinct, so plain appends never collide). Adding a column
+ * changes no stored row, so the hash chain of an existing log is untouched.
+ */
+export const SCHEMA_V2_SQL = `
+ALTER TABLE sign_log ADD COLUMN dedupe_key TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS sign_log_dedupe ON sign_log (dedupe_key);
+
+CREATE TABLE IF NOT EXISTS sign_requests (
+  id         TEXT PRIMARY KEY,
+  state      TEXT NOT NULL,
+  -- compare-and-set counter: every update must name the version it read
+  version    INTEGER NOT NULL,
+  account_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  -- the whole request as JSON (dates as ISO strings)
+  body       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_requests_state ON sign_requests (state, created_at);
+CREATE INDEX IF NOT EXISTS sign_requests_account ON sign_requests (account_id, created_at);
+`;
+
+/** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
+export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL];
+
+/** The schema version this code writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;

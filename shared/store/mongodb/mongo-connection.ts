@@ -2,7 +2,8 @@
  * Connecting to MongoDB and creating the collections' indexes (idempotent: `createIndexes` with the same
  * names and options is a no-op on a second start). The unique indexes carry the store's invariants: one
  * login (case-insensitive), one account per Bitrix24 user, one link per token, one grant per account and
- * certificate, one sign log entry per seq.
+ * certificate, one sign log entry per seq (and per dedupe key), one sign request per
+ * `_id`.
  */
 import { type Db, type IndexDescription, MongoClient } from 'mongodb';
 import { AppError, ErrorCode } from '../../errors.js';
@@ -16,7 +17,11 @@ export const COLLECTIONS = {
   enrollments: 'enrollment_links',
   grants: 'grants',
   signLog: 'sign_log',
+  signRequests: 'sign_requests',
 } as const;
+
+/** The GridFS bucket of the BlobStore (`blobs.files`, `blobs.chunks`; the driver creates their indexes). */
+export const BLOB_BUCKET = 'blobs';
 
 const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.accounts]: [
@@ -42,6 +47,12 @@ const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.signLog]: [
     { key: { seq: 1 }, name: 'seq_unique', unique: true },
     { key: { time: 1 }, name: 'time' },
+    // appendOnce: at most one entry per dedupe key; entries without one are not indexed (sparse).
+    { key: { dedupeKey: 1 }, name: 'dedupe_unique', unique: true, sparse: true },
+  ],
+  [COLLECTIONS.signRequests]: [
+    { key: { state: 1, createdAt: -1 }, name: 'state_created' },
+    { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },
   ],
 };
 

@@ -3,11 +3,14 @@
  * entry and inserts the next one; if another process inserted that seq first, the unique index refuses
  * ours (duplicate key, 11000) and we rebuild on the new last entry. So the chain stays linear across
  * processes. Inside one process appends are queued, so retries only happen between processes.
+ * `appendOnce` stores its dedupe key on the document under a unique sparse index: a second append with the
+ * same key fails on that index and returns the entry that won.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Collection, Db, Filter } from 'mongodb';
 import type { SignLogEntry, SignLogInput } from '../../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { assertDedupeKey } from '../dedupe-key.js';
 import { nextSignLogEntry } from '../next-sign-log-entry.js';
 import type { SignLogRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
@@ -21,9 +24,12 @@ export function toSignLogDocument(entry: SignLogEntry): SignLogEntry {
   return { ...entry };
 }
 
-/** The entry a stored document holds: everything but `_id`, so an added field breaks the hash. */
-export function fromSignLogDocument(doc: SignLogEntry & { _id?: unknown }): SignLogEntry {
-  const { _id, ...entry } = doc;
+/**
+ * The entry a stored document holds: everything but `_id` and the `dedupeKey` of `appendOnce` (an index
+ * key, not part of the entry or its hash), so any other added field breaks the hash.
+ */
+export function fromSignLogDocument(doc: SignLogEntry & { _id?: unknown; dedupeKey?: unknown }): SignLogEntry {
+  const { _id, dedupeKey, ...entry } = doc;
   return entry;
 }
 
@@ -37,24 +43,56 @@ function serialQueue() {
   };
 }
 
+/** An entry as stored: with the dedupe key of `appendOnce`, if it had one. */
+type StoredEntry = SignLogEntry & { dedupeKey?: string };
+
 /** The SignLogRepository over MongoDB. */
 export function mongoSignLogRepository(db: Db): SignLogRepository {
   // Majority and journaled: an acknowledged entry survives a crash and a failover.
-  const col: Collection<SignLogEntry> = db.collection<SignLogEntry>(COLLECTIONS.signLog, {
+  const col: Collection<StoredEntry> = db.collection<StoredEntry>(COLLECTIONS.signLog, {
     writeConcern: { w: 'majority', journal: true },
   });
   const queued = serialQueue();
 
-  async function appendOnce(input: SignLogInput): Promise<SignLogEntry | undefined> {
+  /** The entry stored under `dedupeKey`, if any. */
+  async function findByDedupeKey(dedupeKey: string): Promise<SignLogEntry | undefined> {
+    const doc = await col.findOne({ dedupeKey });
+    return doc ? fromSignLogDocument(doc) : undefined;
+  }
+
+  /**
+   * One try at appending on top of the current last entry: the entry, undefined when another process took
+   * the seq (try again), or — with a dedupe key — the existing entry when that key is taken.
+   */
+  async function tryAppend(input: SignLogInput, dedupeKey?: string): Promise<SignLogEntry | undefined> {
     const last = await col.findOne({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
     const entry = nextSignLogEntry(input, last ?? undefined);
     try {
-      await col.insertOne(toSignLogDocument(entry));
+      await col.insertOne(dedupeKey === undefined ? toSignLogDocument(entry) : { ...entry, dedupeKey });
       return entry;
     } catch (e) {
       if (isDuplicateKey(e, 'seq_unique')) return undefined;
+      if (dedupeKey !== undefined && isDuplicateKey(e, 'dedupe_unique')) return findByDedupeKey(dedupeKey);
       throw e;
     }
+  }
+
+  /** Appends, retrying while other processes win the race for the next seq. */
+  async function appendWithRetries(input: SignLogInput, dedupeKey?: string): Promise<SignLogEntry> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      if (dedupeKey !== undefined) {
+        const existing = await findByDedupeKey(dedupeKey);
+        if (existing) return existing;
+      }
+      const entry = await tryAppend(input, dedupeKey);
+      if (entry) return entry;
+      // Another process took this seq: back off a little (with jitter) and build on its entry.
+      await sleep(Math.floor(Math.random() * 10 * attempt));
+    }
+    throw new AppError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `cannot append to the sign log: ${MAX_ATTEMPTS} attempts lost the race for the next entry to other processes`,
+    );
   }
 
   async function* list(range: { from?: Date; to?: Date } = {}): AsyncGenerator<SignLogEntry> {
@@ -73,19 +111,11 @@ export function mongoSignLogRepository(db: Db): SignLogRepository {
   }
 
   return withMongoErrors('signLog', {
-    append: (input) =>
-      queued(async () => {
-        for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-          const entry = await appendOnce(input);
-          if (entry) return entry;
-          // Another process took this seq: back off a little (with jitter) and build on its entry.
-          await sleep(Math.floor(Math.random() * 10 * attempt));
-        }
-        throw new AppError(
-          ErrorCode.STORE_UNAVAILABLE,
-          `cannot append to the sign log: ${MAX_ATTEMPTS} attempts lost the race for the next entry to other processes`,
-        );
-      }),
+    append: (input) => queued(() => appendWithRetries(input)),
+    appendOnce: async (input, dedupeKey) => {
+      assertDedupeKey(dedupeKey);
+      return queued(() => appendWithRetries(input, dedupeKey));
+    },
     list,
   });
 }

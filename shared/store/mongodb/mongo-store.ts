@@ -1,13 +1,17 @@
 /**
- * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants` and `sign_log`,
- * with their unique and TTL indexes created at start. Same ports and contract suite as the embedded store.
+ * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log` and
+ * `sign_requests`, with their unique and TTL indexes created at start, and the GridFS bucket `blobs`.
+ * Same ports and contract suite as the embedded store.
  */
 import type { Store } from '../store-ports.js';
 import { mongoAccountRepository } from './mongo-account-repository.js';
+import { mongoBlobStore } from './mongo-blob-store.js';
 import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
 import { mongoGrantRepository } from './mongo-grant-repository.js';
+import { mongoPortalRepository } from './mongo-portal-repository.js';
 import { mongoSignLogRepository } from './mongo-sign-log-repository.js';
+import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
 
 /**
  * Connects to `url`, uses database `dbName`, creates the indexes.
@@ -22,6 +26,9 @@ export async function openMongoStore(url: string, dbName: string): Promise<Store
     enrollments: mongoEnrollmentRepository(db),
     grants: mongoGrantRepository(db),
     signLog: mongoSignLogRepository(db),
+    signRequests: mongoSignRequestRepository(db),
+    blobs: mongoBlobStore(db),
+    portals: mongoPortalRepository(db),
     async close() {
       await client.close();
     },

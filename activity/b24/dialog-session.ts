@@ -1,0 +1,94 @@
+/**
+ * The Sign dialog's session: the placement POST proved who the user is (application_token + `user.current`
+ * with the posted AUTH_ID), and the page's script must call the API afterwards without cookies (the page
+ * lives in a third-party iframe, where browsers drop cookies). So the page carries a short-lived signed
+ * token binding the portal (member_id), the Bitrix24 user, the deal and the SignService account; the API
+ * trusts nothing else the browser sends about who or which deal.
+ */
+import type { MasterKey } from '../../shared/crypto/master-key.js';
+import { signToken, type TokenClaims, verifyToken } from '../../shared/crypto/signed-token.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import { isLanguage, type Language } from '../../shared/i18n/messages.js';
+
+/** What a dialog session proves. */
+export interface DialogSession {
+  memberId: string;
+  /** The Bitrix24 user who opened the dialog (from `user.current`). */
+  bitrixUserId: number;
+  dealId: number;
+  accountId: string;
+  language: Language;
+  expiresAt: Date;
+}
+
+interface DialogClaims extends TokenClaims {
+  v: 1;
+  m: string;
+  u: number;
+  d: number;
+  a: string;
+  l: Language;
+}
+
+/** HKDF purpose of the session key. */
+const PURPOSE = 'signservice/b24-dialog-session/v1';
+
+/** How long a dialog stays usable after it was opened. */
+export const DIALOG_SESSION_MINUTES = 30;
+
+/** Issues and checks dialog sessions with a key derived from the master key. */
+export interface DialogSessions {
+  issue(session: Omit<DialogSession, 'expiresAt'>, now: Date): { token: string; expiresAt: Date };
+  /** @throws AppError B24_FORBIDDEN for a forged, malformed or expired token. */
+  verify(token: string | undefined, now: Date): DialogSession;
+}
+
+function wellFormed(c: Record<string, unknown>): boolean {
+  return (
+    c.v === 1 &&
+    typeof c.m === 'string' &&
+    Number.isSafeInteger(c.u) &&
+    Number.isSafeInteger(c.d) &&
+    typeof c.a === 'string' &&
+    isLanguage(c.l)
+  );
+}
+
+/** Creates the issuer/checker. */
+export function dialogSessions(masterKey: MasterKey, minutes = DIALOG_SESSION_MINUTES): DialogSessions {
+  const key = masterKey.deriveKey(PURPOSE);
+  return {
+    issue(session, now) {
+      const exp = Math.floor(now.getTime() / 1000) + minutes * 60;
+      const claims: DialogClaims = {
+        v: 1,
+        m: session.memberId,
+        u: session.bitrixUserId,
+        d: session.dealId,
+        a: session.accountId,
+        l: session.language,
+        exp,
+      };
+      return { token: signToken(key, claims), expiresAt: new Date(exp * 1000) };
+    },
+    verify(token, now) {
+      const checked = verifyToken<DialogClaims>(key, token ?? '', now.getTime(), wellFormed);
+      if (!checked.ok) {
+        const why =
+          checked.reason === 'expired'
+            ? 'The Sign dialog was open too long; close it and open it again from the deal'
+            : 'The Sign dialog session is not valid; close it and open it again from the deal';
+        throw new AppError(ErrorCode.B24_FORBIDDEN, why, { details: { reason: checked.reason } });
+      }
+      const c = checked.claims;
+      return {
+        memberId: c.m,
+        bitrixUserId: c.u,
+        dealId: c.d,
+        accountId: c.a,
+        language: c.l,
+        expiresAt: new Date(c.exp * 1000),
+      };
+    },
+  };
+}

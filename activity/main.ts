@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the SignService HTTP app. In embedded mode (no AMQP_URL, no MONGO_URL) the same process also
+ * runs the signing worker — one process, the SQLite store and the queue file in the data directory — and
+ * prints where to find it and where its data lives. `--no-worker` (`npm run start:activity`) serves HTTP
+ * only; `--worker` runs the worker in production mode too. Shutdown on SIGTERM / SIGINT: not ready, stop
+ * consuming, finish the jobs in flight, close HTTP, the queue, the store, then finalize PKCS#11.
+ */
+import { parseArgs } from 'node:util';
+import { type Config, loadConfig } from '../shared/config.js';
+import { loadMasterKey } from '../shared/crypto/load-master-key.js';
+import { errorOutcome } from '../shared/errors.js';
+import { checkReadiness } from '../shared/health/readiness.js';
+import { createServiceMetrics } from '../shared/health/service-metrics.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
+import { displayUrl, type ListeningServer, listen } from '../shared/process/http-server.js';
+import { openQueue } from '../shared/process/open-queue.js';
+import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
+import { createStore } from '../shared/store/create-store.js';
+import { type LaunchedWorker, launchWorker } from '../worker/launch-worker.js';
+import { createApp } from './app.js';
+
+/** Whether this process signs too: flags win, else embedded mode (no broker, no MongoDB) does. */
+function wantsWorker(config: Config, argv: string[]): boolean {
+  const { values } = parseArgs({
+    args: argv,
+    options: { worker: { type: 'boolean' }, 'no-worker': { type: 'boolean' } },
+    strict: true,
+  });
+  if (values['no-worker']) return false;
+  if (values.worker) return true;
+  return config.queue.kind === 'embedded' && config.store.kind === 'embedded';
+}
+
+function banner(config: Config, server: ListeningServer, launched: LaunchedWorker | undefined): string {
+  const local = displayUrl(server.address);
+  const tokens = launched?.tokens.tokens.map((t) => t.label) ?? [];
+  const lines = [
+    `SignService is running (${config.mode} mode; ${launched ? 'this process serves the web app and signs' : 'web app only, no worker'}).`,
+    `  Base URL:  ${config.publicBaseUrl}   (PUBLIC_BASE_URL; listening on ${local})`,
+    `  Health:    ${local}/health   ${local}/ready   ${local}/metrics`,
+    '  Admin:     node dist/shared/cli/main.js --help   (accounts, certificates, internal CA, sign log)',
+    config.store.kind === 'embedded'
+      ? `  Data:      ${config.dataDir}  (store signservice.sqlite, signed documents in blobs/, CA, master.key)`
+      : `  Store:     MongoDB, database ${config.store.dbName}`,
+    config.queue.kind === 'embedded'
+      ? `  Queue:     ${config.dataDir}/queue.sqlite`
+      : '  Queue:     RabbitMQ (AMQP_URL)',
+  ];
+  if (launched) {
+    lines.push(
+      `  Tokens:    ${tokens.length > 0 ? tokens.join(', ') : 'none (SIGNSERVICE_TOKENS); internal-CA certificates only'}`,
+    );
+  }
+  lines.push('  Stop with Ctrl+C (twice to stop at once).');
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const config = loadConfig(process.env);
+  const withWorker = wantsWorker(config, argv);
+  const role = withWorker ? 'activity+worker' : 'activity';
+  const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role } });
+  const store = await createStore(config.store);
+  const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
+  const queue = await openQueue(config, logger);
+  let launched: LaunchedWorker | undefined;
+  let shuttingDown = false;
+  const metrics = createServiceMetrics({
+    queue,
+    routes: () => launched?.worker.routes ?? [INTERNAL_ROUTE],
+    tokens: () => launched?.worker.tokenReports() ?? [],
+  });
+  if (withWorker) launched = await launchWorker({ config, store, queue, logger, metrics });
+  const readiness = () =>
+    checkReadiness({
+      store,
+      queue,
+      probeRoute: INTERNAL_ROUTE,
+      tokens: () => launched?.worker.tokenReports() ?? [],
+      shuttingDown: () => shuttingDown,
+    });
+  const app = createApp({ config, store, masterKey, logger, operations: { health: { readiness, role }, metrics } });
+  const server = await listen(app.callback(), config.http.host, config.http.port);
+  process.stdout.write(banner(config, server, launched));
+  handleShutdownSignals(
+    async () => {
+      shuttingDown = true;
+      await launched?.worker.close();
+      await server.close();
+      await queue.close();
+      await store.close();
+      await launched?.tokens.close();
+    },
+    { logger, timeoutMs: config.worker.shutdownTimeoutMs },
+  );
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`signservice: cannot start: ${(error as Error)?.message ?? error}\n`);
+  // Exit now: a half-started process may hold a reconnecting broker connection that would keep it alive.
+  process.exit(errorOutcome(error).exit);
+});

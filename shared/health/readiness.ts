@@ -1,0 +1,68 @@
+/**
+ * Readiness: can this process do its work right now? The store answers a read, the queue answers a depth
+ * query, and every token the process serves is present and logged in. Each probe is bounded in time; the
+ * report names what is wrong, so `/ready` (503 when not ready) tells an operator where to look.
+ */
+import type { JobQueue } from '../queue/queue-port.js';
+import type { Store } from '../store/store-ports.js';
+import type { TokenReport } from './token-report.js';
+import { withTimeout } from './with-timeout.js';
+
+export interface ReadinessDeps {
+  store: Store;
+  queue: JobQueue;
+  /** The route the queue probe asks about (one the process uses anyway). */
+  probeRoute: string;
+  /** The tokens this process serves (none for an activity without worker). */
+  tokens?: () => readonly TokenReport[];
+  /** True once a shutdown began: not ready, so a balancer stops sending work. */
+  shuttingDown?: () => boolean;
+  /** @default 2000 */
+  timeoutMs?: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** What failed, for the operator. */
+  error?: string;
+  ms: number;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: {
+    store: CheckResult;
+    queue: CheckResult & { kind: JobQueue['kind'] };
+    tokens: (Pick<TokenReport, 'label' | 'present' | 'usable' | 'pinLocked'> & { problem?: string })[];
+  };
+  shuttingDown: boolean;
+}
+
+async function probe(what: string, timeoutMs: number, work: () => Promise<unknown>): Promise<CheckResult> {
+  const began = performance.now();
+  try {
+    await withTimeout(what, timeoutMs, work);
+    return { ok: true, ms: Math.round(performance.now() - began) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message, ms: Math.round(performance.now() - began) };
+  }
+}
+
+/** Runs the probes (store and queue at once) and sums them up. Never throws. */
+export async function checkReadiness(deps: ReadinessDeps): Promise<ReadinessReport> {
+  const timeoutMs = deps.timeoutMs ?? 2000;
+  const [store, queue] = await Promise.all([
+    probe('the store', timeoutMs, () => deps.store.signRequests.get('readiness-probe')),
+    probe('the job queue', timeoutMs, () => deps.queue.depth(deps.probeRoute)),
+  ]);
+  const tokens = (deps.tokens?.() ?? []).map((t) => ({
+    label: t.label,
+    present: t.present,
+    usable: t.usable,
+    pinLocked: t.pinLocked,
+    ...(t.problem ? { problem: t.problem } : {}),
+  }));
+  const shuttingDown = deps.shuttingDown?.() ?? false;
+  const ready = store.ok && queue.ok && tokens.every((t) => t.usable) && !shuttingDown;
+  return { ready, checks: { store, queue: { ...queue, kind: deps.queue.kind }, tokens }, shuttingDown };
+}

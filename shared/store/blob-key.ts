@@ -1,0 +1,18 @@
+/**
+ * The keys both blob stores accept. The embedded store turns a key into a file name and MongoDB into a
+ * GridFS filename, so a key is kept to characters that are safe as both: no path separators, no leading
+ * dot (no hidden or temporary names, no '..'), nothing a shell or a file system would read specially.
+ */
+import { AppError, ErrorCode } from '../errors.js';
+
+const BLOB_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+
+/** Throws INVALID_ARGUMENT unless `key` is 1–200 characters of letters, digits, '.', '_', '-', not starting with '.'. */
+export function assertBlobKey(key: string): void {
+  if (typeof key !== 'string' || !BLOB_KEY.test(key)) {
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Blob key ${JSON.stringify(key)} is invalid: use 1–200 letters, digits, '.', '_' or '-', not starting with '.'`,
+    );
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Blobs of the embedded store: one file per key in a directory next to the SQLite file
+ * (`<dataDir>/blobs/`, owner-only). A put replaces the key's file atomically and durably
+ * (write-file-durably.ts), so after a crash the key holds either the old or the new bytes, complete.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, ErrorCode } from '../../errors.js';
+import { writeFileDurably } from '../../fs/write-file-durably.js';
+import { assertBlobKey } from '../blob-key.js';
+import type { BlobStore } from '../store-ports.js';
+
+function ioError(what: string, error: unknown): AppError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new AppError(ErrorCode.FILE_IO, `${what}: ${code}`, { cause: error });
+}
+
+/** The BlobStore over files in `dir` (created on the first put). */
+export function embeddedBlobStore(dir: string): BlobStore {
+  const fileOf = (key: string) => {
+    assertBlobKey(key);
+    return path.join(dir, key);
+  };
+  return {
+    async put(key, bytes) {
+      const file = fileOf(key);
+      try {
+        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+        await writeFileDurably(file, bytes);
+      } catch (error) {
+        throw ioError(`cannot store blob ${key} in ${dir}`, error);
+      }
+    },
+    async get(key) {
+      const file = fileOf(key);
+      try {
+        return await fs.readFile(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw ioError(`cannot read blob ${key} from ${dir}`, error);
+      }
+    },
+    async delete(key) {
+      const file = fileOf(key);
+      try {
+        await fs.unlink(file);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw ioError(`cannot delete blob ${key} from ${dir}`, error);
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/** The worker's configuration: SIGNSERVICE_TOKENS and the worker settings, parsed once by loadConfig. */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { loadConfig } from '../../shared/config.js';
+import { AppError } from '../../shared/errors.js';
+
+function refused(env: NodeJS.ProcessEnv, message: RegExp): void {
+  assert.throws(
+    () => loadConfig(env),
+    (e: unknown) => e instanceof AppError && e.code === 'CONFIG_INVALID' && message.test(e.message),
+  );
+}
+
+describe('worker configuration', () => {
+  it('defaults: no tokens, port 8081, 4 jobs at once, 100 MiB documents, 60 s shutdown, AMQP prefix', () => {
+    const config = loadConfig({ AMQP_URL: 'amqp://localhost' });
+    assert.deepEqual(config.worker, {
+      tokens: [],
+      port: 8081,
+      prefetch: 4,
+      maxDocumentBytes: 100 * 1024 * 1024,
+      shutdownTimeoutMs: 60_000,
+    });
+    assert.deepEqual(config.queue, { kind: 'amqp', url: 'amqp://localhost', namePrefix: 'signservice' });
+  });
+
+  it('parses SIGNSERVICE_TOKENS into absolute module and PIN file paths', () => {
+    const tokens = [
+      { label: 'SignToken1', module: '/usr/lib/libeToken.so', pinFile: 'secrets/pin1' },
+      { serial: '0a1b2c3d', module: '/usr/lib/softhsm/libsofthsm2.so', pinFile: '/run/secrets/pin2' },
+    ];
+    const config = loadConfig({
+      SIGNSERVICE_TOKENS: JSON.stringify(tokens),
+      WORKER_PORT: '9091',
+      WORKER_PREFETCH: '2',
+      SIGNSERVICE_MAX_PDF_MB: '5',
+      SHUTDOWN_TIMEOUT_SECONDS: '10',
+    });
+    assert.deepEqual(config.worker, {
+      tokens: [
+        { label: 'SignToken1', modulePath: '/usr/lib/libeToken.so', pinFile: path.resolve('secrets/pin1') },
+        { serial: '0a1b2c3d', modulePath: '/usr/lib/softhsm/libsofthsm2.so', pinFile: '/run/secrets/pin2' },
+      ],
+      port: 9091,
+      prefetch: 2,
+      maxDocumentBytes: 5 * 1024 * 1024,
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('refuses malformed token lists with a message that names the problem and never a PIN', () => {
+    refused({ SIGNSERVICE_TOKENS: 'SignToken1' }, /SIGNSERVICE_TOKENS: not JSON/);
+    refused({ SIGNSERVICE_TOKENS: '{"label":"x"}' }, /SIGNSERVICE_TOKENS/);
+    refused({ SIGNSERVICE_TOKENS: '[{"module":"/m.so","pinFile":"/p"}]' }, /name the token by label or serial/);
+    refused({ SIGNSERVICE_TOKENS: '[{"label":"x","pinFile":"/p"}]' }, /SIGNSERVICE_TOKENS\.0\.module/);
+    try {
+      loadConfig({ SIGNSERVICE_TOKENS: '[{"label":"x","module":"/m.so","pinFile":"/p","pin":"4711-secret"}]' });
+      assert.fail('a PIN in the environment must be refused');
+    } catch (error) {
+      assert.ok(error instanceof AppError);
+      assert.match(error.message, /Unrecognized key: "pin"/);
+      assert.equal(error.message.includes('4711-secret'), false);
+    }
+    refused({ AMQP_URL: 'amqp://x', AMQP_PREFIX: 'bad prefix' }, /AMQP_PREFIX/);
+    refused({ WORKER_PREFETCH: '0' }, /WORKER_PREFETCH/);
+  });
+});

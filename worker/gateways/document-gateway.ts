@@ -1,0 +1,42 @@
+/**
+ * Where the pipeline gets a document and where it puts the signed one. One implementation per
+ * `DocumentRef.kind`: local files (the CLI), Bitrix24 deal files (the Bitrix24 client, later). `deliver` must
+ * be idempotent: a redelivered job may deliver the same bytes twice.
+ */
+import type { DocumentRef } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+
+/** Facts about a delivery for the request's step record (paths, file ids); never secrets. */
+export type DeliveryFacts = Record<string, string | number | boolean>;
+
+export interface DocumentGateway {
+  /**
+   * The document's bytes.
+   * @throws AppError permanent: DOCUMENT_TOO_LARGE, PDF_EMPTY, PDF_NOT_PDF, INVALID_ARGUMENT (gone for good);
+   *   transient: FILE_IO and the source's unavailability codes.
+   */
+  fetch(ref: DocumentRef): Promise<Buffer>;
+  /** Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. */
+  deliver(ref: DocumentRef, bytes: Buffer): Promise<DeliveryFacts>;
+}
+
+/** Gateways by document kind. */
+export type DocumentGateways = Partial<Record<DocumentRef['kind'], DocumentGateway>>;
+
+/** One gateway over several: picks the one for the document's kind. */
+export function routeDocuments(gateways: DocumentGateways): DocumentGateway {
+  const pick = (ref: DocumentRef): DocumentGateway => {
+    const gateway = gateways[ref.kind];
+    if (!gateway) {
+      throw new AppError(
+        ErrorCode.INVALID_ARGUMENT,
+        `This worker cannot handle '${ref.kind}' documents (no gateway configured for them)`,
+      );
+    }
+    return gateway;
+  };
+  return {
+    fetch: (ref) => pick(ref).fetch(ref),
+    deliver: (ref, bytes) => pick(ref).deliver(ref, bytes),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Documents that are local files (`signservice request submit FILE --out PATH`). `fetch` reads the input
+ * with a size limit and insists on a PDF header; `deliver` replaces the output atomically and durably, so a
+ * reader of the output path sees the old file or the complete signed one, never half of it, and a repeated
+ * delivery of the same bytes changes nothing.
+ */
+import type { DocumentRef } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import { readPdfFile } from '../../shared/fs/read-pdf-file.js';
+import { writeFileDurably } from '../../shared/fs/write-file-durably.js';
+import type { DocumentGateway } from './document-gateway.js';
+
+type FileRef = Extract<DocumentRef, { kind: 'file' }>;
+
+function asFile(ref: DocumentRef): FileRef {
+  if (ref.kind !== 'file') throw new AppError(ErrorCode.INTERNAL, `file gateway given a '${ref.kind}' document`);
+  return ref;
+}
+
+/** Creates the gateway; documents above `maxBytes` are refused before they are read. */
+export function fileDocumentGateway(options: { maxBytes: number }): DocumentGateway {
+  return {
+    async fetch(ref) {
+      return readPdfFile(asFile(ref).inputPath, { maxBytes: options.maxBytes });
+    },
+    async deliver(ref, bytes) {
+      const { outputPath } = asFile(ref);
+      try {
+        await writeFileDurably(outputPath, bytes, { mode: 0o644 });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new AppError(ErrorCode.FILE_IO, `Cannot write the signed document to ${outputPath}: ${code}`, {
+          cause: error,
+        });
+      }
+      return { outputPath, bytes: bytes.length };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * `npm run start:worker`: a signing worker alone — it consumes `internal` and the queues of the tokens in
+ * SIGNSERVICE_TOKENS, and serves /health, /ready and /metrics on WORKER_PORT. Shutdown order on SIGTERM /
+ * SIGINT: stop consuming, finish the jobs in flight, close the health server, the queue (channel, then
+ * connection), the store, and finalize PKCS#11.
+ */
+import { loadConfig } from '../shared/config.js';
+import { errorOutcome } from '../shared/errors.js';
+import { checkReadiness } from '../shared/health/readiness.js';
+import { createServiceMetrics } from '../shared/health/service-metrics.js';
+import { createLogger } from '../shared/logger.js';
+import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
+import { displayUrl, listen } from '../shared/process/http-server.js';
+import { openQueue } from '../shared/process/open-queue.js';
+import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
+import { createStore } from '../shared/store/create-store.js';
+import { createHealthApp } from './health-app.js';
+import { type LaunchedWorker, launchWorker } from './launch-worker.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role: 'worker' } });
+  const store = await createStore(config.store);
+  const queue = await openQueue(config, logger);
+  let shuttingDown = false;
+  let launched: LaunchedWorker | undefined;
+  const metrics = createServiceMetrics({
+    queue,
+    routes: () => launched?.worker.routes ?? [INTERNAL_ROUTE],
+    tokens: () => launched?.worker.tokenReports() ?? [],
+  });
+  launched = await launchWorker({ config, store, queue, logger, metrics });
+  const { tokens, worker } = launched;
+  const readiness = () =>
+    checkReadiness({
+      store,
+      queue,
+      probeRoute: INTERNAL_ROUTE,
+      tokens: () => worker.tokenReports(),
+      shuttingDown: () => shuttingDown,
+    });
+  const app = createHealthApp({ health: { readiness, role: 'worker' }, metrics });
+  const server = await listen(app.callback(), config.http.host, config.worker.port);
+  logger.info(
+    { health: `${displayUrl(server.address)}/health`, routes: worker.routes, queue: queue.kind, store: store.kind },
+    'worker running',
+  );
+  handleShutdownSignals(
+    async () => {
+      shuttingDown = true;
+      await worker.close();
+      await server.close();
+      await queue.close();
+      await store.close();
+      await tokens.close();
+    },
+    { logger, timeoutMs: config.worker.shutdownTimeoutMs },
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`signservice worker: cannot start: ${(error as Error)?.message ?? error}\n`);
+  // Exit now: a half-started process may hold a reconnecting broker connection that would keep it alive.
+  process.exit(errorOutcome(error).exit);
+});

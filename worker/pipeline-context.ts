@@ -1,0 +1,88 @@
+/**
+ * What every pipeline step works with: the ports (store, keys, document gateway, notifier, workflow
+ * callback), the clock and logger of one job run, and `save`, the compare-and-set write of the request.
+ * A lost compare-and-set throws `RequestChanged`; the handler then reloads the request and starts over,
+ * and every step skips what the stored request says is done.
+ */
+import type { SignRequest, StepName } from '../shared/domain/sign-request.js';
+import type { Logger } from '../shared/logger.js';
+import type { StampLanguage } from '../shared/pdf/stamp/stamp-text.js';
+import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
+import type { Store } from '../shared/store/store-ports.js';
+import type { DocumentGateway } from './gateways/document-gateway.js';
+import type { Notifier } from './gateways/notifier.js';
+import type { WorkflowCallback } from './gateways/workflow-callback.js';
+
+/** Receives the duration and outcome of every step (the worker feeds them to /metrics). */
+export interface StepObserver {
+  step(name: StepName | 'complete', seconds: number, outcome: 'done' | 'skipped' | 'error'): void;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  keys: CertificateKeySource;
+  documents: DocumentGateway;
+  notifier: Notifier;
+  workflow: WorkflowCallback;
+  logger: Logger;
+  /** The attempts the queue makes (RetryPolicy.maxAttempts): a transient error on the last one fails the request. */
+  maxAttempts: number;
+  /** Language of the visible stamp. @default 'en' */
+  stampLanguage?: StampLanguage;
+  observer?: StepObserver;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** The stored request changed since it was read (another worker, a redelivery): reload and decide again. */
+export class RequestChanged extends Error {
+  constructor(readonly requestId: string) {
+    super(`sign request ${requestId} was changed by someone else`);
+    this.name = 'RequestChanged';
+  }
+}
+
+export interface PipelineContext {
+  readonly deps: PipelineDeps;
+  readonly log: Logger;
+  now(): Date;
+  /** The input bytes fetched during this run, so a fresh run reads the document once. */
+  input: Buffer | undefined;
+  /**
+   * Stores `next` if the stored request is still at `from.version`; returns it with its new version.
+   * @throws RequestChanged when another writer got there first.
+   */
+  save(next: SignRequest, from: SignRequest): Promise<SignRequest>;
+}
+
+/** One step of the pipeline (worker/steps/*.ts). */
+export interface PipelineStep {
+  readonly name: StepName | 'complete';
+  /** True when the stored request says this step is finished; the handler then skips it. */
+  done(request: SignRequest): boolean;
+  /** Does the step and returns the request as stored afterwards. */
+  run(ctx: PipelineContext, request: SignRequest): Promise<SignRequest>;
+}
+
+/** Creates the context of one job run. */
+export function pipelineContext(deps: PipelineDeps, log: Logger): PipelineContext {
+  const now = deps.now ?? (() => new Date());
+  return {
+    deps,
+    log,
+    now,
+    input: undefined,
+    async save(next, from) {
+      if (!(await deps.store.signRequests.update(next, from.version))) throw new RequestChanged(from.id);
+      return { ...next, version: from.version + 1 };
+    },
+  };
+}
+
+/**
+ * The blob key of a request's signed bytes. The hash is part of the key: if two workers ever sign the same
+ * request at once, each writes its own blob and only the one whose hash the request records is delivered.
+ */
+export function signedBlobKey(requestId: string, sha256: string): string {
+  return `${requestId}.signed.${sha256}`;
+}

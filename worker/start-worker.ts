@@ -1,0 +1,140 @@
+/**
+ * The worker inside a process (worker/main.ts alone, or activity/main.ts in embedded mode): it consumes
+ * `internal` and the route of each served token while that token is usable, runs the sign-request
+ * pipeline on every job, and feeds the metrics. `close()` stops consuming and waits for the jobs in flight;
+ * the caller then closes the queue, the store and the tokens, in that order.
+ */
+import type { Config } from '../shared/config.js';
+import { loadMasterKey } from '../shared/crypto/load-master-key.js';
+import type { MasterKey } from '../shared/crypto/master-key.js';
+import { errorOutcome } from '../shared/errors.js';
+import type { ServiceMetrics } from '../shared/health/service-metrics.js';
+import type { TokenReport } from '../shared/health/token-report.js';
+import type { Logger } from '../shared/logger.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  type DeliveredJob,
+  type JobQueue,
+  type RetryPolicy,
+} from '../shared/queue/queue-port.js';
+import { type CertificateKeySource, createCertificateKeySource } from '../shared/signing/certificate-key-source.js';
+import type { ServedTokens } from '../shared/signing/served-tokens.js';
+import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
+import type { Store } from '../shared/store/store-ports.js';
+import { type DocumentGateway, routeDocuments } from './gateways/document-gateway.js';
+import { fileDocumentGateway } from './gateways/file-document-gateway.js';
+import { logNotifier, type Notifier } from './gateways/notifier.js';
+import { noWorkflowCallback, type WorkflowCallback } from './gateways/workflow-callback.js';
+import type { StepObserver } from './pipeline-context.js';
+import { RouteConsumers } from './route-consumers.js';
+import { createSignRequestHandler } from './sign-request-handler.js';
+import { startTokenMonitor } from './token-monitor.js';
+
+export interface WorkerDeps {
+  config: Pick<Config, 'dataDir' | 'masterKey' | 'defaultLanguage' | 'worker'>;
+  store: Store;
+  queue: JobQueue;
+  tokens: ServedTokens;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+  /** The policy the queue was opened with (its maxAttempts decides when a request fails). @default DEFAULT_RETRY_POLICY */
+  retry?: RetryPolicy;
+  /** Overrides for tests and for the Bitrix24 gateways; @default local files, log notifier, no workflow. */
+  documents?: DocumentGateway;
+  notifier?: Notifier;
+  workflow?: WorkflowCallback;
+  keys?: CertificateKeySource;
+  /** @default 5000 */
+  tokenCheckIntervalMs?: number;
+}
+
+export interface RunningWorker {
+  /** Every route this worker serves (consumed or paused). */
+  readonly routes: readonly string[];
+  /** The routes consumed right now. */
+  consuming(): string[];
+  tokenReports(): TokenReport[];
+  /** Stops consuming and waits for the jobs in flight. */
+  close(): Promise<void>;
+}
+
+function stepObserver(metrics: ServiceMetrics): StepObserver {
+  return {
+    step(name, seconds, outcome) {
+      if (outcome !== 'skipped') metrics.stepDuration.observe({ step: name, outcome }, seconds);
+    },
+  };
+}
+
+/** The sign-job pipeline over the worker's ports (defaults: local files, log notifier, no workflow). */
+function pipelineOf(deps: WorkerDeps, logger: Logger) {
+  const { config, metrics } = deps;
+  let masterKey: MasterKey | undefined;
+  const keys =
+    deps.keys ??
+    createCertificateKeySource({
+      dataDir: config.dataDir,
+      tokens: deps.tokens,
+      // Loaded on the first internal-CA signature only.
+      masterKey: () => {
+        masterKey ??= loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
+        return masterKey;
+      },
+    });
+  const files = fileDocumentGateway({ maxBytes: config.worker.maxDocumentBytes });
+  return createSignRequestHandler({
+    store: deps.store,
+    keys,
+    documents: deps.documents ?? routeDocuments({ file: files }),
+    notifier: deps.notifier ?? logNotifier(logger),
+    workflow: deps.workflow ?? noWorkflowCallback,
+    logger,
+    maxAttempts: (deps.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
+    stampLanguage: config.defaultLanguage,
+    ...(metrics ? { observer: stepObserver(metrics) } : {}),
+  });
+}
+
+/** The queue handler: the pipeline, counted in the metrics (in flight, outcome). */
+function instrumented(pipeline: ReturnType<typeof pipelineOf>, metrics: ServiceMetrics | undefined) {
+  return async (job: DeliveredJob): Promise<void> => {
+    metrics?.jobsInFlight.inc();
+    try {
+      metrics?.jobOutcomes.inc({ result: await pipeline(job) });
+    } catch (error) {
+      metrics?.jobOutcomes.inc({ result: errorOutcome(error).transient ? 'retry' : 'rejected' });
+      throw error;
+    } finally {
+      metrics?.jobsInFlight.dec();
+    }
+  };
+}
+
+/** Starts the worker: checks the tokens, then consumes `internal` and every usable token's route. */
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config, queue, tokens } = deps;
+  const logger = deps.logger.child({ component: 'worker' });
+  const handler = instrumented(pipelineOf(deps, logger), deps.metrics);
+  const consumers = new RouteConsumers(queue, handler, config.worker.prefetch, logger);
+  await consumers.resume(INTERNAL_ROUTE);
+  const monitor = await startTokenMonitor({
+    tokens,
+    logger,
+    ...(deps.tokenCheckIntervalMs ? { intervalMs: deps.tokenCheckIntervalMs } : {}),
+    onChange: (token, report) => (report.usable ? consumers.resume(token.route) : consumers.pause(token.route)),
+  });
+  // List the tokens now: the snapshot in the data directory lets `request submit` find their certificates.
+  for (const token of tokens.tokens) await token.listing().catch(() => undefined);
+  const routes = [INTERNAL_ROUTE, ...tokens.tokens.map((t) => t.route)];
+  logger.info({ routes, consuming: consumers.routes }, 'worker started');
+  return {
+    routes,
+    consuming: () => consumers.routes,
+    tokenReports: () => monitor.reports(),
+    async close() {
+      monitor.stop();
+      await consumers.close();
+      logger.info({}, 'worker stopped: no job in flight');
+    },
+  };
+}

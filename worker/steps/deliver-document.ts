@@ -1,0 +1,36 @@
+/**
+ * Step "deliver": puts the signed bytes recorded by the sign step where the document goes (the output
+ * file, later the Bitrix24 deal), reading them back from the BlobStore and checking their hash, so a
+ * redelivered job delivers exactly what was signed. The gateways' delivery is idempotent.
+ */
+import { recordStep, transition } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import { type PipelineStep, signedBlobKey } from '../pipeline-context.js';
+import { sha256Hex } from './fetch-document.js';
+
+export const deliverDocument: PipelineStep = {
+  name: 'deliver',
+  done: (request) => request.steps.deliver !== undefined,
+  async run(ctx, request) {
+    const signedSha256 = request.signedSha256;
+    if (!signedSha256)
+      throw new AppError(ErrorCode.INTERNAL, `sign request ${request.id} has nothing signed to deliver`);
+    const bytes = await ctx.deps.store.blobs.get(signedBlobKey(request.id, signedSha256));
+    if (!bytes || sha256Hex(bytes) !== signedSha256) {
+      // Not retried into success: the signed bytes are gone, the request fails after its attempts and can be
+      // submitted again. Never re-sign here: the recorded hash is the one the sign log will name.
+      throw new AppError(
+        ErrorCode.INTERNAL,
+        `The signed document of sign request ${request.id} is ${bytes ? 'damaged' : 'missing'} in the blob store`,
+      );
+    }
+    const facts = await ctx.deps.documents.deliver(request.document, bytes);
+    const at = ctx.now();
+    const saved = await ctx.save(
+      transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at),
+      request,
+    );
+    ctx.log.info({ step: 'deliver', ...facts }, 'signed document delivered');
+    return saved;
+  },
+};

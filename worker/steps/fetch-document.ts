@@ -1,0 +1,28 @@
+/**
+ * Step "fetch": reads the document through its gateway and records its SHA-256 (the request moves from
+ * approved to signing). The bytes stay in memory for the sign step of the same run; a later run that
+ * finds the step done fetches again and compares the hash (sign-document.ts).
+ */
+import { createHash } from 'node:crypto';
+import { recordStep, transition } from '../../shared/domain/sign-request.js';
+import type { PipelineStep } from '../pipeline-context.js';
+
+/** SHA-256 of bytes, lower-case hex. */
+export function sha256Hex(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export const fetchDocument: PipelineStep = {
+  name: 'fetch',
+  done: (request) => request.steps.fetch !== undefined,
+  async run(ctx, request) {
+    const input = await ctx.deps.documents.fetch(request.document);
+    const at = ctx.now();
+    const sha256 = sha256Hex(input);
+    const recorded = recordStep(request, 'fetch', { at, data: { sha256, bytes: input.length } });
+    const saved = await ctx.save(transition(recorded, 'signing', at, { inputSha256: sha256 }), request);
+    ctx.input = input;
+    ctx.log.info({ step: 'fetch', inputSha256: sha256, bytes: input.length }, 'document fetched');
+    return saved;
+  },
+};

@@ -1,0 +1,86 @@
+/**
+ * Step "sign": only while the request has no `signedSha256`. Checks once more that the account may sign
+ * with the certificate (grant, validity, account enabled), opens the key where it lives (token or internal
+ * CA), signs (PAdES, incremental update) and stores the signed bytes in the BlobStore BEFORE recording
+ * their hash and the state `signed`. A crash after the put and before the record only leaves a blob
+ * behind; a crash after the record is resumed by delivering exactly those bytes, never by signing again.
+ */
+import { recordStep, type SignRequest, transition } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import { signPdfBuffer } from '../../shared/pdf/sign-pdf.js';
+import { assertMaySign } from '../../shared/sign-requests/assert-may-sign.js';
+import { type PipelineContext, type PipelineStep, RequestChanged, signedBlobKey } from '../pipeline-context.js';
+import { sha256Hex } from './fetch-document.js';
+
+/** The input bytes: those fetched in this run, or fetched again and checked against the recorded hash. */
+async function inputOf(ctx: PipelineContext, request: SignRequest): Promise<Buffer> {
+  if (ctx.input) return ctx.input;
+  const input = await ctx.deps.documents.fetch(request.document);
+  if (sha256Hex(input) !== request.inputSha256) {
+    throw new AppError(
+      ErrorCode.DOCUMENT_CHANGED,
+      `The document of sign request ${request.id} changed after it was fetched for signing; submit it again`,
+    );
+  }
+  ctx.input = input;
+  return input;
+}
+
+export const signDocument: PipelineStep = {
+  name: 'sign',
+  done: (request) => request.signedSha256 !== undefined,
+  async run(ctx, request) {
+    const { store, keys, stampLanguage } = ctx.deps;
+    const account = await store.accounts.get(request.accountId);
+    if (!account) {
+      throw new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `The account of sign request ${request.id} no longer exists`);
+    }
+    const certificate = await keys.find(request.certId);
+    await assertMaySign({ store, account, certificate, now: ctx.now });
+    const input = await inputOf(ctx, request);
+    const { key, internalUse } = await certificate.openKey();
+    const signingTime = ctx.now();
+    const { bytes, result } = await signPdfBuffer(input, {
+      key,
+      signingTime,
+      page: request.placement.page,
+      position: request.placement.position,
+      visible: request.placement.visible,
+      internalUse,
+      ...(request.reason ? { reason: request.reason } : {}),
+      ...(stampLanguage ? { lang: stampLanguage } : {}),
+    });
+    const blobKey = signedBlobKey(request.id, result.sha256);
+    await store.blobs.put(blobKey, bytes);
+    const { entry } = certificate;
+    const recorded = recordStep(request, 'sign', {
+      at: signingTime,
+      data: {
+        sha256: result.sha256,
+        bytes: bytes.length,
+        fieldName: result.fieldName,
+        pageNumber: result.pageNumber,
+        certId: entry.id,
+        certSubject: entry.subject,
+        certSerial: entry.serialNumber,
+        internalUse,
+      },
+    });
+    try {
+      const saved = await ctx.save(
+        transition(recorded, 'signed', signingTime, { signedSha256: result.sha256 }),
+        request,
+      );
+      ctx.log.info({ step: 'sign', signedSha256: result.sha256, certId: entry.id }, 'document signed');
+      return saved;
+    } catch (error) {
+      // Someone else recorded first, so our signature is never delivered and its blob can go — unless theirs
+      // came out byte for byte the same (RSA signatures are deterministic and /M has whole seconds).
+      if (error instanceof RequestChanged) {
+        const stored = await store.signRequests.get(request.id);
+        if (stored?.signedSha256 !== result.sha256) await store.blobs.delete(blobKey).catch(() => false);
+      }
+      throw error;
+    }
+  },
+};
