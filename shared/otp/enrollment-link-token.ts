@@ -47,14 +47,21 @@ export async function loadValidLink(
   at: Date,
 ): Promise<ValidEnrollmentLink> {
   const link = TOKEN_PATTERN.test(token) ? await enrollments.getByTokenHash(enrollmentTokenHash(token)) : undefined;
-  if (!link?.pendingSecret) {
+  if (!link) {
     throw new AppError(
       ErrorCode.ENROLLMENT_LINK_INVALID,
       'This enrollment link is not known; ask the administrator for a new one',
     );
   }
+  // A used link no longer holds its secret (the store forgets it on use).
   if (link.usedAt) {
     throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
+  }
+  if (!link.pendingSecret) {
+    throw new AppError(
+      ErrorCode.ENROLLMENT_LINK_INVALID,
+      'This enrollment link is not known; ask the administrator for a new one',
+    );
   }
   if (link.expiresAt.getTime() <= at.getTime()) {
     throw new AppError(

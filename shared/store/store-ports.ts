@@ -36,7 +36,7 @@ export interface AccountRepository {
 export interface EnrollmentRepository {
   create(link: EnrollmentLink): Promise<void>;
   getByTokenHash(tokenHash: string): Promise<EnrollmentLink | undefined>;
-  /** Marks the link used if it is still unused; false when someone used it first. */
+  /** Marks the link used if it is still unused, and forgets its pending secret; false when someone used it first. */
   markUsed(tokenHash: string, at: Date): Promise<boolean>;
   /** Invalidates the account's other unused links (a new link replaces old ones). */
   expireForAccount(accountId: string, at: Date): Promise<void>;

@@ -59,13 +59,18 @@ function describeEnrollmentContract(fx: StoreFixture): void {
       await rejectsWith(fx.store.enrollments.create(l), 'INVALID_ARGUMENT');
     });
 
-    it('markUsed succeeds once, records the time, and is false for unknown links', async () => {
+    it('markUsed succeeds once, records the time, forgets the pending secret, and is false for unknown links', async () => {
       const l = link('acc-1');
       await fx.store.enrollments.create(l);
+      assert.ok(
+        (await fx.store.enrollments.getByTokenHash(l.tokenHash))?.pendingSecret,
+        'fixture has a pending secret',
+      );
       const at = new Date('2025-03-01T10:20:00Z');
       assert.equal(await fx.store.enrollments.markUsed(l.tokenHash, at), true);
       assert.equal(await fx.store.enrollments.markUsed(l.tokenHash, new Date('2025-03-01T10:21:00Z')), false);
       assert.deepEqual((await fx.store.enrollments.getByTokenHash(l.tokenHash))?.usedAt, at);
+      assert.equal((await fx.store.enrollments.getByTokenHash(l.tokenHash))?.pendingSecret, undefined);
       assert.equal(await fx.store.enrollments.markUsed('f'.repeat(64), at), false);
     });
 

@@ -66,7 +66,7 @@ export function mongoEnrollmentRepository(db: Db): EnrollmentRepository {
     },
     async markUsed(tokenHash, at) {
       // Single use: `usedAt: null` matches only while nobody has used the link.
-      const result = await col.updateOne({ tokenHash, usedAt: null }, { $set: { usedAt: at } });
+      const result = await col.updateOne({ tokenHash, usedAt: null }, { $set: { usedAt: at, pendingSecret: null } });
       return result.modifiedCount === 1;
     },
     async expireForAccount(accountId, at) {
