@@ -48,6 +48,8 @@ export interface PipelineContext {
   now(): Date;
   /** The input bytes fetched during this run, so a fresh run reads the document once. */
   input: Buffer | undefined;
+  /** The signed bytes produced and recorded in this run, so delivery needs no read-back and re-hash. */
+  signed: { sha256: string; bytes: Buffer } | undefined;
   /**
    * Stores `next` if the stored request is still at `from.version`; returns it with its new version.
    * @throws RequestChanged when another writer got there first.
@@ -72,6 +74,7 @@ export function pipelineContext(deps: PipelineDeps, log: Logger): PipelineContex
     log,
     now,
     input: undefined,
+    signed: undefined,
     async save(next, from) {
       if (!(await deps.store.signRequests.update(next, from.version))) throw new RequestChanged(from.id);
       return { ...next, version: from.version + 1 };

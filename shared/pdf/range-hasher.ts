@@ -5,14 +5,26 @@
 import crypto from 'node:crypto';
 
 export class RangeHasher {
-  private readonly hash = crypto.createHash('sha256');
   /** Half-open [start, end) intervals in document offsets. */
   readonly ranges: [number, number][];
 
-  constructor(byteRange: number[]) {
+  /**
+   * `hash` may already hold the bytes [0, `fedUpTo`) of the document (a copy of a hash over a prefix that lies
+   * inside the first range); feeding continues from there.
+   */
+  constructor(
+    byteRange: number[],
+    private readonly hash: crypto.Hash = crypto.createHash('sha256'),
+    private readonly fedUpTo = 0,
+  ) {
     this.ranges = [];
     for (let i = 0; i + 1 < byteRange.length; i += 2) {
       this.ranges.push([byteRange[i]!, byteRange[i]! + byteRange[i + 1]!]);
+    }
+    const first = this.ranges[0];
+    const covered = first !== undefined && first[0] === 0 && first[1] >= fedUpTo;
+    if (fedUpTo > 0 && !covered) {
+      throw new Error('a pre-fed hash must cover a prefix of the first range');
     }
   }
 
@@ -20,7 +32,7 @@ export class RangeHasher {
   update(chunk: Buffer, offset: number): void {
     const end = offset + chunk.length;
     for (const [a, b] of this.ranges) {
-      const from = Math.max(a, offset);
+      const from = Math.max(a, offset, this.fedUpTo);
       const to = Math.min(b, end);
       if (from < to) this.hash.update(chunk.subarray(from - offset, to - offset));
     }

@@ -15,8 +15,11 @@ export const deliverDocument: PipelineStep = {
     const signedSha256 = request.signedSha256;
     if (!signedSha256)
       throw new AppError(ErrorCode.INTERNAL, `sign request ${request.id} has nothing signed to deliver`);
-    const bytes = await ctx.deps.store.blobs.get(signedBlobKey(request.id, signedSha256));
-    if (!bytes || sha256Hex(bytes) !== signedSha256) {
+    // Signed in this run: the bytes are in memory and their hash was just computed. Otherwise (a resumed job)
+    // read them back from the blob store and check them.
+    const fresh = ctx.signed?.sha256 === signedSha256 ? ctx.signed.bytes : undefined;
+    const bytes = fresh ?? (await ctx.deps.store.blobs.get(signedBlobKey(request.id, signedSha256)));
+    if (!bytes || (!fresh && sha256Hex(bytes) !== signedSha256)) {
       // Not retried into success: the signed bytes are gone, the request fails after its attempts and can be
       // submitted again. Never re-sign here: the recorded hash is the one the sign log will name.
       throw new AppError(

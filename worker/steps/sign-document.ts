@@ -71,6 +71,7 @@ export const signDocument: PipelineStep = {
         transition(recorded, 'signed', signingTime, { signedSha256: result.sha256 }),
         request,
       );
+      ctx.signed = { sha256: result.sha256, bytes };
       ctx.log.info({ step: 'sign', signedSha256: result.sha256, certId: entry.id }, 'document signed');
       return saved;
     } catch (error) {
