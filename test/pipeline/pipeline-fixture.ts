@@ -2,8 +2,9 @@
  * A data directory prepared as an administrator would: signer accounts (enrolled through the enrollment
  * service like a person with an authenticator app, or with OTP disabled) holding a grant for a certificate,
  * in the real embedded store that the child processes open too. `nextCode()` is what the person's
- * authenticator shows next: the code of the step after the last one used, so a test can make several
- * submissions in one 30-second window without tripping the replay guard.
+ * authenticator shows next: the code of the step after the last one used (or of the current step, when
+ * the signer comes back later), so a test can make several submissions in one 30-second window without
+ * tripping the replay guard, and a signer enrolled a minute before still has a code that is accepted.
  */
 import crypto from 'node:crypto';
 import * as OTPAuth from 'otpauth';
@@ -51,7 +52,8 @@ export async function addSigner(
   return {
     account,
     nextCode() {
-      lastStep += 1;
+      // Never a step used before (replay guard), never one that has fallen out of the ±1 window by now.
+      lastStep = Math.max(lastStep + 1, totpStep(new Date()));
       return codeOf(totp, lastStep);
     },
     wrongCode() {

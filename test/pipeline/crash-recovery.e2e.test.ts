@@ -1,0 +1,149 @@
+/**
+ * Crash test: the worker process is SIGKILLed at random points while requests flow (crash-loop.ts: during
+ * start-up, while working, right after a signature was recorded) and restarted each time. Requests are
+ * submitted in waves through the service's own submit path (one-time codes checked, jobs published), some
+ * while no worker runs. At the end a last worker finishes the work, and every request has completed
+ * exactly once: one signature in each output (engine's listSignatures), the output is what the request
+ * recorded as signed, one 'signed' sign log entry per request, nothing parked, nothing failed.
+ *
+ * On RabbitMQ with a SoftHSM2 token: 200 requests, 20 kills of `npm run start:worker`. On the embedded
+ * queue and store: 40 requests, 5 kills of `npm start` (a killed process's jobs come back when their
+ * 30 s lease runs out, so that variant is kept small). CRASH_SEED=n replays the kill points of a run.
+ */
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { tokenRoute } from '../../shared/signing/sign-route.js';
+import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
+import type { SoftHsmToken } from '../support/softhsm.js';
+import { runCrashLoop, seededRandom } from './crash-loop.js';
+import { assertExactlyOnce, requestsInLog, waitForFinal } from './exactly-once.js';
+import { inProcessSubmitter, type Submit } from './in-process-submitter.js';
+import { writePdfs } from './make-pdfs.js';
+import { addSigner, certificateId, type TestSigner } from './pipeline-fixture.js';
+import { openPipelineRun, type PipelineRun, type QueueKind } from './pipeline-run.js';
+
+const SEED = Number(process.env.CRASH_SEED ?? crypto.randomInt(2 ** 31));
+
+interface Variant {
+  kind: QueueKind;
+  entry: 'worker' | 'activity';
+  requests: number;
+  kills: number;
+  /** How long the last worker may take to finish everything. */
+  finishMs: number;
+}
+
+const VARIANTS: Variant[] = [
+  { kind: 'amqp', entry: 'worker', requests: 200, kills: 20, finishMs: 90_000 },
+  { kind: 'embedded', entry: 'activity', requests: 40, kills: 5, finishMs: 90_000 },
+];
+
+/** For each request, how many lives' logs name it (more than one: a later life resumed it). */
+function livesPerRequest(outputs: string[], ids: string[]): number[] {
+  return ids.map((id) => outputs.filter((o) => o.includes(id)).length);
+}
+
+/** Requests signed in one life and delivered by another: the crash window a careless pipeline re-signs in. */
+function deliveredByAnotherLife(outputs: string[]): number {
+  const signedIn = new Map<string, number>();
+  outputs.forEach((o, life) => {
+    for (const id of requestsInLog(o, 'document signed')) signedIn.set(id, life);
+  });
+  let count = 0;
+  outputs.forEach((o, life) => {
+    for (const id of requestsInLog(o, 'signed document delivered')) if (signedIn.get(id) !== life) count++;
+  });
+  return count;
+}
+
+for (const variant of VARIANTS) {
+  const { kind, entry, requests: total, kills } = variant;
+  describe(`crash recovery (${kind}): ${total} requests, the ${entry} process SIGKILLed ${kills} times`, function () {
+    this.timeout(300_000);
+    let run: PipelineRun;
+    let token: SoftHsmToken;
+    let env: NodeJS.ProcessEnv;
+    let last: ServiceProcess | undefined;
+    let signers: TestSigner[];
+    let certId: string;
+    let pdfs: string[];
+
+    before(async () => {
+      run = await openPipelineRun(kind, 'crash');
+      token = await run.addToken(`Crash${crypto.randomBytes(3).toString('hex')}`, [
+        { id: 'c1', keyType: 'ecP256', cn: 'Crash Test Signer' },
+      ]);
+      // Prefetch 2: jobs stay in flight long enough for kills to land in the middle of them.
+      env = run.workerEnv(token, { WORKER_PREFETCH: '2' });
+      certId = certificateId(token.identities[0]!.certDer);
+      signers = [];
+      for (let i = 0; i < total; i++)
+        signers.push(await addSigner(run.store, run.masterKey, { login: `s${i}`, certId }));
+      pdfs = await writePdfs(path.join(run.dir, 'in'), total, 'crash');
+      // One clean start first: the worker lists its token into the data directory, where submit finds it.
+      const warmUp = await startServiceProcess({ entry, port: await freePort(), env });
+      await warmUp.waitReady();
+      assert.deepEqual(await warmUp.stop('SIGTERM'), { code: 0, signal: null });
+    });
+
+    after(async () => {
+      if (last) await last.stop('SIGKILL').catch(() => undefined);
+      await run?.close();
+    });
+
+    it('every request completes exactly once: one signature per output, one signed entry per request', async () => {
+      const submit: Submit = inProcessSubmitter(run);
+      const ids: string[] = [];
+      const wave = Math.ceil(total / kills);
+      const began = Date.now();
+      const loop = await runCrashLoop({
+        entry,
+        env,
+        kills,
+        random: seededRandom(SEED),
+        submitWave: async () => {
+          const next = pdfs.slice(ids.length, ids.length + wave).map((pdf, j) => {
+            const i = ids.length + j;
+            const outputPath = pdf.replace(/\.pdf$/, '-signed.pdf');
+            return submit({ signer: signers[i]!, certId, inputPath: pdf, outputPath, reason: `Crash ${i}` });
+          });
+          for (const { request } of await Promise.all(next)) ids.push(request.id);
+        },
+        openRequests: async () => {
+          const states = await Promise.all(ids.map((id) => run.store.signRequests.get(id)));
+          return states.filter((r) => r?.state !== 'completed').length;
+        },
+      });
+      assert.equal(ids.length, total, 'every wave was submitted');
+      last = await startServiceProcess({ entry, port: await freePort(), env });
+      const requests = await waitForFinal(run.store, ids, {
+        timeoutMs: variant.finishMs,
+        context: () => last?.output().slice(-3000) ?? '',
+      });
+      const seconds = (Date.now() - began) / 1000;
+      assert.deepEqual(await last.stop('SIGTERM'), { code: 0, signal: null }, last.output().slice(-2000));
+      const outputs = [...loop.outputs, last.output()];
+      last = undefined;
+
+      await assertExactlyOnce(run.store, requests, {
+        action: 'signed',
+        pdfsig: { nssDir: token.nssDir, every: Math.max(1, Math.floor(total / 10)) },
+      });
+      assert.deepEqual(await run.queue.listParked(tokenRoute(token.label)), [], 'nothing parked');
+      assert.equal((await run.queue.depth(tokenRoute(token.label))).ready, 0);
+      const killed = Object.values(loop.kills).reduce((a, b) => a + b, 0);
+      assert.equal(killed, kills);
+      assert.ok(loop.killsUnderLoad > 0, 'some kills came while requests were open');
+      const resumed = livesPerRequest(outputs, ids).filter((n) => n > 1).length;
+      const acrossSign = deliveredByAnotherLife(outputs);
+      console.log(
+        `      ${total} requests, ${killed} SIGKILLs (start-up ${loop.kills.startup}, working ${loop.kills.working}, ` +
+          `right after a signature ${loop.kills['after-sign']}; ${loop.killsUnderLoad} with requests open), ` +
+          `${resumed} requests touched by more than one life (${acrossSign} signed in one, delivered by the ` +
+          `next); all done in ${seconds.toFixed(1)} s ` +
+          `(CRASH_SEED=${SEED})`,
+      );
+    });
+  });
+}
