@@ -51,6 +51,8 @@ const EnvSchema = z.object({
   B24_RATE_BURST: intFrom(50),
   B24_OAUTH_HOSTS: z.string().default('oauth.bitrix.info,oauth.bitrix24.tech'),
   B24_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
+  B24_TIMEOUT_SECONDS: intFrom(30),
+  ROBOT_SWEEP_SECONDS: intFrom(30),
 });
 
 export type Config = Readonly<{
@@ -85,6 +87,10 @@ export interface Bitrix24Config {
   oauthHosts: readonly string[];
   /** Plain http to loopback hosts (a local portal emulator): B24_ALLOW_LOOPBACK, @default true unless production. */
   allowLoopback: boolean;
+  /** One REST request's time limit: B24_TIMEOUT_SECONDS @default 30 (the cloud allows a request 60 s). */
+  timeoutMs: number;
+  /** How often a worker expires overdue robot requests and finishes unfinished robot steps: ROBOT_SWEEP_SECONDS @default 30. */
+  sweepIntervalMs: number;
 }
 
 /** The signing worker: its tokens, concurrency, limits and its own health port. */
@@ -170,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         .filter((h) => h.length > 0)
         .map((h) => h.toLowerCase()),
       allowLoopback: e.B24_ALLOW_LOOPBACK ? e.B24_ALLOW_LOOPBACK === 'true' : e.NODE_ENV !== 'production',
+      timeoutMs: e.B24_TIMEOUT_SECONDS * 1000,
+      sweepIntervalMs: e.ROBOT_SWEEP_SECONDS * 1000,
     },
   };
   return Object.freeze(config);

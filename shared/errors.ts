@@ -146,6 +146,12 @@ export const ErrorCode = {
    * bytes would sign something the signer did not approve, so the request fails and has to be submitted again.
    */
   DOCUMENT_CHANGED: 'DOCUMENT_CHANGED',
+  /** The document to sign is not where the request says (no PDF on the deal, the file or field is gone). */
+  DOCUMENT_MISSING: 'DOCUMENT_MISSING',
+  /** The sign request is not waiting for its signer any more (approved, rejected, expired or finished already). */
+  SIGN_REQUEST_NOT_PENDING: 'SIGN_REQUEST_NOT_PENDING',
+  /** The sign request's deadline passed before the signer approved it; the workflow is told "expired". */
+  SIGN_REQUEST_EXPIRED: 'SIGN_REQUEST_EXPIRED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -243,6 +249,9 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   SIGN_REQUEST_NOT_FOUND: { http: 404, exit: 65, transient: false },
   DOCUMENT_TOO_LARGE: { http: 413, exit: 65, transient: false },
   DOCUMENT_CHANGED: { http: 409, exit: 65, transient: false },
+  DOCUMENT_MISSING: { http: 404, exit: 66, transient: false },
+  SIGN_REQUEST_NOT_PENDING: { http: 409, exit: 65, transient: false },
+  SIGN_REQUEST_EXPIRED: { http: 410, exit: 65, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

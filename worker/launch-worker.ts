@@ -4,6 +4,7 @@
  * certificates of a token that is later unplugged.
  */
 
+import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { snapshotStoreIn } from '../shared/cli/data-dir.js';
 import type { Config } from '../shared/config.js';
 import type { ServiceMetrics } from '../shared/health/service-metrics.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../shared/logger.js';
 import type { JobQueue } from '../shared/queue/queue-port.js';
 import { openServedTokens, type ServedTokens } from '../shared/signing/served-tokens.js';
 import type { Store } from '../shared/store/store-ports.js';
+import { startSigningNotices } from './notices/launch-notices.js';
 import { type RunningWorker, startWorker } from './start-worker.js';
 
 export interface LaunchedWorker {
@@ -25,12 +27,31 @@ export async function launchWorker(options: {
   queue: JobQueue;
   logger: Logger;
   metrics?: ServiceMetrics;
+  /** The process's Bitrix24 side (shared with the HTTP app in one process, so they share the portals' budget). */
+  bitrix24?: Bitrix24App;
 }): Promise<LaunchedWorker> {
   const { config, logger } = options;
   const tokens = await openServedTokens(config.worker.tokens, { snapshots: snapshotStoreIn(config.dataDir), logger });
   try {
-    const worker = await startWorker({ ...options, tokens });
-    return { tokens, worker };
+    const { bitrix24, ...rest } = options;
+    const worker = await startWorker({
+      ...rest,
+      tokens,
+      ...(bitrix24 ? { bitrix24: { app: bitrix24, sweepIntervalMs: config.bitrix24.sweepIntervalMs } } : {}),
+    });
+    // The signing notices (request, reminder, outcome, administrator alert) go out from the workers.
+    const notices = bitrix24 ? startSigningNotices({ config, store: options.store, b24: bitrix24, logger }) : undefined;
+    if (!notices) return { tokens, worker };
+    return {
+      tokens,
+      worker: {
+        ...worker,
+        async close() {
+          await notices.stop();
+          await worker.close();
+        },
+      },
+    };
   } catch (error) {
     await tokens.close();
     throw error;

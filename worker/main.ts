@@ -5,7 +5,9 @@
  * SIGINT: stop consuming, finish the jobs in flight, close the health server, the queue (channel, then
  * connection), the store, and finalize PKCS#11.
  */
+import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { loadConfig } from '../shared/config.js';
+import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
 import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
@@ -30,7 +32,15 @@ async function main(): Promise<void> {
     routes: () => launched?.worker.routes ?? [INTERNAL_ROUTE],
     tokens: () => launched?.worker.tokenReports() ?? [],
   });
-  launched = await launchWorker({ config, store, queue, logger, metrics });
+  const bitrix24 = config.bitrix24.app
+    ? createBitrix24App({
+        config: config.bitrix24,
+        portals: store.portals,
+        masterKey: loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) }),
+        logger,
+      })
+    : undefined;
+  launched = await launchWorker({ config, store, queue, logger, metrics, ...(bitrix24 ? { bitrix24 } : {}) });
   const { tokens, worker } = launched;
   const readiness = () =>
     checkReadiness({

@@ -4,6 +4,7 @@
  * pipeline on every job, and feeds the metrics. `close()` stops consuming and waits for the jobs in flight;
  * the caller then closes the queue, the store and the tokens, in that order.
  */
+import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import type { Config } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
@@ -21,6 +22,11 @@ import { type CertificateKeySource, createCertificateKeySource } from '../shared
 import type { ServedTokens } from '../shared/signing/served-tokens.js';
 import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import type { Store } from '../shared/store/store-ports.js';
+import type { RobotDeps } from './bitrix24/finish-robot-step.js';
+import { startRobotSweep, withRobotJobs } from './bitrix24/robot-jobs.js';
+import { bitrix24DocumentGateway } from './gateways/bitrix24-document-gateway.js';
+import { bitrix24Notifier } from './gateways/bitrix24-notifier.js';
+import { bitrix24WorkflowCallback } from './gateways/bitrix24-workflow-callback.js';
 import { type DocumentGateway, routeDocuments } from './gateways/document-gateway.js';
 import { fileDocumentGateway } from './gateways/file-document-gateway.js';
 import { logNotifier, type Notifier } from './gateways/notifier.js';
@@ -46,6 +52,8 @@ export interface WorkerDeps {
   keys?: CertificateKeySource;
   /** @default 5000 */
   tokenCheckIntervalMs?: number;
+  /** Bitrix24 deals and robots (the app's keys configured): deal files, timeline, workflow steps, the robot sweep. */
+  bitrix24?: { app: Bitrix24App; sweepIntervalMs: number };
 }
 
 export interface RunningWorker {
@@ -82,17 +90,38 @@ function pipelineOf(deps: WorkerDeps, logger: Logger) {
       },
     });
   const files = fileDocumentGateway({ maxBytes: config.worker.maxDocumentBytes });
-  return createSignRequestHandler({
+  const robot = robotDepsOf(deps, logger);
+  const b24 = robot
+    ? {
+        documents: bitrix24DocumentGateway({ b24: robot.b24, maxBytes: config.worker.maxDocumentBytes, logger }),
+        notifier: bitrix24Notifier({ ...robot, fallback: logNotifier(logger) }),
+        workflow: bitrix24WorkflowCallback(robot),
+      }
+    : undefined;
+  const pipeline = createSignRequestHandler({
     store: deps.store,
     keys,
-    documents: deps.documents ?? routeDocuments({ file: files }),
-    notifier: deps.notifier ?? logNotifier(logger),
-    workflow: deps.workflow ?? noWorkflowCallback,
+    documents: deps.documents ?? routeDocuments({ file: files, ...(b24 ? { bitrix24: b24.documents } : {}) }),
+    notifier: deps.notifier ?? b24?.notifier ?? logNotifier(logger),
+    workflow: deps.workflow ?? b24?.workflow ?? noWorkflowCallback,
     logger,
     maxAttempts: (deps.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
     stampLanguage: config.defaultLanguage,
     ...(metrics ? { observer: stepObserver(metrics) } : {}),
   });
+  return robot ? withRobotJobs(robot, pipeline) : pipeline;
+}
+
+/** What the Bitrix24 gateways and the robot sweep share, when the app's keys are configured. */
+function robotDepsOf(deps: WorkerDeps, logger: Logger): RobotDeps | undefined {
+  if (!deps.bitrix24) return undefined;
+  return {
+    store: deps.store,
+    b24: deps.bitrix24.app,
+    logger,
+    language: deps.config.defaultLanguage,
+    now: () => new Date(),
+  };
 }
 
 /** The queue handler: the pipeline, counted in the metrics (in flight, outcome). */
@@ -100,7 +129,9 @@ function instrumented(pipeline: ReturnType<typeof pipelineOf>, metrics: ServiceM
   return async (job: DeliveredJob): Promise<void> => {
     metrics?.jobsInFlight.inc();
     try {
-      metrics?.jobOutcomes.inc({ result: await pipeline(job) });
+      // Not inside `metrics?.…(…)`: without metrics, optional chaining would skip the pipeline call itself.
+      const result = await pipeline(job);
+      metrics?.jobOutcomes.inc({ result });
     } catch (error) {
       metrics?.jobOutcomes.inc({ result: errorOutcome(error).transient ? 'retry' : 'rejected' });
       throw error;
@@ -116,6 +147,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const logger = deps.logger.child({ component: 'worker' });
   const handler = instrumented(pipelineOf(deps, logger), deps.metrics);
   const consumers = new RouteConsumers(queue, handler, config.worker.prefetch, logger);
+  const robot = robotDepsOf(deps, logger);
+  const sweep = robot && deps.bitrix24 ? startRobotSweep(robot, deps.bitrix24.sweepIntervalMs) : undefined;
   await consumers.resume(INTERNAL_ROUTE);
   const monitor = await startTokenMonitor({
     tokens,
@@ -133,6 +166,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     tokenReports: () => monitor.reports(),
     async close() {
       monitor.stop();
+      await sweep?.stop();
       await consumers.close();
       logger.info({}, 'worker stopped: no job in flight');
     },

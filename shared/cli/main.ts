@@ -30,7 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import('./commands/account-command.js'),
   },
   request: {
-    summary: 'sign a PDF through the service pipeline: submit, status',
+    summary: 'sign a PDF through the service pipeline: submit, status; answer robot requests: approve, reject',
     load: () => import('./commands/request-command.js'),
   },
 };

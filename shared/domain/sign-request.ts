@@ -55,6 +55,32 @@ export interface StepResult {
   data: Record<string, string | number | boolean>;
 }
 
+/** The notices of a request (shared/notices): requested, reminder, outcome, admin. */
+export type NoticeKind = 'requested' | 'reminder' | 'outcome' | 'admin';
+
+/** How a Bitrix24 workflow step ended, as its `Result` return property says. */
+export type RobotResult = 'signed' | 'rejected' | 'expired' | 'failed';
+
+/**
+ * The Bitrix24 workflow step (the "Approve & sign" robot or the business-process activity) that waits for
+ * this request's outcome (reference §3, §4). Present only on requests a robot started.
+ */
+export interface RobotOrigin {
+  /** The portal (tenant key). */
+  memberId: string;
+  /** The robot's or activity's CODE. */
+  code: string;
+  workflowId: string;
+  /** Capability for `bizproc.event.send` / `bizproc.activity.log`; never logged. */
+  eventToken: string;
+  /** The Bitrix24 user asked to sign. */
+  signerUserId: number;
+  /** The workflow designer's message to the signer. */
+  message?: string;
+  /** Certificate the designer preselected (inventory id or unique prefix). */
+  certId?: string;
+}
+
 export interface SignRequest {
   id: string;
   state: SignRequestState;
@@ -75,6 +101,14 @@ export interface SignRequest {
   signedSha256?: string;
   failure?: { code: string; message: string };
   deadline?: Date;
+  /** Set when a Bitrix24 robot/activity started the request; the workflow waits for its outcome. */
+  robot?: RobotOrigin;
+  /**
+   * Which notices (e-mail and Bitrix24 notification) went out, with when (ISO text, so both stores keep it
+   * as written): the signature request, the reminder, the outcome to the requester, the administrator's
+   * alert. Set before sending (compare-and-set), so of several workers exactly one sends each notice.
+   */
+  notified?: Partial<Record<NoticeKind, string>>;
   createdAt: Date;
   updatedAt: Date;
 }

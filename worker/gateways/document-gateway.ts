@@ -16,6 +16,12 @@ export interface DocumentGateway {
    *   transient: FILE_IO and the source's unavailability codes.
    */
   fetch(ref: DocumentRef): Promise<Buffer>;
+  /**
+   * Like `fetch`, for sources where the request names the document loosely (a Bitrix24 robot: "the first
+   * file field that holds a PDF"): also returns the exact reference that was read, which the fetch step
+   * stores, so the rest of the pipeline (re-fetch, deliver) works on that very file.
+   */
+  fetchResolved?(ref: DocumentRef): Promise<{ bytes: Buffer; ref: DocumentRef }>;
   /** Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. */
   deliver(ref: DocumentRef, bytes: Buffer): Promise<DeliveryFacts>;
 }
@@ -37,6 +43,10 @@ export function routeDocuments(gateways: DocumentGateways): DocumentGateway {
   };
   return {
     fetch: (ref) => pick(ref).fetch(ref),
+    async fetchResolved(ref) {
+      const gateway = pick(ref);
+      return gateway.fetchResolved ? gateway.fetchResolved(ref) : { bytes: await gateway.fetch(ref), ref };
+    },
     deliver: (ref, bytes) => pick(ref).deliver(ref, bytes),
   };
 }

@@ -16,11 +16,15 @@ export const fetchDocument: PipelineStep = {
   name: 'fetch',
   done: (request) => request.steps.fetch !== undefined,
   async run(ctx, request) {
-    const input = await ctx.deps.documents.fetch(request.document);
+    const { documents } = ctx.deps;
+    // A loosely named document (a robot's "first file field with a PDF") is stored as the exact file read.
+    const { bytes: input, ref: document } = documents.fetchResolved
+      ? await documents.fetchResolved(request.document)
+      : { bytes: await documents.fetch(request.document), ref: request.document };
     const at = ctx.now();
     const sha256 = sha256Hex(input);
     const recorded = recordStep(request, 'fetch', { at, data: { sha256, bytes: input.length } });
-    const saved = await ctx.save(transition(recorded, 'signing', at, { inputSha256: sha256 }), request);
+    const saved = await ctx.save(transition(recorded, 'signing', at, { inputSha256: sha256, document }), request);
     ctx.input = input;
     ctx.log.info({ step: 'fetch', inputSha256: sha256, bytes: input.length }, 'document fetched');
     return saved;

@@ -24,6 +24,7 @@ import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { snapshotStoreIn } from '../data-dir.js';
 import { describeRequest, requestJson } from '../request-format.js';
+import { approveCommand, rejectCommand } from './request-answer.js';
 
 const USAGE = `Usage: signservice request <command> [options]
 
@@ -32,6 +33,8 @@ Sign a local PDF through the service: the worker that holds the certificate's ke
 Commands:
   submit FILE             check, authorise and queue a signature of FILE; prints the request id
   status ID               where a request stands (state, steps, failure)
+  approve ID              approve a request a Bitrix24 robot started (--otp CODE, optional --cert ID)
+  reject ID               reject it (--reason TEXT); the workflow is told
 
 Options (submit):
   --account LOGIN         the signer's account (required)
@@ -102,7 +105,7 @@ function filesOf(values: Values, file: string | undefined): { inputPath: string;
 }
 
 /** Finds certificates without loading PKCS#11 when the CA or a token snapshot knows them; else opens the tokens. */
-async function keySourceFor(config: Config, opened: ServedTokens[]): Promise<CertificateKeySource> {
+export async function keySourceFor(config: Config, opened: ServedTokens[]): Promise<CertificateKeySource> {
   const masterKey = () => loadMasterKey(config.masterKey);
   const snapshots = snapshotStoreIn(config.dataDir);
   const none: ServedTokens = { tokens: [], byRoute: () => undefined, close: async () => {} };
@@ -130,7 +133,7 @@ async function keySourceFor(config: Config, opened: ServedTokens[]): Promise<Cer
 }
 
 /** The TOTP verifier, built (and the master key loaded) only when an account actually needs a code. */
-function lazyVerifier(config: Config, store: Store): TotpVerifier {
+export function lazyVerifier(config: Config, store: Store): TotpVerifier {
   let verifier: TotpVerifier | undefined;
   return {
     verify: (options) => {
@@ -220,12 +223,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 64;
   }
-  if (command !== 'submit' && command !== 'status') throw invalid(`unknown request command '${command}'`);
+  if (!['submit', 'status', 'approve', 'reject'].includes(command)) {
+    throw invalid(`unknown request command '${command}'`);
+  }
   if (extra !== undefined) throw invalid(`unexpected argument '${extra}'`);
   const env = { ...process.env, ...(values['data-dir'] ? { SIGNSERVICE_DATA_DIR: values['data-dir'] } : {}) };
   const config = loadConfig(env);
   const store = await createStore(config.store);
   try {
+    if (command === 'approve')
+      return await approveCommand(config, store, values, argument, { keySourceFor, lazyVerifier });
+    if (command === 'reject') return await rejectCommand(config, store, values, argument);
     return command === 'submit' ? await submit(config, store, values, argument) : await status(store, values, argument);
   } finally {
     await store.close();

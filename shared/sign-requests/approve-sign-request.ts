@@ -1,0 +1,183 @@
+/**
+ * The signer's answer to a robot request: approve (with a one-time code) or reject. Approving checks, in
+ * order: the deadline (too late: the request expires and the workflow is told so), that the request still
+ * waits, the certificate (the one chosen now, else the step's preselection, else the account's default or
+ * only grant), the account's right to it, then the code — here, where it was typed, so a wrong code reaches
+ * the person at once and is never stored. Then `awaiting_signer → approved` with compare-and-set and the job
+ * goes to the route of the key's home. A certificate the administrator has to renew (expired, revoked, not
+ * yet valid) that the signer did not pick by hand fails the request: the workflow is told why at once
+ * instead of waiting for its deadline.
+ */
+
+import type { SignLogActor } from '../domain/sign-log-entry.js';
+import { FINAL_STATES, type SignRequest, transition } from '../domain/sign-request.js';
+import { AppError, ErrorCode } from '../errors.js';
+import type { TSignJobV1 } from '../messages/sign-job.js';
+import type { OtpAuthorizer } from '../otp/otp-authorizer.js';
+import type { JobQueue } from '../queue/queue-port.js';
+import type { CertificateKeySource, FoundCertificate } from '../signing/certificate-key-source.js';
+import type { Store } from '../store/store-ports.js';
+import { assertMaySign } from './assert-may-sign.js';
+import { expireSignRequest, queueRobotFinish } from './expire-sign-request.js';
+
+export interface AnswerSignRequestOptions {
+  store: Store;
+  queue: JobQueue;
+  requestId: string;
+  actor?: SignLogActor;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+export interface ApproveSignRequestOptions extends AnswerSignRequestOptions {
+  keys: CertificateKeySource;
+  authorizer: OtpAuthorizer;
+  otp: string | undefined;
+  /** The certificate the signer picked; @default the step's preselection, else the default or only grant. */
+  certId?: string;
+  clientAddress?: string;
+}
+
+/** Errors an administrator has to fix: the request fails rather than wait for its deadline. */
+const CERTIFICATE_PROBLEMS = new Set<string>([
+  ErrorCode.CERT_EXPIRED,
+  ErrorCode.CERT_REVOKED,
+  ErrorCode.CERT_NOT_YET_VALID,
+]);
+
+/** The request if it still waits for its signer; expires it (and throws) when the deadline has passed. */
+async function pendingRequest(o: AnswerSignRequestOptions, now: Date): Promise<SignRequest> {
+  const request = await o.store.signRequests.get(o.requestId);
+  if (!request) throw new AppError(ErrorCode.SIGN_REQUEST_NOT_FOUND, `No sign request with id ${o.requestId}`);
+  if (await expireSignRequest(o, request, now)) {
+    throw new AppError(
+      ErrorCode.SIGN_REQUEST_EXPIRED,
+      `Sign request ${request.id} expired on ${request.deadline?.toISOString()}; the workflow has been told`,
+    );
+  }
+  if (request.state !== 'awaiting_signer') {
+    const what = FINAL_STATES.has(request.state) ? `is ${request.state}` : `was answered already (${request.state})`;
+    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} ${what}`);
+  }
+  return request;
+}
+
+async function chooseCertificate(o: ApproveSignRequestOptions, request: SignRequest): Promise<string> {
+  if (o.certId) return o.certId;
+  if (request.certId) return request.certId;
+  const grants = await o.store.grants.listForAccount(request.accountId);
+  const chosen = grants.find((g) => g.isDefault) ?? (grants.length === 1 ? grants[0] : undefined);
+  if (!chosen) {
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      grants.length === 0
+        ? 'No certificate is granted to this account; ask an administrator for a grant'
+        : 'Several certificates are granted and none is the default: choose one (--cert ID)',
+    );
+  }
+  return chosen.certId;
+}
+
+/** Marks the request failed (a certificate problem, a queue that refused the job) and queues the robot's finish. */
+async function failRequest(o: AnswerSignRequestOptions, request: SignRequest, error: AppError, now: Date) {
+  const failed = transition(request, 'failed', now, { failure: { code: error.code, message: error.message } });
+  if (!(await o.store.signRequests.update(failed, request.version))) return;
+  await o.store.signLog.appendOnce(
+    {
+      time: now,
+      action: 'failed',
+      actor: { accountId: request.accountId, role: 'system' },
+      outcome: 'error',
+      requestId: request.id,
+      details: { code: error.code, certId: request.certId },
+    },
+    `failed:${request.id}`,
+  );
+  await queueRobotFinish(o.queue, request.id, 'failed').catch(() => undefined);
+}
+
+/** Finds the certificate and checks the account may sign with it now. */
+async function checkedCertificate(o: ApproveSignRequestOptions, request: SignRequest, now: Date) {
+  const account = await o.store.accounts.get(request.accountId);
+  if (!account) throw new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `The account of sign request ${request.id} is gone`);
+  const certificate: FoundCertificate = await o.keys.find(await chooseCertificate(o, request));
+  try {
+    await assertMaySign({ store: o.store, account, certificate, now: () => now });
+  } catch (error) {
+    if (error instanceof AppError && CERTIFICATE_PROBLEMS.has(error.code) && !o.certId) {
+      await failRequest(o, request, error, now);
+    }
+    throw error;
+  }
+  return { account, certificate };
+}
+
+/**
+ * Approves and queues the request; returns it as stored.
+ * @throws AppError SIGN_REQUEST_NOT_FOUND / _NOT_PENDING / _EXPIRED, INVALID_ARGUMENT (no certificate
+ *   chosen), CERT_*, GRANT_MISSING, ACCOUNT_DISABLED, the OTP errors, QUEUE_UNAVAILABLE.
+ */
+export async function approveSignRequest(o: ApproveSignRequestOptions): Promise<SignRequest> {
+  const now = o.now ?? (() => new Date());
+  const request = await pendingRequest(o, now());
+  const { account, certificate } = await checkedCertificate(o, request, now());
+  const authorization = await o.authorizer.authorizeSignature({
+    account,
+    code: o.otp,
+    requestId: request.id,
+    ...(o.actor ? { actor: o.actor } : {}),
+    ...(o.clientAddress ? { clientAddress: o.clientAddress } : {}),
+  });
+  const at = now();
+  const approved = transition(request, 'approved', at, {
+    certId: certificate.entry.id,
+    route: certificate.route,
+    otpRequired: authorization.otp === 'used',
+    steps: { ...request.steps, authorize: { at, data: { otp: authorization.otp } } },
+  });
+  if (!(await o.store.signRequests.update(approved, request.version))) {
+    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
+  }
+  const stored = { ...approved, version: request.version + 1 };
+  const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: stored.id, route: stored.route };
+  try {
+    await o.queue.publish(stored.route, job, { messageId: `${stored.id}.approved` });
+  } catch (error) {
+    const failure = new AppError(
+      ErrorCode.QUEUE_UNAVAILABLE,
+      `the job could not be queued: ${(error as Error).message}`,
+    );
+    await failRequest(o, stored, failure, now());
+    throw failure;
+  }
+  return stored;
+}
+
+/**
+ * Rejects the request with the signer's reason; the workflow is told Result=rejected.
+ * @throws AppError SIGN_REQUEST_NOT_FOUND / _NOT_PENDING / _EXPIRED, INVALID_ARGUMENT (no reason)
+ */
+export async function rejectSignRequest(o: AnswerSignRequestOptions & { reason: string }): Promise<SignRequest> {
+  const now = o.now ?? (() => new Date());
+  const reason = o.reason.trim().slice(0, 1000);
+  if (!reason) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'Say why the document is rejected');
+  const request = await pendingRequest(o, now());
+  const at = now();
+  const rejected = transition(request, 'rejected', at, { failure: { code: 'REJECTED', message: reason } });
+  if (!(await o.store.signRequests.update(rejected, request.version))) {
+    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
+  }
+  await o.store.signLog.appendOnce(
+    {
+      time: at,
+      action: 'rejected',
+      actor: { accountId: request.accountId, role: 'signer', ...o.actor },
+      outcome: 'ok',
+      requestId: request.id,
+      details: { reason },
+    },
+    `rejected:${request.id}`,
+  );
+  await queueRobotFinish(o.queue, request.id, 'rejected').catch(() => undefined);
+  return { ...rejected, version: request.version + 1 };
+}

@@ -1,0 +1,72 @@
+/**
+ * What the worker writes into a portal — the timeline comment, the workflow log line, the administrators'
+ * notice — in the portal's language (the configured default; Russian or English). BB codes as Bitrix24
+ * renders them in comments and notifications (reference §6.3, §6.4).
+ */
+import type { RobotResult, SignRequest } from '../../shared/domain/sign-request.js';
+
+export type PortalLanguage = 'ru' | 'en';
+
+/** Facts of a finished signature, from the request's step records. */
+export interface SignatureFacts {
+  signer: string;
+  signerUserId: number | undefined;
+  certificate: string;
+  otp: 'used' | 'disabled';
+  fileId: string;
+  dealId: number;
+  requestId: string;
+}
+
+const RESULT_WORDS: Record<PortalLanguage, Record<RobotResult, string>> = {
+  en: { signed: 'signed', rejected: 'rejected', expired: 'expired', failed: 'failed' },
+  ru: { signed: 'подписан', rejected: 'отклонён', expired: 'срок истёк', failed: 'ошибка' },
+};
+
+/** The timeline comment of a signature: who, with which certificate, OTP used or not, the signed file. */
+export function signedComment(f: SignatureFacts, lang: PortalLanguage): string {
+  const who = f.signerUserId ? `[USER=${f.signerUserId}]${f.signer}[/USER]` : f.signer;
+  if (lang === 'ru') {
+    return [
+      `[B]PDF подписан электронной подписью[/B] (SignService)`,
+      `Подписант: ${who}`,
+      `Сертификат: ${f.certificate}`,
+      `Одноразовый код: ${f.otp === 'used' ? 'подтверждён' : 'отключён для этой учётной записи'}`,
+      `Подписанный файл: ID ${f.fileId}`,
+      `Запрос: ${f.requestId}`,
+    ].join('\n');
+  }
+  return [
+    `[B]PDF signed with a digital signature[/B] (SignService)`,
+    `Signer: ${who}`,
+    `Certificate: ${f.certificate}`,
+    `One-time code: ${f.otp === 'used' ? 'used' : 'disabled for this account'}`,
+    `Signed file: id ${f.fileId}`,
+    `Request: ${f.requestId}`,
+  ].join('\n');
+}
+
+/** The workflow log line that goes with `bizproc.event.send`. */
+export function outcomeLogMessage(result: RobotResult, detail: string, lang: PortalLanguage): string {
+  const head = lang === 'ru' ? `SignService: ${RESULT_WORDS.ru[result]}` : `SignService: ${RESULT_WORDS.en[result]}`;
+  return detail ? `${head} — ${detail}` : head;
+}
+
+/** "Waiting for …" in the workflow log when the step starts. */
+export function waitingLogMessage(signer: string, deadline: Date | undefined, lang: PortalLanguage): string {
+  const until = deadline
+    ? ` ${lang === 'ru' ? 'до' : 'until'} ${deadline.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+    : '';
+  return lang === 'ru'
+    ? `SignService: ожидает подписи ${signer}${until}`
+    : `SignService: waiting for ${signer} to approve and sign${until}`;
+}
+
+/** The notice to the portal's administrator when a step ends without a signature. */
+export function adminNotice(request: SignRequest, result: RobotResult, lang: PortalLanguage): string {
+  const deal = request.document.kind === 'bitrix24' ? request.document.entityId : 0;
+  const reason = request.failure?.message ?? '';
+  return lang === 'ru'
+    ? `SignService: шаг «Утвердить и подписать PDF» по сделке ${deal} завершён: ${RESULT_WORDS.ru[result]}. ${reason}`
+    : `SignService: the "Approve & sign PDF" step on deal ${deal} ended: ${RESULT_WORDS.en[result]}. ${reason}`;
+}
