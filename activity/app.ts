@@ -3,22 +3,31 @@
  * (main does; tests use `app.callback()`). Middleware order: errors first, then security headers, then
  * the routes.
  */
-import Koa from 'koa';
+import Koa, { type Context } from 'koa';
+import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
+import { appUrls } from '../shared/bitrix24/robot-definition.js';
 import type { Config } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
 import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { loadTemplates, type TemplateRenderer } from '../shared/mail/render-template.js';
 import { createEnrollmentService } from '../shared/otp/enrollment-service.js';
+import type { JobQueue } from '../shared/queue/queue-port.js';
+import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
 import type { Store } from '../shared/store/store-ports.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { signingUiRouters } from './routes/b24-signing-ui.js';
+import { bitrix24LifecycleRoutes } from './routes/bitrix24-lifecycle.js';
+import { bitrix24RobotRoutes } from './routes/bitrix24-robot.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { staticAssetRoutes } from './routes/static-assets.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'>;
+  config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
+    Partial<Pick<Config, 'dataDir' | 'worker'>>;
   store: Store;
   masterKey: MasterKey;
   logger?: Logger;
@@ -30,6 +39,22 @@ export interface AppDeps {
   proxy?: boolean;
   /** /health and /ready (routes/health.ts) and /metrics (routes/metrics.ts); left out when absent. */
   operations?: { health: HealthRoutesDeps; metrics: ServiceMetrics };
+  /** The Bitrix24 routes (install, app page, events, robot); left out when the app's keys are not configured. */
+  bitrix24?: {
+    app: Bitrix24App;
+    queue: JobQueue;
+    /** Certificates for the Sign dialog and approval page. @default the internal CA and token snapshots of config.dataDir */
+    keys?: CertificateKeySource;
+    /** For the calls made with a page's own AUTH_ID (user.current). @default global fetch */
+    fetch?: typeof fetch;
+  };
+}
+
+/** Bitrix24's server-to-server calls get JSON errors like the API; the app page (an iframe) gets HTML. */
+function isJsonPath(ctx: Context): boolean {
+  // The Sign dialog and the approval page are pages too; their script's status calls are JSON.
+  const page = /^\/b24\/(placement\/|approve\/)/.test(ctx.path) && !ctx.path.endsWith('/status');
+  return ctx.path.startsWith('/api/') || (ctx.path.startsWith('/b24/') && ctx.path !== '/b24/app' && !page);
 }
 
 /** Builds the Koa application. */
@@ -48,11 +73,39 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   const app = new Koa({ proxy: deps.proxy ?? false });
-  app.use(errorHandler({ logger, renderer, defaultLanguage: config.defaultLanguage }));
+  app.use(errorHandler({ logger, renderer, defaultLanguage: config.defaultLanguage, isApi: isJsonPath }));
   app.use(securityHeaders({ hsts: config.publicBaseUrl.startsWith('https:') }));
   const enroll = enrollRoutes({ enrollment, renderer, defaultLanguage: config.defaultLanguage });
   app.use(enroll.routes());
   app.use(enroll.allowedMethods());
+  app.use(staticAssetRoutes().routes());
+  if (deps.bitrix24) {
+    const b24 = {
+      store: deps.store,
+      masterKey: deps.masterKey,
+      b24: deps.bitrix24.app,
+      queue: deps.bitrix24.queue,
+      urls: appUrls(config.publicBaseUrl),
+      logger,
+      now: deps.now ?? (() => new Date()),
+    };
+    const signing = signingUiRouters({
+      config,
+      store: deps.store,
+      masterKey: deps.masterKey,
+      renderer,
+      b24: deps.bitrix24.app,
+      queue: deps.bitrix24.queue,
+      logger,
+      now: b24.now,
+      ...(deps.bitrix24.keys ? { keys: deps.bitrix24.keys } : {}),
+      ...(deps.bitrix24.fetch ? { fetch: deps.bitrix24.fetch } : {}),
+    });
+    for (const router of [bitrix24LifecycleRoutes(b24), bitrix24RobotRoutes(b24), ...signing]) {
+      app.use(router.routes());
+      app.use(router.allowedMethods());
+    }
+  }
   if (deps.operations) {
     for (const router of [healthRoutes(deps.operations.health), metricsRoutes(deps.operations.metrics)]) {
       app.use(router.routes());

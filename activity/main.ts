@@ -7,6 +7,7 @@
  * consuming, finish the jobs in flight, close HTTP, the queue, the store, then finalize PKCS#11.
  */
 import { parseArgs } from 'node:util';
+import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { type Config, loadConfig } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
@@ -72,7 +73,11 @@ async function main(argv: string[]): Promise<void> {
     routes: () => launched?.worker.routes ?? [INTERNAL_ROUTE],
     tokens: () => launched?.worker.tokenReports() ?? [],
   });
-  if (withWorker) launched = await launchWorker({ config, store, queue, logger, metrics });
+  // One Bitrix24 client for the HTTP app and the worker: one leaky bucket per portal in this process.
+  const bitrix24 = createBitrix24App({ config: config.bitrix24, portals: store.portals, masterKey, logger });
+  if (withWorker) {
+    launched = await launchWorker({ config, store, queue, logger, metrics, ...(bitrix24 ? { bitrix24 } : {}) });
+  }
   const readiness = () =>
     checkReadiness({
       store,
@@ -81,7 +86,14 @@ async function main(argv: string[]): Promise<void> {
       tokens: () => launched?.worker.tokenReports() ?? [],
       shuttingDown: () => shuttingDown,
     });
-  const app = createApp({ config, store, masterKey, logger, operations: { health: { readiness, role }, metrics } });
+  const app = createApp({
+    config,
+    store,
+    masterKey,
+    logger,
+    operations: { health: { readiness, role }, metrics },
+    ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
+  });
   const server = await listen(app.callback(), config.http.host, config.http.port);
   process.stdout.write(banner(config, server, launched));
   handleShutdownSignals(

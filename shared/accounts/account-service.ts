@@ -24,6 +24,8 @@ export interface NewAccount {
   bitrix?: BitrixUserLink;
   /** Sign without a one-time code (every such signature is logged as "signed without OTP"). @default false */
   otpDisabled?: boolean;
+  /** Language of the person's e-mails and notices. @default not set (the portal's, then the configured default) */
+  language?: 'en' | 'ru';
   actor?: SignLogActor;
 }
 
@@ -107,6 +109,7 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
     otpDisabled: options.otpDisabled ?? false,
     otp: undefined,
     lockout: { failures: [], lockedUntil: undefined },
+    ...(options.language ? { language: options.language } : {}),
     createdAt: at,
     updatedAt: at,
   };

@@ -16,7 +16,11 @@ export interface TokenClaims {
 /** Why a token was refused. */
 export type TokenRefusal = 'malformed' | 'forged' | 'expired';
 
-export type TokenCheck<C> = { ok: true; claims: C } | { ok: false; reason: TokenRefusal };
+/** A refused token; an expired one still says what it was for (e.g. to show a request's outcome). */
+export type TokenCheck<C> =
+  | { ok: true; claims: C }
+  | { ok: false; reason: 'malformed' | 'forged' }
+  | { ok: false; reason: 'expired'; claims: C };
 
 /** Longest token accepted (a few hundred characters in practice). */
 const MAX_TOKEN_LENGTH = 2048;
@@ -50,15 +54,16 @@ export function verifyToken<C extends TokenClaims>(
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
     return { ok: false, reason: 'forged' };
   }
-  let claims: unknown;
+  let parsed: unknown;
   try {
-    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return { ok: false, reason: 'malformed' };
-  const record = claims as Record<string, unknown>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'malformed' };
+  const record = parsed as Record<string, unknown>;
   if (typeof record.exp !== 'number' || !valid(record)) return { ok: false, reason: 'malformed' };
-  if (record.exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-  return { ok: true, claims: record as unknown as C };
+  const claims = record as unknown as C;
+  if (record.exp * 1000 <= nowMs) return { ok: false, reason: 'expired', claims };
+  return { ok: true, claims };
 }

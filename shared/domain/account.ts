@@ -38,6 +38,11 @@ export interface Account {
   otpDisabled: boolean;
   otp: OtpEnrollment | undefined;
   lockout: OtpLockout;
+  /**
+   * Language of the e-mails and notices this person gets; when absent, the portal's language and then
+   * the configured default apply (shared/notices/notice-language.ts).
+   */
+  language?: 'en' | 'ru';
   createdAt: Date;
   updatedAt: Date;
 }

@@ -2,6 +2,8 @@
  * English texts of the pages and e-mails. `{name}` marks a value filled in by the `fmt` template helper
  * (escaped there). Keys mirror ru.ts; the Messages type makes the compiler check that both are complete.
  */
+import { enSigning, enSigningMail } from './en-signing.js';
+
 export const en = {
   languageName: 'English',
   product: 'SignService',
@@ -49,13 +51,27 @@ export const en = {
       text: 'This enrollment link is not known. Check that the whole link was copied, or ask the administrator for a new one.',
     },
     NOT_FOUND: { title: 'Page not found', text: 'There is nothing at this address.' },
+    SIGN_REQUEST_NOT_FOUND: {
+      title: 'Unknown approval link',
+      text: 'This approval link is not known. Open it again from the e-mail or the Bitrix24 notification.',
+    },
+    B24_FORBIDDEN: {
+      title: 'Not from your Bitrix24',
+      text: 'This page opens only from the Bitrix24 portal that has the app installed. Open it again from the deal.',
+    },
+    B24_INVALID_PAYLOAD: {
+      title: 'Incomplete request from Bitrix24',
+      text: 'Bitrix24 did not send what this page needs. Open it again from the deal.',
+    },
     INVALID_ARGUMENT: { title: 'The request is not valid', text: 'Go back, reload the page and try again.' },
     GENERIC: {
       title: 'Something went wrong',
       text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',
     },
   },
+  ...enSigning,
   mail: {
+    ...enSigningMail,
     enrollment: {
       subject: 'Set up one-time codes for signing ({login})',
       greeting: 'Hello,',

@@ -1,5 +1,6 @@
 /** Russian texts of the pages and e-mails; keys mirror en.ts (checked by the Messages type). */
 import type { Messages } from './en.js';
+import { ruSigning, ruSigningMail } from './ru-signing.js';
 
 export const ru: Messages = {
   languageName: 'Русский',
@@ -49,13 +50,27 @@ export const ru: Messages = {
       text: 'Такой ссылки для подключения нет. Проверьте, что ссылка скопирована целиком, или попросите администратора прислать новую.',
     },
     NOT_FOUND: { title: 'Страница не найдена', text: 'По этому адресу ничего нет.' },
+    SIGN_REQUEST_NOT_FOUND: {
+      title: 'Неизвестная ссылка на согласование',
+      text: 'Такой ссылки на согласование нет. Откройте её снова из письма или уведомления Битрикс24.',
+    },
+    B24_FORBIDDEN: {
+      title: 'Не из вашего Битрикс24',
+      text: 'Эта страница открывается только из портала Битрикс24, где установлено приложение. Откройте её снова из сделки.',
+    },
+    B24_INVALID_PAYLOAD: {
+      title: 'Неполный запрос от Битрикс24',
+      text: 'Битрикс24 не передал нужные странице данные. Откройте её снова из сделки.',
+    },
     INVALID_ARGUMENT: { title: 'Неверный запрос', text: 'Вернитесь назад, обновите страницу и попробуйте снова.' },
     GENERIC: {
       title: 'Что-то пошло не так',
       text: 'Запрос не выполнен. Попробуйте позже; если ошибка повторится, сообщите администратору.',
     },
   },
+  ...ruSigning,
   mail: {
+    ...ruSigningMail,
     enrollment: {
       subject: 'Подключите одноразовые коды для подписи ({login})',
       greeting: 'Здравствуйте!',

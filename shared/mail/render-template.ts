@@ -11,8 +11,14 @@ import Handlebars from 'handlebars';
 import { AppError, ErrorCode } from '../errors.js';
 import { fillPlaceholders, type Language, messagesFor } from '../i18n/messages.js';
 
-export type PageName = 'enroll' | 'enroll-done' | 'message';
-export type EmailName = 'enrollment' | 'lockout';
+export type PageName = 'enroll' | 'enroll-done' | 'message' | 'sign-dialog' | 'approval' | 'b24-message';
+export type EmailName =
+  | 'enrollment'
+  | 'lockout'
+  | 'signature-requested'
+  | 'signature-reminder'
+  | 'signature-outcome'
+  | 'admin-alert';
 
 export interface RenderedEmail {
   subject: string;
@@ -27,8 +33,20 @@ export interface TemplateRenderer {
   email(name: EmailName, language: Language, data: Record<string, unknown>): RenderedEmail;
 }
 
-const PAGES: readonly PageName[] = ['enroll', 'enroll-done', 'message'];
-const EMAILS: readonly EmailName[] = ['enrollment', 'lockout'];
+const PAGES: readonly PageName[] = ['enroll', 'enroll-done', 'message', 'sign-dialog', 'approval', 'b24-message'];
+const EMAILS: readonly EmailName[] = [
+  'enrollment',
+  'lockout',
+  'signature-requested',
+  'signature-reminder',
+  'signature-outcome',
+  'admin-alert',
+];
+/**
+ * Pages shown inside Bitrix24 (its slider iframe, or opened from its notices) use layouts/b24.hbs: the
+ * portal's look, the app's stylesheet and script files (`data.assetBase`), no language switch link.
+ */
+const B24_PAGES: ReadonlySet<PageName> = new Set(['sign-dialog', 'approval', 'b24-message']);
 
 /** The repository's templates/ folder, found upwards from this module (works from source and from dist/). */
 export function defaultTemplatesDir(): string {
@@ -74,6 +92,7 @@ export function loadTemplates(options: { dir?: string } = {}): TemplateRenderer 
   const text = environment('text');
   const compileOptions = { strict: true } as const;
   const layout = html.compile(readTemplate(dir, 'layouts/page.hbs'), compileOptions);
+  const b24Layout = html.compile(readTemplate(dir, 'layouts/b24.hbs'), compileOptions);
   const pages = new Map(PAGES.map((n) => [n, html.compile(readTemplate(dir, `pages/${n}.hbs`), compileOptions)]));
   const mails = new Map(
     EMAILS.map((n) => [
@@ -95,6 +114,7 @@ export function loadTemplates(options: { dir?: string } = {}): TemplateRenderer 
         t: messagesFor(language),
       };
       const body = (pages.get(name) as HandlebarsTemplateDelegate)(context);
+      if (B24_PAGES.has(name)) return b24Layout({ assetBase: '../../static', script: '', ...context, body });
       return layout({ ...context, body });
     },
     email(name, language, data) {

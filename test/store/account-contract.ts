@@ -18,6 +18,18 @@ export function describeAccountContract(fx: StoreFixture): void {
       assert.equal(await fx.store.accounts.get('no-such-id'), undefined);
     });
 
+    it('keeps the language of notices, and an update can set or clear it', async () => {
+      const a = makeAccount({ login: 'lang.ru', language: 'ru' });
+      await fx.store.accounts.create(a);
+      assert.equal((await fx.store.accounts.get(a.id))?.language, 'ru');
+      await fx.store.accounts.update({ ...a, language: 'en' });
+      assert.equal((await fx.store.accounts.get(a.id))?.language, 'en');
+      const { language: _dropped, ...without } = a;
+      await fx.store.accounts.update(without);
+      const cleared = await fx.store.accounts.get(a.id);
+      assert.ok(cleared && !('language' in cleared), 'an account without a language reads back without the field');
+    });
+
     it('finds by login case-insensitively, Cyrillic included', async () => {
       const a = makeAccount({ login: 'Мария.Петрова' });
       await fx.store.accounts.create(a);

@@ -23,6 +23,7 @@ interface AccountRow {
   otp_last_step: number | null;
   otp_failures: string;
   locked_until: string | null;
+  language: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -43,6 +44,7 @@ const COLUMNS = [
   'otp_last_step',
   'otp_failures',
   'locked_until',
+  'language',
   'created_at',
   'updated_at',
 ] as const;
@@ -66,6 +68,7 @@ function toRow(a: Account): Record<(typeof COLUMNS)[number], string | number | n
     otp_last_step: a.otp ? a.otp.lastStep : null,
     otp_failures: JSON.stringify(a.lockout.failures.map((d) => d.toISOString())),
     locked_until: iso(a.lockout.lockedUntil),
+    language: a.language ?? null,
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
   };
@@ -95,6 +98,7 @@ function fromRow(r: AccountRow): Account {
       failures: (JSON.parse(r.otp_failures) as string[]).map((s) => new Date(s)),
       lockedUntil: r.locked_until ? new Date(r.locked_until) : undefined,
     },
+    ...(r.language === 'en' || r.language === 'ru' ? { language: r.language } : {}),
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
   };

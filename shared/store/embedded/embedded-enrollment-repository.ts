@@ -33,7 +33,9 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
   );
   const byToken = db.prepare<[string], LinkRow>('SELECT * FROM enrollment_links WHERE token_hash = ?');
   // Single use: only the first UPDATE finds used_at still NULL.
-  const markUsed = db.prepare('UPDATE enrollment_links SET used_at = ?, pending_secret = NULL WHERE token_hash = ? AND used_at IS NULL');
+  const markUsed = db.prepare(
+    'UPDATE enrollment_links SET used_at = ?, pending_secret = NULL WHERE token_hash = ? AND used_at IS NULL',
+  );
   // An unused link of the account expires now, unless it expires earlier anyway.
   const expire = db.prepare(
     'UPDATE enrollment_links SET expires_at = ? WHERE account_id = ? AND used_at IS NULL AND expires_at > ?',

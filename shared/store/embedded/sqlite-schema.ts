@@ -90,8 +90,16 @@ CREATE INDEX IF NOT EXISTS sign_requests_state ON sign_requests (state, created_
 CREATE INDEX IF NOT EXISTS sign_requests_account ON sign_requests (account_id, created_at);
 `;
 
+/**
+ * Version 3: the account's language for e-mails and notices (NULL: not set, the portal's or the default
+ * language applies), so existing accounts keep working unchanged.
+ */
+export const SCHEMA_V3_SQL = `
+ALTER TABLE accounts ADD COLUMN language TEXT;
+`;
+
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL];
+export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;

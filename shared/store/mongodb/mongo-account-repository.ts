@@ -25,6 +25,8 @@ export interface AccountDocument {
   otpDisabled: boolean;
   otp: { secret: EncryptedSecret; enrolledAt: Date; lastStep: number } | null;
   lockout: { failures: Date[]; lockedUntil: Date | null };
+  /** Absent in documents written before accounts had a language: read as "not set". */
+  language?: 'en' | 'ru' | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +52,7 @@ export function toAccountDocument(a: Account): AccountDocument {
     otpDisabled: a.otpDisabled,
     otp: a.otp ? { secret: secretCopy(a.otp.secret), enrolledAt: a.otp.enrolledAt, lastStep: a.otp.lastStep } : null,
     lockout: { failures: [...a.lockout.failures], lockedUntil: a.lockout.lockedUntil ?? null },
+    language: a.language ?? null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };
@@ -69,6 +72,7 @@ export function fromAccountDocument(d: AccountDocument): Account {
       ? { secret: secretCopy(d.otp.secret), enrolledAt: d.otp.enrolledAt, lastStep: d.otp.lastStep }
       : undefined,
     lockout: { failures: d.lockout?.failures ?? [], lockedUntil: d.lockout?.lockedUntil ?? undefined },
+    ...(d.language === 'en' || d.language === 'ru' ? { language: d.language } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

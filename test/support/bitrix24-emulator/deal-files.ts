@@ -87,7 +87,8 @@ export function downloadFile(ctx: CallContext): { raw: RawAnswer } {
       status: 200,
       headers: {
         'Content-Type': file.name.toLowerCase().endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream',
-        'Content-Disposition': `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"; filename*=utf-8''${encoded}`,
+        // The plain filename must stay ASCII (a header cannot carry other bytes); filename* has the real name [RFC 6266 §4.3].
+        'Content-Disposition': `attachment; filename="${file.name.replace(/["\\\r\n]|[^\x20-\x7e]/g, '_')}"; filename*=utf-8''${encoded}`,
         'Content-Length': String(file.bytes.length),
       },
       body: file.bytes,

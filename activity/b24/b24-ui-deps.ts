@@ -1,0 +1,42 @@
+/**
+ * What the Bitrix24-facing pages (the Sign dialog, the approval page) need, built once by createApp:
+ * the store and master key, the process's Bitrix24 side (REST client with the app's tokens), the queue and the certificate inventory for submitting signatures, and the OTP gate.
+ */
+import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
+import type { MasterKey } from '../../shared/crypto/master-key.js';
+import { isLanguage, type Language } from '../../shared/i18n/messages.js';
+import type { Logger } from '../../shared/logger.js';
+import type { TemplateRenderer } from '../../shared/mail/render-template.js';
+import type { OtpAuthorizer } from '../../shared/otp/otp-authorizer.js';
+import type { JobQueue } from '../../shared/queue/queue-port.js';
+import type { CertificateKeySource } from '../../shared/signing/certificate-key-source.js';
+import type { Store } from '../../shared/store/store-ports.js';
+
+export interface B24UiDeps {
+  store: Store;
+  masterKey: MasterKey;
+  renderer: TemplateRenderer;
+  /** The process's Bitrix24 side (shared REST client and its batching of small calls). */
+  b24: Bitrix24App;
+  queue: JobQueue;
+  keys: CertificateKeySource;
+  authorizer: OtpAuthorizer;
+  publicBaseUrl: string;
+  defaultLanguage: Language;
+  logger: Logger;
+  now: () => Date;
+  /** For calls made with a page's own AUTH_ID. @default global fetch */
+  fetch?: typeof fetch;
+  /** IANA time zone of dates shown on pages. @default the server's */
+  timeZone?: string;
+  /** Largest document fetched for the approval page's preview (config.worker.maxDocumentBytes). */
+  maxDocumentBytes: number;
+}
+
+/** Bitrix24 `LANG` values of Russian-speaking portals (ru, ua, by, kz) get Russian; everything else English. */
+export function languageOfLang(lang: unknown, fallback: Language): Language {
+  if (typeof lang !== 'string' || lang === '') return fallback;
+  const code = lang.toLowerCase().slice(0, 2);
+  if (isLanguage(code)) return code;
+  return ['ua', 'by', 'kz'].includes(code) ? 'ru' : 'en';
+}

@@ -1,0 +1,105 @@
+/**
+ * The Sign dialog's template data: the deal's files, the certificates (default preselected, expiry shown),
+ * the OTP field or the "OTP is off" note, the page choice and the six position cells (top/bottom ×
+ * left/center/right, rendered as radio inputs so the keyboard works natively), the initial description of
+ * the choice, and the texts the page's script needs, as a JSON data block (not executed, so the CSP's
+ * "no inline script" holds).
+ */
+import type { Account } from '../../shared/domain/account.js';
+import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/messages.js';
+import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
+import type { CertificateChoice } from './certificate-choices.js';
+import type { DealFileChoice } from './deal-file-choices.js';
+
+/** Defaults of a new dialog: visible stamp, last page, bottom right (what signers expect on a contract). */
+export const DIALOG_DEFAULTS = { page: 'last', position: 'bottom-right', visible: true } as const;
+
+export interface DialogViewInput {
+  language: Language;
+  session: string;
+  dealId: number;
+  dealTitle: string;
+  userName: string;
+  account: Account;
+  files: DealFileChoice[];
+  certificates: CertificateChoice[];
+  formatDate: (date: Date) => string;
+}
+
+/** JSON for a `<script type="application/json">` block: nothing in it can close the element. */
+export function jsonForScriptBlock(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** The description beside the grid for a choice (the script computes the same from the same texts). */
+export function describeChoice(
+  language: Language,
+  choice: { visible: boolean; position: string; page: 'first' | 'last' | number },
+): string {
+  const t = messagesFor(language).dialog;
+  if (!choice.visible) return t.describeInvisible;
+  const page =
+    choice.page === 'first'
+      ? t.onFirstPage
+      : choice.page === 'last'
+        ? t.onLastPage
+        : fillPlaceholders(t.onPage, { number: choice.page });
+  const position = t.positions[choice.position as keyof typeof t.positions] ?? choice.position;
+  return fillPlaceholders(t.describe, { position, page });
+}
+
+/** The data of templates/pages/sign-dialog.hbs. */
+export function dialogView(input: DialogViewInput): Record<string, unknown> & { title: string } {
+  const messages = messagesFor(input.language);
+  const t = messages.dialog;
+  const files = input.files.map((f, index) => ({
+    value: `${f.fieldCode}:${f.fileId}`,
+    label: fillPlaceholders(t.fileOption, { field: f.fieldLabel, id: f.fileId }),
+    selected: index === 0,
+  }));
+  const certificates = input.certificates.map((c, index) => ({
+    id: c.id,
+    label: `${fillPlaceholders(t.certOption, { subject: c.name, expires: input.formatDate(c.notAfter) })}${c.isDefault ? ` ${t.certDefault}` : ''}`,
+    selected: index === 0,
+  }));
+  const positions = STAMP_POSITIONS.map((value) => ({
+    value,
+    label: t.positions[value],
+    checked: value === DIALOG_DEFAULTS.position,
+  }));
+  return {
+    title: t.title,
+    session: input.session,
+    dealId: input.dealId,
+    dealTitle: input.dealTitle,
+    userName: input.userName,
+    login: input.account.login,
+    files,
+    hasFiles: files.length > 0,
+    certificates,
+    hasCertificates: certificates.length > 0,
+    canSign: files.length > 0 && certificates.length > 0,
+    otpRequired: !input.account.otpDisabled,
+    topPositions: positions.slice(0, 3),
+    bottomPositions: positions.slice(3),
+    description: describeChoice(input.language, DIALOG_DEFAULTS),
+    textsJson: jsonForScriptBlock({
+      describe: t.describe,
+      describeInvisible: t.describeInvisible,
+      onFirstPage: t.onFirstPage,
+      onLastPage: t.onLastPage,
+      onPage: t.onPage,
+      positions: t.positions,
+      progress: t.progress,
+      success: t.success,
+      openSigned: t.openSigned,
+      errors: messages.dialogErrors,
+      locale: input.language === 'ru' ? 'ru-RU' : 'en-GB',
+    }),
+  };
+}

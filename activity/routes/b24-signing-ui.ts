@@ -1,0 +1,71 @@
+/**
+ * The signer-facing Bitrix24 pages as one unit for createApp: the Sign dialog (placement POST), its API,
+ * and the approval page, over one set of dependencies — the certificate inventory as the service sees it
+ * (internal CA in the data directory plus the token snapshots the workers left there; this process serves
+ * no token) and the OTP gate (TOTP verifier with lockout e-mails when a mailer is given).
+ */
+import type { Router } from '@koa/router';
+import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
+import { snapshotStoreIn } from '../../shared/cli/data-dir.js';
+import type { Config } from '../../shared/config.js';
+import type { MasterKey } from '../../shared/crypto/master-key.js';
+import type { Logger } from '../../shared/logger.js';
+import type { TemplateRenderer } from '../../shared/mail/render-template.js';
+import { createOtpAuthorizer } from '../../shared/otp/otp-authorizer.js';
+import { createTotpVerifier } from '../../shared/otp/verify-totp.js';
+import type { JobQueue } from '../../shared/queue/queue-port.js';
+import { type CertificateKeySource, createCertificateKeySource } from '../../shared/signing/certificate-key-source.js';
+import type { ServedTokens } from '../../shared/signing/served-tokens.js';
+import type { Store } from '../../shared/store/store-ports.js';
+import type { B24UiDeps } from '../b24/b24-ui-deps.js';
+import { approvalRoutes } from './approval.js';
+import { dialogApiRoutes } from './dialog-api.js';
+import { signDialogRoutes } from './sign-dialog.js';
+
+export interface SigningUiOptions {
+  config: Pick<Config, 'publicBaseUrl' | 'otp' | 'defaultLanguage'> & Partial<Pick<Config, 'dataDir' | 'worker'>>;
+  store: Store;
+  masterKey: MasterKey;
+  renderer: TemplateRenderer;
+  b24: Bitrix24App;
+  queue: JobQueue;
+  logger: Logger;
+  now: () => Date;
+  /** @default the internal CA and token snapshots of `config.dataDir` */
+  keys?: CertificateKeySource;
+  /** For calls with a page's own AUTH_ID. @default global fetch */
+  fetch?: typeof fetch;
+}
+
+const NO_TOKENS: ServedTokens = { tokens: [], byRoute: () => undefined, close: async () => {} };
+
+/** The routers of the Sign dialog, its API and the approval page. */
+export function signingUiRouters(options: SigningUiOptions): Router[] {
+  const { config, store, masterKey, logger, now } = options;
+  const dataDir = config.dataDir ?? './data';
+  const keys =
+    options.keys ??
+    createCertificateKeySource({
+      dataDir,
+      tokens: NO_TOKENS,
+      masterKey: () => masterKey,
+      otherTokens: snapshotStoreIn(dataDir),
+    });
+  const verifier = createTotpVerifier({ store, masterKey, settings: config.otp, now, logger });
+  const deps: B24UiDeps = {
+    store,
+    masterKey,
+    renderer: options.renderer,
+    b24: options.b24,
+    queue: options.queue,
+    keys,
+    authorizer: createOtpAuthorizer({ store, verifier, logger }),
+    publicBaseUrl: config.publicBaseUrl,
+    defaultLanguage: config.defaultLanguage,
+    logger,
+    now,
+    maxDocumentBytes: config.worker?.maxDocumentBytes ?? 100 * 1024 * 1024,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
+  return [signDialogRoutes(deps), dialogApiRoutes(deps), approvalRoutes(deps)];
+}

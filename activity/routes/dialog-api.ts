@@ -1,0 +1,137 @@
+/**
+ * The Sign dialog's API, called by its script with the page's signed session (header `X-Dialog-Session`):
+ * `POST /b24/dialog/sign` checks the certificate grant and the one-time code right here (a wrong code is a
+ * 401 with a message and the dialog stays usable), creates the request `approved` and queues it
+ * (submit-sign-request.ts); `GET /b24/dialog/status/:id?after=STATE` answers as soon as the request has
+ * left STATE (long poll, at most ~20 s), with the link to the signed file once it is completed. Who signs,
+ * on which portal and which deal come from the session only, never from the body.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Router } from '@koa/router';
+import { z } from 'zod';
+import type { DocumentRef, SignPlacement, SignRequest } from '../../shared/domain/sign-request.js';
+import { FINAL_STATES, SIGN_REQUEST_STATES } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
+import { submitSignRequest } from '../../shared/sign-requests/submit-sign-request.js';
+import type { B24UiDeps } from '../b24/b24-ui-deps.js';
+import { type DialogSession, dialogSessions } from '../b24/dialog-session.js';
+import { signedFileLink } from '../b24/signed-file-link.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { noStore } from '../middleware/security-headers.js';
+
+const ZSignBody = z.object({
+  fieldCode: z.string().regex(/^UF_CRM_[A-Z0-9_]{1,80}$/, 'choose a document'),
+  fileId: z.string().regex(/^\d{1,15}$/, 'choose a document'),
+  certId: z.string().min(1, 'choose a certificate').max(128),
+  otp: z.string().max(16).optional(),
+  visible: z.boolean(),
+  page: z.union([z.literal('first'), z.literal('last'), z.number().int().min(1).max(99_999)]),
+  position: z.enum(STAMP_POSITIONS),
+});
+
+/** How long one status call waits for a change, and how often it looks. */
+const LONG_POLL_MS = 20_000;
+const POLL_EVERY_MS = 20;
+
+function parseSignBody(input: unknown): z.infer<typeof ZSignBody> {
+  const parsed = ZSignBody.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+  throw new AppError(ErrorCode.INVALID_ARGUMENT, problems.join('; '));
+}
+
+/** The session's account, still linked to the same Bitrix24 user on a still installed portal. */
+async function signerOf(deps: B24UiDeps, session: DialogSession) {
+  const portal = await deps.store.portals.get(session.memberId);
+  const account = await deps.store.accounts.get(session.accountId);
+  const linked = account?.bitrix?.memberId === session.memberId && account.bitrix.userId === session.bitrixUserId;
+  if (portal?.status !== 'installed' || !account || !linked) {
+    throw new AppError(ErrorCode.B24_FORBIDDEN, 'This dialog no longer matches your signing account; open it again');
+  }
+  return account;
+}
+
+/** The request, if it belongs to this dialog's signer and deal. */
+async function ownRequest(deps: B24UiDeps, session: DialogSession, id: string): Promise<SignRequest> {
+  const request = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await deps.store.signRequests.get(id) : undefined;
+  const doc = request?.document;
+  const mine =
+    request?.accountId === session.accountId &&
+    doc?.kind === 'bitrix24' &&
+    doc.memberId === session.memberId &&
+    doc.entityId === session.dealId;
+  if (!request || !mine) throw new AppError(ErrorCode.SIGN_REQUEST_NOT_FOUND, `No sign request ${id} in this dialog`);
+  return request;
+}
+
+/** Waits until the request leaves `after` (or is final), at most LONG_POLL_MS. */
+async function nextState(deps: B24UiDeps, session: DialogSession, id: string, after: string | undefined) {
+  const until = Date.now() + LONG_POLL_MS;
+  for (;;) {
+    const request = await ownRequest(deps, session, id);
+    if (request.state !== after || FINAL_STATES.has(request.state) || Date.now() >= until) return request;
+    await sleep(POLL_EVERY_MS);
+  }
+}
+
+/** The dialog API routes. */
+export function dialogApiRoutes(deps: B24UiDeps): Router {
+  const router = new Router();
+  const sessions = dialogSessions(deps.masterKey);
+
+  router.post('/b24/dialog/sign', jsonBody(), async function signFromDialog(ctx) {
+    noStore(ctx);
+    const session = sessions.verify(ctx.get('x-dialog-session'), deps.now());
+    const body = parseSignBody(ctx.state.json);
+    const account = await signerOf(deps, session);
+    const document: DocumentRef = {
+      kind: 'bitrix24',
+      memberId: session.memberId,
+      entityTypeId: 2,
+      entityId: session.dealId,
+      fieldCode: body.fieldCode,
+      fileId: body.fileId,
+    };
+    const placement: SignPlacement = { page: body.page, position: body.position, visible: body.visible };
+    const request = await submitSignRequest({
+      store: deps.store,
+      queue: deps.queue,
+      keys: deps.keys,
+      authorizer: deps.authorizer,
+      account,
+      certId: body.certId,
+      otp: body.otp,
+      document,
+      placement,
+      actor: { role: 'signer', memberId: session.memberId, userId: session.bitrixUserId },
+      clientAddress: ctx.ip,
+      now: deps.now,
+    });
+    deps.logger.info(
+      { requestId: request.id, memberId: session.memberId, dealId: session.dealId, accountId: account.id },
+      'signature submitted from the Sign dialog',
+    );
+    ctx.status = 202;
+    ctx.body = { id: request.id, state: request.state };
+  });
+
+  router.get('/b24/dialog/status/:id', async function dialogStatus(ctx) {
+    noStore(ctx);
+    const session = sessions.verify(ctx.get('x-dialog-session'), deps.now());
+    const after = typeof ctx.query.after === 'string' ? ctx.query.after : undefined;
+    const wait = after !== undefined && (SIGN_REQUEST_STATES as readonly string[]).includes(after);
+    const request = wait
+      ? await nextState(deps, session, ctx.params.id as string, after)
+      : await ownRequest(deps, session, ctx.params.id as string);
+    const link = request.state === 'completed' ? await signedFileLink(deps, request) : undefined;
+    ctx.body = {
+      id: request.id,
+      state: request.state,
+      ...(request.failure ? { failure: request.failure } : {}),
+      ...(link ? { signedFileUrl: link } : {}),
+    };
+  });
+
+  return router;
+}
