@@ -30,3 +30,28 @@ export function readFileFor(what: string, file: string): Buffer {
     throw new AppError(ErrorCode.FILE_IO, `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
 }
+
+/**
+ * Arguments of a command whose only sub-command is `list` (`cert list`, `token list`): prints the help for
+ * `--help`/none (exit 0/64), refuses other sub-commands and stray arguments; `undefined` means "help printed".
+ */
+export function parseListCommand<O extends OptionSpec>(
+  argv: string[],
+  command: string,
+  help: string,
+  options: O,
+): { values: ReturnType<typeof parseCommandArgs<O>>['values'] } | { exitCode: number } {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${help}\n`);
+    return { exitCode: sub === undefined ? 64 : 0 };
+  }
+  if (sub !== 'list') throw invalid(`unknown ${command} command '${sub}'`);
+  const { values, positionals } = parseCommandArgs(rest, options);
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(`${help}\n`);
+    return { exitCode: 0 };
+  }
+  if (positionals.length > 0) throw invalid(`unexpected argument '${positionals[0]}'`);
+  return { values };
+}

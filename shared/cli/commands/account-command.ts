@@ -5,7 +5,7 @@
  */
 import { type AccountService, createAccountService } from '../../accounts/account-service.js';
 import { createGrantService, type GrantService } from '../../accounts/grant-service.js';
-import { type Config, loadConfig } from '../../config.js';
+import type { Config } from '../../config.js';
 import { loadMasterKey } from '../../crypto/load-master-key.js';
 import type { Account } from '../../domain/account.js';
 import type { SignLogActor } from '../../domain/sign-log-entry.js';
@@ -18,6 +18,7 @@ import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { describeAccount, describeAccountList } from '../account-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
+import { cliConfig } from '../data-dir.js';
 
 const USAGE = `Usage: signservice account <command> [options]
 
@@ -218,8 +219,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const subcommand = SUBCOMMANDS[command];
   if (!subcommand) throw invalid(`unknown account command '${command}'`);
-  const env = { ...process.env, ...(values['data-dir'] ? { SIGNSERVICE_DATA_DIR: values['data-dir'] } : {}) };
-  const config = loadConfig(env);
+  const config = cliConfig(values['data-dir']);
   const store = await createStore(config.store);
   try {
     await subcommand({

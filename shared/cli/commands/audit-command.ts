@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type ChainVerdict, verifySignLogChain } from '../../audit/sign-log-chain.js';
 import { signLogCsvColumns, signLogCsvHeader, signLogCsvRow, signLogJsonLine } from '../../audit/sign-log-export.js';
-import { loadConfig } from '../../config.js';
 import type { SignLogEntry } from '../../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
+import { cliConfig } from '../data-dir.js';
 
 const HELP = `Usage: signservice audit verify [--data-dir DIR]
        signservice audit export [--from TIME] [--to TIME] [--format csv|jsonl] [-o FILE] [--data-dir DIR]
@@ -35,7 +35,7 @@ export   writes the entries with TIME in [--from, --to) in seq order: CSV (a hea
 const VERIFY_BATCH = 1000;
 
 async function openStore(dataDir: string | undefined): Promise<Store> {
-  const config = loadConfig(dataDir ? { ...process.env, SIGNSERVICE_DATA_DIR: dataDir } : process.env);
+  const config = cliConfig(dataDir);
   // Opening a missing SQLite file would create an empty store and report a meaningless "OK".
   if (config.store.kind === 'embedded' && !fs.existsSync(config.store.file)) {
     throw new AppError(

@@ -1,6 +1,6 @@
 /** `signservice cert list`: the one certificate inventory across the configured token and the internal CA. */
 import { describeCertificate } from '../../crypto/certificate-info.js';
-import { invalid, parseCommandArgs } from '../cli-args.js';
+import { parseListCommand } from '../cli-args.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom } from '../data-dir.js';
 import { entryJson, inventoryTable } from '../inventory-format.js';
 import { loadInventory } from '../inventory-loader.js';
@@ -24,18 +24,9 @@ ${DATA_DIR_HELP}
 const OPTIONS = { ...TOKEN_OPTIONS, ...DATA_DIR_OPTION, json: { type: 'boolean' } } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(`${HELP}\n`);
-    return sub === undefined ? 64 : 0;
-  }
-  if (sub !== 'list') throw invalid(`unknown cert command '${sub}'`);
-  const { values: v, positionals } = parseCommandArgs(rest, OPTIONS);
-  if (v.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  if (positionals.length > 0) throw invalid(`unexpected argument '${positionals[0]}'`);
+  const parsed = parseListCommand(argv, 'cert', HELP, OPTIONS);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const v = parsed.values;
   const dataDir = dataDirFrom(v);
   const loaded = await loadInventory(dataDir, tokenSelection(v));
   await loaded.token?.close();

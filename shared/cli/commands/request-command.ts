@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { createAccountService } from '../../accounts/account-service.js';
-import { type Config, loadConfig } from '../../config.js';
+import type { Config } from '../../config.js';
 import { loadMasterKey } from '../../crypto/load-master-key.js';
 import type { SignPlacement } from '../../domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../errors.js';
@@ -22,7 +22,7 @@ import { openServedTokens, type ServedTokens } from '../../signing/served-tokens
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { snapshotStoreIn } from '../data-dir.js';
+import { cliConfig, snapshotStoreIn } from '../data-dir.js';
 import { describeRequest, requestJson } from '../request-format.js';
 import { approveCommand, rejectCommand } from './request-answer.js';
 
@@ -227,8 +227,7 @@ export async function run(argv: string[]): Promise<number> {
     throw invalid(`unknown request command '${command}'`);
   }
   if (extra !== undefined) throw invalid(`unexpected argument '${extra}'`);
-  const env = { ...process.env, ...(values['data-dir'] ? { SIGNSERVICE_DATA_DIR: values['data-dir'] } : {}) };
-  const config = loadConfig(env);
+  const config = cliConfig(values['data-dir']);
   const store = await createStore(config.store);
   try {
     if (command === 'approve')
