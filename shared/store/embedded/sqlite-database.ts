@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
+import { withErrorMapping } from '../with-error-mapping.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema.js';
 
 export type SqliteDatabase = Database.Database;
@@ -37,24 +38,9 @@ export function isUniqueViolation(error: unknown, column?: string): boolean {
   return column === undefined || (error as Error).message.includes(column);
 }
 
-/**
- * Wraps every method of a repository so that whatever SQLite throws reaches the caller as an AppError
- * (busy → STORE_UNAVAILABLE, disk → FILE_IO); AppErrors pass through unchanged.
- */
+/** Every repository method's driver errors become AppErrors (see with-error-mapping.ts). */
 export function withStoreErrors<T extends object>(name: string, repository: T): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(repository)) {
-    if (typeof value !== 'function') {
-      wrapped[key] = value;
-      continue;
-    }
-    const what = `store operation ${name}.${key} failed`;
-    wrapped[key] = (...args: unknown[]) => {
-      const result: unknown = value.apply(repository, args);
-      return result instanceof Promise ? result.catch((e: unknown) => Promise.reject(sqliteError(e, what))) : result;
-    };
-  }
-  return wrapped as T;
+  return withErrorMapping(name, repository, sqliteError);
 }
 
 function checkVersion(version: number, file: string): void {

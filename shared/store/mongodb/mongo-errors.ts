@@ -11,6 +11,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import { AppError, ErrorCode } from '../../errors.js';
+import { withErrorMapping } from '../with-error-mapping.js';
 
 /** The server's duplicate key error code (unique index violation). */
 const DUPLICATE_KEY = 11000;
@@ -55,19 +56,7 @@ export function mongoError(error: unknown, what: string): AppError {
   });
 }
 
-/** Wraps every async method of a repository so driver errors reach callers as AppErrors. */
+/** Every repository method's driver errors become AppErrors (see with-error-mapping.ts). */
 export function withMongoErrors<T extends object>(name: string, repository: T): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(repository)) {
-    if (typeof value !== 'function') {
-      wrapped[key] = value;
-      continue;
-    }
-    const what = `store operation ${name}.${key} failed`;
-    wrapped[key] = (...args: unknown[]) => {
-      const result: unknown = value.apply(repository, args);
-      return result instanceof Promise ? result.catch((e: unknown) => Promise.reject(mongoError(e, what))) : result;
-    };
-  }
-  return wrapped as T;
+  return withErrorMapping(name, repository, mongoError);
 }
