@@ -152,6 +152,16 @@ export const ErrorCode = {
   SIGN_REQUEST_NOT_PENDING: 'SIGN_REQUEST_NOT_PENDING',
   /** The sign request's deadline passed before the signer approved it; the workflow is told "expired". */
   SIGN_REQUEST_EXPIRED: 'SIGN_REQUEST_EXPIRED',
+  /** An operator's sign-in failed (login, password or one-time code; which one is not said). */
+  ADMIN_SIGN_IN_FAILED: 'ADMIN_SIGN_IN_FAILED',
+  /** Too many failed sign-ins: the operator login is locked for a while. */
+  ADMIN_LOCKED: 'ADMIN_LOCKED',
+  /** The admin API or panel was called without a valid session or API token (or it expired). */
+  ADMIN_UNAUTHENTICATED: 'ADMIN_UNAUTHENTICATED',
+  /** The caller is known but may not do this (scope, portal, role). */
+  ADMIN_FORBIDDEN: 'ADMIN_FORBIDDEN',
+  /** A state-changing panel call without the session's CSRF token or from a foreign Origin. */
+  ADMIN_CSRF: 'ADMIN_CSRF',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -252,6 +262,11 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   DOCUMENT_MISSING: { http: 404, exit: 66, transient: false },
   SIGN_REQUEST_NOT_PENDING: { http: 409, exit: 65, transient: false },
   SIGN_REQUEST_EXPIRED: { http: 410, exit: 65, transient: false },
+  ADMIN_SIGN_IN_FAILED: { http: 401, exit: 77, transient: false },
+  ADMIN_LOCKED: { http: 423, exit: 77, transient: false },
+  ADMIN_UNAUTHENTICATED: { http: 401, exit: 77, transient: false },
+  ADMIN_FORBIDDEN: { http: 403, exit: 77, transient: false },
+  ADMIN_CSRF: { http: 403, exit: 77, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

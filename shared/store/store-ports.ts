@@ -11,6 +11,7 @@ import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
 import type { SignLogEntry, SignLogInput } from '../domain/sign-log-entry.js';
 import type { SignRequest, SignRequestState } from '../domain/sign-request.js';
+import type { AdminRepositories } from './admin-ports.js';
 
 export interface AccountRepository {
   /** Throws AppError ACCOUNT_EXISTS when the login (case-insensitive) is taken. */
@@ -137,5 +138,7 @@ export interface Store {
   readonly signRequests: SignRequestRepository;
   readonly blobs: BlobStore;
   readonly portals: PortalRepository;
+  /** Operators, panel sessions, API tokens, settings (admin-ports.ts). */
+  readonly admin: AdminRepositories;
   close(): Promise<void>;
 }

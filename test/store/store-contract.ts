@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import type { EnrollmentLink } from '../../shared/domain/enrollment-link.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { describeAccountContract, describeOtpStateContract } from './account-contract.js';
+import { describeAdminContract } from './admin-contract.js';
 import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
 import { describeSignRequestContract } from './sign-request-contract.js';
@@ -43,6 +44,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describeSignLogContract(fx);
     describeSignRequestContract(fx);
     describePortalContract(fx);
+    describeAdminContract(fx);
   });
 }
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Store } from '../store-ports.js';
 import { embeddedAccountRepository } from './embedded-account-repository.js';
+import { embeddedAdminRepositories } from './embedded-admin-store.js';
 import { embeddedBlobStore } from './embedded-blob-store.js';
 import { embeddedEnrollmentRepository } from './embedded-enrollment-repository.js';
 import { embeddedGrantRepository } from './embedded-grant-repository.js';
@@ -30,6 +31,7 @@ export async function openEmbeddedStore(file: string): Promise<Store> {
     signRequests: embeddedSignRequestRepository(db),
     blobs: embeddedBlobStore(path.join(path.dirname(file), 'blobs')),
     portals: embeddedPortalRepository(db),
+    admin: embeddedAdminRepositories(db),
     async close() {
       if (db.open) db.close();
     },

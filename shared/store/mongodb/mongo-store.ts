@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store-ports.js';
 import { mongoAccountRepository } from './mongo-account-repository.js';
+import { ensureAdminIndexes, mongoAdminRepositories } from './mongo-admin-store.js';
 import { mongoBlobStore } from './mongo-blob-store.js';
 import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
@@ -20,6 +21,7 @@ import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
  */
 export async function openMongoStore(url: string, dbName: string): Promise<Store> {
   const { client, db } = await connectMongo(url, dbName);
+  await ensureAdminIndexes(db);
   return {
     kind: 'mongodb',
     accounts: mongoAccountRepository(db),
@@ -29,6 +31,7 @@ export async function openMongoStore(url: string, dbName: string): Promise<Store
     signRequests: mongoSignRequestRepository(db),
     blobs: mongoBlobStore(db),
     portals: mongoPortalRepository(db),
+    admin: mongoAdminRepositories(db),
     async close() {
       await client.close();
     },
