@@ -10,11 +10,13 @@ import type { Config } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
 import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import type { Mailer } from '../shared/mail/mailer.js';
 import { loadTemplates, type TemplateRenderer } from '../shared/mail/render-template.js';
 import { createEnrollmentService } from '../shared/otp/enrollment-service.js';
 import type { JobQueue } from '../shared/queue/queue-port.js';
 import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
 import type { Store } from '../shared/store/store-ports.js';
+import { adminPanel } from './admin/admin-panel.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { signingUiRouters } from './routes/b24-signing-ui.js';
@@ -27,7 +29,9 @@ import { staticAssetRoutes } from './routes/static-assets.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker'>>;
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken'>>;
+  /** Sends enrollment links from the control panel; without it links can only be copied. */
+  mailer?: Mailer;
   store: Store;
   masterKey: MasterKey;
   logger?: Logger;
@@ -79,6 +83,12 @@ export function createApp(deps: AppDeps): Koa {
   app.use(enroll.routes());
   app.use(enroll.allowedMethods());
   app.use(staticAssetRoutes().routes());
+  const panel = adminPanel({ deps, enrollment, renderer, logger });
+  app.use(panel.middleware);
+  for (const router of panel.routers) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   if (deps.bitrix24) {
     const b24 = {
       store: deps.store,
@@ -101,7 +111,8 @@ export function createApp(deps: AppDeps): Koa {
       ...(deps.bitrix24.keys ? { keys: deps.bitrix24.keys } : {}),
       ...(deps.bitrix24.fetch ? { fetch: deps.bitrix24.fetch } : {}),
     });
-    for (const router of [bitrix24LifecycleRoutes(b24), bitrix24RobotRoutes(b24), ...signing]) {
+    const lifecycle = bitrix24LifecycleRoutes({ ...b24, openPanel: panel.openFromBitrix24 });
+    for (const router of [lifecycle, bitrix24RobotRoutes(b24), ...signing]) {
       app.use(router.routes());
       app.use(router.allowedMethods());
     }

@@ -14,6 +14,7 @@ import { errorOutcome } from '../shared/errors.js';
 import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { createMailer } from '../shared/mail/mailer.js';
 import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
 import { displayUrl, type ListeningServer, listen } from '../shared/process/http-server.js';
 import { openQueue } from '../shared/process/open-queue.js';
@@ -41,7 +42,7 @@ function banner(config: Config, server: ListeningServer, launched: LaunchedWorke
     `SignService is running (${config.mode} mode; ${launched ? 'this process serves the web app and signs' : 'web app only, no worker'}).`,
     `  Base URL:  ${config.publicBaseUrl}   (PUBLIC_BASE_URL; listening on ${local})`,
     `  Health:    ${local}/health   ${local}/ready   ${local}/metrics`,
-    '  Admin:     node dist/shared/cli/main.js --help   (accounts, certificates, internal CA, sign log)',
+    `  Admin:     ${config.publicBaseUrl}/admin   (operators: node dist/shared/cli/main.js admin add LOGIN --password-file F)`,
     config.store.kind === 'embedded'
       ? `  Data:      ${config.dataDir}  (store signservice.sqlite, signed documents in blobs/, CA, master.key)`
       : `  Store:     MongoDB, database ${config.store.dbName}`,
@@ -86,11 +87,13 @@ async function main(argv: string[]): Promise<void> {
       tokens: () => launched?.worker.tokenReports() ?? [],
       shuttingDown: () => shuttingDown,
     });
+  const mailer = createMailer(config.mail, { logger });
   const app = createApp({
     config,
     store,
     masterKey,
     logger,
+    mailer,
     operations: { health: { readiness, role }, metrics },
     ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
   });
@@ -103,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
       await server.close();
       await queue.close();
       await store.close();
+      mailer.close();
       await launched?.tokens.close();
     },
     { logger, timeoutMs: config.worker.shutdownTimeoutMs },

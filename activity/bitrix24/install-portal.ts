@@ -29,6 +29,8 @@ export interface Bitrix24RoutesDeps {
   urls: AppUrls;
   logger: Logger;
   now: () => Date;
+  /** The app's main page of an installed portal opens the control panel (activity/admin/admin-panel.ts). */
+  openPanel?: (ctx: import('koa').Context, page: { portal: Portal; authId: string; lang?: string }) => Promise<void>;
 }
 
 /** An install or update as stored, with what registration did. */

@@ -124,6 +124,10 @@ export function bitrix24LifecycleRoutes(deps: Bitrix24RoutesDeps): Router {
       };
       await logRefusal(deps, ctx, body.member_id, () => installPortal(deps, auth, query.LANG, { pageInstall: true }));
     }
+    if (known && stored && deps.openPanel && body.PLACEMENT === 'DEFAULT') {
+      await deps.openPanel(ctx, { portal: stored, authId: body.AUTH_ID, ...(query.LANG ? { lang: query.LANG } : {}) });
+      return;
+    }
     installedPage(ctx, { domain: query.DOMAIN, finishInstall: !known, language: query.LANG });
   });
 

@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'signer accounts, OTP enrollment links, certificate grants',
     load: () => import('./commands/account-command.js'),
   },
+  admin: {
+    summary: 'control panel operators, API tokens for scripts',
+    load: () => import('./commands/admin-command.js'),
+  },
   request: {
     summary: 'sign a PDF through the service pipeline: submit, status; answer robot requests: approve, reject',
     load: () => import('./commands/request-command.js'),

@@ -20,6 +20,14 @@ export const SIGN_LOG_ACTIONS = [
   'revoked',
   'certificate_issued',
   'certificate_revoked',
+  // Administration (the control panel, the admin API, the CLI):
+  'ca_created',
+  'otp_reset',
+  'request_retried',
+  'settings_changed',
+  'portal_reregistered',
+  'api_token_created',
+  'api_token_revoked',
 ] as const;
 export type SignLogAction = (typeof SIGN_LOG_ACTIONS)[number];
 

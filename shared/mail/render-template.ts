@@ -11,7 +11,7 @@ import Handlebars from 'handlebars';
 import { AppError, ErrorCode } from '../errors.js';
 import { fillPlaceholders, type Language, messagesFor } from '../i18n/messages.js';
 
-export type PageName = 'enroll' | 'enroll-done' | 'message' | 'sign-dialog' | 'approval' | 'b24-message';
+export type PageName = 'enroll' | 'enroll-done' | 'message' | 'sign-dialog' | 'approval' | 'b24-message' | 'admin';
 export type EmailName =
   | 'enrollment'
   | 'lockout'
@@ -33,7 +33,15 @@ export interface TemplateRenderer {
   email(name: EmailName, language: Language, data: Record<string, unknown>): RenderedEmail;
 }
 
-const PAGES: readonly PageName[] = ['enroll', 'enroll-done', 'message', 'sign-dialog', 'approval', 'b24-message'];
+const PAGES: readonly PageName[] = [
+  'enroll',
+  'enroll-done',
+  'message',
+  'sign-dialog',
+  'approval',
+  'b24-message',
+  'admin',
+];
 const EMAILS: readonly EmailName[] = [
   'enrollment',
   'lockout',
@@ -93,6 +101,7 @@ export function loadTemplates(options: { dir?: string } = {}): TemplateRenderer 
   const compileOptions = { strict: true } as const;
   const layout = html.compile(readTemplate(dir, 'layouts/page.hbs'), compileOptions);
   const b24Layout = html.compile(readTemplate(dir, 'layouts/b24.hbs'), compileOptions);
+  const adminLayout = html.compile(readTemplate(dir, 'layouts/admin.hbs'), compileOptions);
   const pages = new Map(PAGES.map((n) => [n, html.compile(readTemplate(dir, `pages/${n}.hbs`), compileOptions)]));
   const mails = new Map(
     EMAILS.map((n) => [
@@ -114,6 +123,8 @@ export function loadTemplates(options: { dir?: string } = {}): TemplateRenderer 
         t: messagesFor(language),
       };
       const body = (pages.get(name) as HandlebarsTemplateDelegate)(context);
+      // The control panel's shell: its own stylesheet and script (activity/public/admin.*).
+      if (name === 'admin') return adminLayout({ assetBase: 'static', ...context, body });
       if (B24_PAGES.has(name)) return b24Layout({ assetBase: '../../static', script: '', ...context, body });
       return layout({ ...context, body });
     },

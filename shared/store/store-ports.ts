@@ -41,6 +41,8 @@ export interface EnrollmentRepository {
   markUsed(tokenHash: string, at: Date): Promise<boolean>;
   /** Invalidates the account's other unused links (a new link replaces old ones). */
   expireForAccount(accountId: string, at: Date): Promise<void>;
+  /** The account's unused links that are still valid at `at` (the panel's "pending link"). */
+  listOpenForAccount(accountId: string, at: Date): Promise<EnrollmentLink[]>;
 }
 
 export interface GrantRepository {
@@ -110,6 +112,8 @@ export interface PortalRepository {
    */
   upsert(install: PortalInstall): Promise<Portal>;
   get(memberId: string): Promise<Portal | undefined>;
+  /** Every portal, installed or not (the panel's Portals page). */
+  list(): Promise<Portal[]>;
   /**
    * Compare-and-set: stores refreshed tokens only if the portal is installed and still at `expectedVersion`
    * (then version + 1). False when it changed (a reinstall, another refresh) or is not installed.

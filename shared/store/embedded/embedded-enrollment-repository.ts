@@ -27,6 +27,9 @@ function fromRow(r: LinkRow): EnrollmentLink {
 
 /** The EnrollmentRepository over the embedded SQLite file. */
 export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepository {
+  const openForAccount = db.prepare<[string, string], LinkRow>(
+    'SELECT * FROM enrollment_links WHERE account_id = ? AND used_at IS NULL AND expires_at > ? ORDER BY created_at',
+  );
   const insert = db.prepare(
     `INSERT INTO enrollment_links (token_hash, account_id, created_at, expires_at, used_at, pending_secret)
      VALUES (?, ?, ?, ?, ?, ?)`,
@@ -63,6 +66,9 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
     },
     async markUsed(tokenHash, at) {
       return markUsed.run(at.toISOString(), tokenHash).changes === 1;
+    },
+    async listOpenForAccount(accountId, at) {
+      return openForAccount.all(accountId, at.toISOString()).map(fromRow);
     },
     async expireForAccount(accountId, at) {
       const when = at.toISOString();

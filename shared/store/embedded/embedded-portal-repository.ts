@@ -100,6 +100,7 @@ function statements(db: SqliteDatabase) {
        RETURNING *`,
     ),
     select: db.prepare<[string], PortalRow>('SELECT * FROM portals WHERE member_id = ?'),
+    all: db.prepare<[], PortalRow>('SELECT * FROM portals ORDER BY domain, member_id'),
     updateTokens: db.prepare(
       `UPDATE portals SET tokens = @tokens, token_expires_at = @expiresAt,
          client_endpoint = COALESCE(@clientEndpoint, client_endpoint),
@@ -152,6 +153,9 @@ export function embeddedPortalRepository(db: SqliteDatabase, now: () => number =
     async get(memberId) {
       const row = sql().select.get(memberId);
       return row ? fromRow(row) : undefined;
+    },
+    async list() {
+      return sql().all.all().map(fromRow);
     },
     async updateTokens(memberId, update, expectedVersion) {
       const result = sql().updateTokens.run({

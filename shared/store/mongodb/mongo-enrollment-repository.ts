@@ -69,6 +69,13 @@ export function mongoEnrollmentRepository(db: Db): EnrollmentRepository {
       const result = await col.updateOne({ tokenHash, usedAt: null }, { $set: { usedAt: at, pendingSecret: null } });
       return result.modifiedCount === 1;
     },
+    async listOpenForAccount(accountId, at) {
+      const docs = await col
+        .find({ accountId, usedAt: null, expiresAt: { $gt: at } })
+        .sort({ createdAt: 1 })
+        .toArray();
+      return docs.map(fromEnrollmentDocument);
+    },
     async expireForAccount(accountId, at) {
       await col.updateMany({ accountId, usedAt: null, expiresAt: { $gt: at } }, { $set: { expiresAt: at } });
     },

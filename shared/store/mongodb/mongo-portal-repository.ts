@@ -93,6 +93,9 @@ export function mongoPortalRepository(db: Db): PortalRepository {
       const doc = await portals.findOne({ _id: memberId });
       return doc ? fromPortalDocument(doc) : undefined;
     },
+    async list() {
+      return (await portals.find({}).sort({ domain: 1, _id: 1 }).toArray()).map(fromPortalDocument);
+    },
     async updateTokens(memberId, update, expectedVersion) {
       const set: Partial<PortalDocument> = { tokens: update.tokens, updatedAt: update.at };
       if (update.clientEndpoint !== undefined) set.clientEndpoint = update.clientEndpoint;
