@@ -34,7 +34,8 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The origins this service answers on: its public URL and the address the request reached. */
 function ownOrigins(ctx: Context, publicBaseUrl: string): string[] {
-  return [new URL(publicBaseUrl).origin, ctx.origin];
+  // Not ctx.origin: Koa 3 answers that from the Origin header itself.
+  return [new URL(publicBaseUrl).origin, `${ctx.protocol}://${ctx.host}`];
 }
 
 /** Refuses a state change from another site. `required`: a missing Origin is refused too (browsers send it). */

@@ -81,12 +81,10 @@ export function mountApiRoutes(routes: readonly ApiRoute[], deps: { store: Store
 }
 
 /** The common error answer, for the OpenAPI document. */
-export const ZErrorAnswer = z
-  .object({
-    error: z.object({
-      code: z.string().describe('One of the error codes (shared/errors.ts)'),
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()).optional(),
-    }),
-  })
-  .meta({ id: 'Error' });
+export const ZErrorAnswer = z.object({
+  error: z.object({
+    code: z.string().describe('One of the error codes (shared/errors.ts)'),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});

@@ -4,30 +4,26 @@ import type { Account } from '../../../shared/domain/account.js';
 import type { CertificateGrant } from '../../../shared/domain/certificate-grant.js';
 import { accountPortal } from '../../admin/portal-scope.js';
 
-export const ZGrantView = z
-  .object({ certId: z.string(), isDefault: z.boolean(), grantedAt: z.string() })
-  .meta({ id: 'Grant' });
+export const ZGrantView = z.object({ certId: z.string(), isDefault: z.boolean(), grantedAt: z.string() });
 
-export const ZAccountView = z
-  .object({
-    id: z.string(),
-    login: z.string(),
-    description: z.string(),
-    email: z.string().nullable(),
-    language: z.enum(['en', 'ru']).nullable(),
-    portal: z.string().nullable().describe('member_id of the portal the account belongs to'),
-    bitrixUserId: z.number().int().nullable(),
-    status: z.enum(['active', 'disabled']),
-    otpDisabled: z.boolean(),
-    otp: z.object({ enrolled: z.boolean(), enrolledAt: z.string().nullable() }),
-    locked: z.boolean(),
-    lockedUntil: z.string().nullable(),
-    pendingLink: z.object({ expiresAt: z.string() }).nullable(),
-    grants: z.array(ZGrantView),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Account' });
+export const ZAccountView = z.object({
+  id: z.string(),
+  login: z.string(),
+  description: z.string(),
+  email: z.string().nullable(),
+  language: z.enum(['en', 'ru']).nullable(),
+  portal: z.string().nullable().describe('member_id of the portal the account belongs to'),
+  bitrixUserId: z.number().int().nullable(),
+  status: z.enum(['active', 'disabled']),
+  otpDisabled: z.boolean(),
+  otp: z.object({ enrolled: z.boolean(), enrolledAt: z.string().nullable() }),
+  locked: z.boolean(),
+  lockedUntil: z.string().nullable(),
+  pendingLink: z.object({ expiresAt: z.string() }).nullable(),
+  grants: z.array(ZGrantView),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 export type AccountView = z.input<typeof ZAccountView>;
 
 export const ZAccountId = z.object({ id: z.string().min(1).max(100) });

@@ -22,22 +22,20 @@ import { actorOf } from './account-routes.js';
 
 const EXPIRING_DAYS = 30;
 
-const ZCertificateView = z
-  .object({
-    id: z.string(),
-    subject: z.string(),
-    issuer: z.string(),
-    serialNumber: z.string(),
-    notBefore: z.string(),
-    notAfter: z.string(),
-    status: z.string(),
-    expiring: z.boolean().describe(`Expires within ${EXPIRING_DAYS} days`),
-    internalUse: z.boolean(),
-    keyType: z.string(),
-    location: z.string().describe('"token <label>", "internal" or "none"'),
-    accounts: z.array(z.object({ id: z.string(), login: z.string(), isDefault: z.boolean() })),
-  })
-  .meta({ id: 'Certificate' });
+const ZCertificateView = z.object({
+  id: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  status: z.string(),
+  expiring: z.boolean().describe(`Expires within ${EXPIRING_DAYS} days`),
+  internalUse: z.boolean(),
+  keyType: z.string(),
+  location: z.string().describe('"token <label>", "internal" or "none"'),
+  accounts: z.array(z.object({ id: z.string(), login: z.string(), isDefault: z.boolean() })),
+});
 
 const ZCaView = z.object({ subject: z.string(), notAfter: z.string(), fingerprint: z.string() }).nullable();
 

@@ -13,17 +13,15 @@ import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.j
 import { inScope } from '../../admin/portal-scope.js';
 import { actorOf } from './account-routes.js';
 
-const ZPortalView = z
-  .object({
-    memberId: z.string(),
-    domain: z.string(),
-    status: z.enum(['installed', 'uninstalled']),
-    scope: z.string(),
-    installedAt: z.string(),
-    updatedAt: z.string(),
-    tokensValid: z.boolean().describe('The app holds tokens for the portal'),
-  })
-  .meta({ id: 'Portal' });
+const ZPortalView = z.object({
+  memberId: z.string(),
+  domain: z.string(),
+  status: z.enum(['installed', 'uninstalled']),
+  scope: z.string(),
+  installedAt: z.string(),
+  updatedAt: z.string(),
+  tokensValid: z.boolean().describe('The app holds tokens for the portal'),
+});
 
 const ZMember = z.object({ memberId: z.string().min(1).max(64) });
 

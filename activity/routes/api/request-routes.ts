@@ -16,22 +16,20 @@ import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.j
 import { accountsFor } from '../../admin/portal-scope.js';
 import { actorOf } from './account-routes.js';
 
-const ZRequestView = z
-  .object({
-    id: z.string(),
-    state: z.enum(SIGN_REQUEST_STATES),
-    account: z.string().nullable(),
-    certId: z.string(),
-    route: z.string(),
-    source: z.string().describe('"robot", "dialog" or "file"'),
-    dealId: z.number().nullable(),
-    steps: z.array(z.string()).describe('Finished pipeline steps, in order'),
-    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
-    deadline: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'SignRequest' });
+const ZRequestView = z.object({
+  id: z.string(),
+  state: z.enum(SIGN_REQUEST_STATES),
+  account: z.string().nullable(),
+  certId: z.string(),
+  route: z.string(),
+  source: z.string().describe('"robot", "dialog" or "file"'),
+  dealId: z.number().nullable(),
+  steps: z.array(z.string()).describe('Finished pipeline steps, in order'),
+  failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+  deadline: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 
 const STEP_ORDER = ['authorize', 'fetch', 'sign', 'deliver', 'log', 'notify', 'callback'] as const;
 

@@ -11,18 +11,16 @@ import { type ApiRoute, defineRoute } from '../../admin/api-route.js';
 import { actorOf } from './account-routes.js';
 import { principalName } from './session-routes.js';
 
-const ZTokenView = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    scope: z.enum(['read', 'admin']),
-    portal: z.string().nullable(),
-    createdAt: z.string(),
-    createdBy: z.string(),
-    revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
-  })
-  .meta({ id: 'ApiToken' });
+const ZTokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  scope: z.enum(['read', 'admin']),
+  portal: z.string().nullable(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  revokedAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
 
 const view = (t: ApiToken) => ({
   id: t.id,

@@ -12,14 +12,12 @@ import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type AdminRequestAuth, setSessionCookie } from '../../admin/admin-auth.js';
 import { type ApiRoute, defineRoute } from '../../admin/api-route.js';
 
-export const ZPrincipalView = z
-  .object({
-    kind: z.enum(['operator', 'token', 'portal-admin', 'portal-user']),
-    name: z.string(),
-    portal: z.string().nullable(),
-    portalDomain: z.string().nullable(),
-  })
-  .meta({ id: 'Principal' });
+export const ZPrincipalView = z.object({
+  kind: z.enum(['operator', 'token', 'portal-admin', 'portal-user']),
+  name: z.string(),
+  portal: z.string().nullable(),
+  portalDomain: z.string().nullable(),
+});
 
 const ZSessionAnswer = z.object({
   stage: z.enum(['signed-out', 'totp-setup', 'active']),

@@ -25,30 +25,28 @@ const ZFilters = z.object({
   action: z.string().max(40).optional(),
 });
 
-const ZEntry = z
-  .object({
-    seq: z.number(),
-    time: z.string(),
-    action: z.string(),
-    outcome: z.string(),
-    actor: z.object({
-      login: z.string().optional(),
-      role: z.string().optional(),
-      accountId: z.string().optional(),
-      memberId: z.string().optional(),
-      userId: z.number().optional(),
-    }),
-    account: z.string().nullable().describe('The account concerned (login)'),
-    certificate: z.object({ id: z.string(), subject: z.string(), serialNumber: z.string() }).nullable(),
-    document: z
-      .object({ dealId: z.string().optional(), fileName: z.string().optional(), sha256After: z.string().optional() })
-      .nullable(),
-    otp: z.string().nullable(),
-    requestId: z.string().nullable(),
-    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-    hash: z.string(),
-  })
-  .meta({ id: 'SignLogEntry' });
+const ZEntry = z.object({
+  seq: z.number(),
+  time: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  actor: z.object({
+    login: z.string().optional(),
+    role: z.string().optional(),
+    accountId: z.string().optional(),
+    memberId: z.string().optional(),
+    userId: z.number().optional(),
+  }),
+  account: z.string().nullable().describe('The account concerned (login)'),
+  certificate: z.object({ id: z.string(), subject: z.string(), serialNumber: z.string() }).nullable(),
+  document: z
+    .object({ dealId: z.string().optional(), fileName: z.string().optional(), sha256After: z.string().optional() })
+    .nullable(),
+  otp: z.string().nullable(),
+  requestId: z.string().nullable(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  hash: z.string(),
+});
 
 export function signLogRoutes(deps: AdminApiDeps): ApiRoute[] {
   /** The caller's entries matching the filters, in seq order. */
