@@ -35,7 +35,7 @@ const EnvSchema = z.object({
   ENROLLMENT_LINK_MINUTES: intFrom(60),
   DEFAULT_LANGUAGE: z.enum(['en', 'ru']).default('ru'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  ADMIN_TOKEN: optionalText,
+  ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 32, 'at least 32 characters'),
   AMQP_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, ".", "_" and "-"')
@@ -71,7 +71,7 @@ export type Config = Readonly<{
   enrollmentLinkMinutes: number;
   defaultLanguage: 'en' | 'ru';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Bearer token for the admin API (generated into the data dir in embedded mode when absent). */
+  /** ADMIN_TOKEN: an admin-scope API token given in the environment (shared/admin/api-token-service.ts). */
   adminToken: string | undefined;
   worker: WorkerConfig;
   bitrix24: Bitrix24Config;
