@@ -58,7 +58,17 @@ describe('embedded store (SQLite)', function () {
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
       const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['accounts', 'enrollment_links', 'grants', 'sign_log', 'sign_requests']);
+      assert.deepEqual(tables, [
+        'accounts',
+        'admin_sessions',
+        'api_tokens',
+        'enrollment_links',
+        'grants',
+        'operators',
+        'settings',
+        'sign_log',
+        'sign_requests',
+      ]);
       assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     } finally {
       raw.close();
