@@ -1,18 +1,18 @@
 /**
- * Signs a PDF: one incremental update with a PAdES (ETSI.CAdES.detached) signature. The input is read
- * once, in chunks: copied to a temporary output file while the new signature's digest and the digests
- * of all existing signatures are computed; the CMS is then written into the placeholder and the
- * temporary file renamed over the output. Nothing is left behind on any error.
+ * Signs a PDF: one incremental update with a PAdES (ETSI.CAdES.detached) signature. A file is copied by the
+ * kernel into a temporary output file and read once, in chunks, for the new signature's digest, the output's
+ * digest and the digests of all existing signatures; the CMS is then written into the placeholder and the
+ * temporary file made durable and renamed over the output. Nothing is left behind on any error.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { checkValidityAt, describeCertificate } from '../crypto/certificate-info.js';
 import { verifyCmsSignature } from '../crypto/cms-verify.js';
 import { buildPadesSignature, estimateSignatureSize } from '../crypto/pades-cms.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { StagedOutput } from '../fs/staged-output.js';
 import { PdfDocument } from './pdf-document.js';
 import { BufferSource, FileSource, type PdfSource } from './pdf-source.js';
 import { fillByteRange, type PageSelector, prepareSignatureIncrement } from './prepare-signature.js';
@@ -62,7 +62,6 @@ export interface SignPdfResult {
   sha256: string;
 }
 
-const CHUNK = 4 * 1024 * 1024;
 let defaultFont: TrueTypeFont | undefined;
 
 function loadDefaultFont(): TrueTypeFont {
@@ -156,60 +155,41 @@ async function makeCms(p: Plan, digest: Buffer, options: SignPdfOptions): Promis
   return cms.toString('hex');
 }
 
-/** Signs `inputPath` into `outputPath` (written atomically; never created on error). */
+/**
+ * Signs `inputPath` into `outputPath` (written atomically and durably; never created on error). The kernel copies
+ * the input into the output's temporary file; everything else (parsing, hashing) reads that copy, so the signature
+ * covers exactly the bytes that end up in the output, whatever happens to the input meanwhile.
+ */
 export async function signPdfFile(
   inputPath: string,
   outputPath: string,
   options: SignPdfOptions,
 ): Promise<SignPdfResult> {
-  let inFd: number;
+  const output = await StagedOutput.copyOf(inputPath, outputPath);
   try {
-    inFd = fs.openSync(inputPath, 'r');
-  } catch (e) {
-    throw new AppError(ErrorCode.FILE_IO, `Cannot read ${inputPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-  const tmpPath = path.join(
-    path.dirname(path.resolve(outputPath)),
-    `.${path.basename(outputPath)}.${crypto.randomUUID()}.tmp`,
-  );
-  let outFd: number | undefined;
-  try {
-    const source = new FileSource(inFd);
+    const source = new FileSource(output.fd);
     const p = plan(source, options);
-    outFd = fs.openSync(tmpPath, 'wx');
-    const main = new RangeHasher(p.byteRange);
-    const output = crypto.createHash('sha256');
-    for (let offset = 0; offset < source.size; offset += CHUNK) {
-      const chunk = source.read(offset, CHUNK);
-      main.update(chunk, offset);
+    output.flushInBackground();
+    // One read of the copied bytes: the input lies wholly inside the first signed range, and the output is
+    // input + update, so one SHA-256 state over the input serves both the signature's digest and the output's.
+    const inputHash = crypto.createHash('sha256');
+    source.scan((chunk, offset) => {
+      inputHash.update(chunk);
       for (const e of p.existing) e.hasher.update(chunk, offset);
-      output.update(chunk);
-      writeAll(outFd, chunk, offset);
-    }
+    });
+    const main = new RangeHasher(p.byteRange, inputHash.copy(), source.size);
     main.update(p.prepared.bytes, source.size);
     checkExisting(p, source.size, options.allowInvalidExisting ?? false);
     const hex = await makeCms(p, main.digest(), options);
     p.prepared.bytes.write(hex, p.prepared.contentsStart + 1, 'latin1');
-    writeAll(outFd, p.prepared.bytes, source.size);
-    fs.fsyncSync(outFd);
-    fs.closeSync(outFd);
-    outFd = undefined;
-    const outSize = source.size + p.prepared.bytes.length;
-    output.update(p.prepared.bytes);
-    fs.renameSync(tmpPath, outputPath);
-    return result(p, outSize, output.digest('hex'), options);
+    output.write(p.prepared.bytes, source.size);
+    await output.commit();
+    const sha256 = inputHash.update(p.prepared.bytes).digest('hex');
+    return result(p, source.size + p.prepared.bytes.length, sha256, options);
   } catch (e) {
-    if (outFd !== undefined) fs.closeSync(outFd);
-    fs.rmSync(tmpPath, { force: true });
+    await output.discard();
     throw e;
-  } finally {
-    fs.closeSync(inFd);
   }
-}
-
-function writeAll(fd: number, data: Buffer, position: number): void {
-  let done = 0;
-  while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
 }
 
 /** Signs a document held in memory; returns the signed bytes (the input is a prefix of them). */

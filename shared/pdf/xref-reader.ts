@@ -87,15 +87,27 @@ function readTable(source: PdfSource, offset: number, limit: number): XrefSectio
         }
       }
     }
-    const parser = new PdfParser(source.read(offset + trailerAt + 7, limit - offset - trailerAt - 7), 0, true);
+    const trailer = readTrailer(source, offset + trailerAt + 7, limit, offset);
+    return { offset, kind: 'table', trailer, entries };
+  }
+}
+
+/**
+ * The trailer dictionary at `start`, read in a growing window: in a linearized file the newest table is near the
+ * start, and reading from there to the end would load the whole document.
+ */
+function readTrailer(source: PdfSource, start: number, limit: number, tableOffset: number): PdfDict {
+  for (let window = 4096; ; window *= 4) {
+    const len = Math.min(window, limit - start);
     let trailer: PdfObject;
     try {
-      trailer = parser.parseValue();
-    } catch {
-      throw damaged(`The trailer after the cross-reference table at byte ${offset} is damaged.`);
+      trailer = new PdfParser(source.read(start, len), 0, start + len >= limit).parseValue();
+    } catch (e) {
+      if (e instanceof NeedMoreData && start + len < limit) continue;
+      throw damaged(`The trailer after the cross-reference table at byte ${tableOffset} is damaged.`);
     }
-    if (!(trailer instanceof PdfDict)) throw damaged(`The trailer at byte ${offset} is not a dictionary.`);
-    return { offset, kind: 'table', trailer, entries };
+    if (!(trailer instanceof PdfDict)) throw damaged(`The trailer at byte ${tableOffset} is not a dictionary.`);
+    return trailer;
   }
 }
 
