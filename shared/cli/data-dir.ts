@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Config, loadConfig } from '../config.js';
 import { FileTokenSnapshotStore } from '../crypto/file-token-snapshot-store.js';
 import type { CaStore } from '../crypto/internal-ca/ca-store.js';
 import { FileCaStore } from '../crypto/internal-ca/file-ca-store.js';
@@ -36,14 +35,4 @@ export function caStoreIn(dataDir: string): CaStore {
 /** The token snapshot store in the data directory. */
 export function snapshotStoreIn(dataDir: string): FileTokenSnapshotStore {
   return new FileTokenSnapshotStore(dataDir);
-}
-
-/**
- * The service configuration as the CLI sees it: the environment, with `--data-dir` (when given) in place of
- * SIGNSERVICE_DATA_DIR. The one place where CLI commands turn flags + environment into a Config.
- */
-export function cliConfig(dataDirFlag: unknown, env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig(
-    typeof dataDirFlag === 'string' && dataDirFlag !== '' ? { ...env, SIGNSERVICE_DATA_DIR: dataDirFlag } : env,
-  );
 }

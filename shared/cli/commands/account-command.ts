@@ -18,7 +18,7 @@ import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { describeAccount, describeAccountList } from '../account-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
 
 const USAGE = `Usage: signservice account <command> [options]
 

@@ -11,7 +11,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
 
 const USAGE = `Usage: signservice admin <command> [options]
 

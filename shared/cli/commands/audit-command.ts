@@ -12,7 +12,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
 
 const HELP = `Usage: signservice audit verify [--data-dir DIR]
        signservice audit export [--from TIME] [--to TIME] [--format csv|jsonl] [-o FILE] [--data-dir DIR]

@@ -22,7 +22,8 @@ import { openServedTokens, type ServedTokens } from '../../signing/served-tokens
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig, snapshotStoreIn } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
+import { snapshotStoreIn } from '../data-dir.js';
 import { describeRequest, requestJson } from '../request-format.js';
 import { approveCommand, rejectCommand } from './request-answer.js';
 
