@@ -1,12 +1,11 @@
 /**
  * The one switch between the queue adapters: RabbitMQ when AMQP_URL is set, otherwise the embedded queue
- * in `<dataDir>/queue.sqlite` (shared/config.ts decides which from the environment).
+ * in `<dataDir>/queue.sqlite` (shared/config.ts decides which from the environment). Each adapter is imported
+ * only when chosen, so a process that never opens a queue (most CLI commands) never loads amqplib or SQLite.
  */
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { AmqpJobQueue } from './amqp/amqp-queue.js';
-import { EmbeddedJobQueue } from './embedded/embedded-queue.js';
 import type { JobQueue, RetryPolicy } from './queue-port.js';
 
 export interface CreateQueueDeps {
@@ -29,11 +28,13 @@ export async function createQueue(config: Config['queue'], deps: CreateQueueDeps
     ...(deps.prefetch ? { prefetch: deps.prefetch } : {}),
   };
   if (config.kind === 'amqp') {
+    const { AmqpJobQueue } = await import('./amqp/amqp-queue.js');
     return new AmqpJobQueue({
       url: config.url,
       ...common,
       ...(deps.namePrefix ? { namePrefix: deps.namePrefix } : {}),
     });
   }
+  const { EmbeddedJobQueue } = await import('./embedded/embedded-queue.js');
   return new EmbeddedJobQueue({ file: path.join(deps.dataDir, 'queue.sqlite'), ...common });
 }

@@ -10,9 +10,6 @@ import { loadMasterKey } from '../../crypto/load-master-key.js';
 import type { Account } from '../../domain/account.js';
 import type { SignLogActor } from '../../domain/sign-log-entry.js';
 import { isLanguage } from '../../i18n/messages.js';
-import { createMailer } from '../../mail/mailer.js';
-import { loadTemplates } from '../../mail/render-template.js';
-import { sendEnrollmentMail } from '../../mail/send-enrollment-mail.js';
 import { createEnrollmentService } from '../../otp/enrollment-service.js';
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
@@ -166,6 +163,12 @@ async function enrollLink(ctx: Context): Promise<void> {
   const link = await enrollment.createLink({ account, actor: ACTOR });
   ctx.out(`Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}):\n${link.url}`);
   if (!values.send) return;
+  // Mail (nodemailer, handlebars) is loaded only when a link is e-mailed.
+  const [{ createMailer }, { loadTemplates }, { sendEnrollmentMail }] = await Promise.all([
+    import('../../mail/mailer.js'),
+    import('../../mail/render-template.js'),
+    import('../../mail/send-enrollment-mail.js'),
+  ]);
   const mailer = createMailer(config.mail, { print: ctx.warn });
   try {
     await sendEnrollmentMail({
