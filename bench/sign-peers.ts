@@ -11,14 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, ErrorCode, errorOutcome } from '../shared/errors.js';
-import { type BenchInput, ensureNoisePdf, SYSTEM_PYTHON } from './support/bench-inputs.js';
+import { type BenchInput, ensureNoisePdf, ensureScannedPdf, SYSTEM_PYTHON } from './support/bench-inputs.js';
 import { type BenchKey, ensureBenchKey } from './support/bench-key.js';
 import { type BenchOptions, parseBenchOptions } from './support/bench-options.js';
 import { type BenchRow, withRatios } from './support/bench-rows.js';
 import { benchSize, type RunContext, type SizePlan } from './support/bench-size.js';
-import { evaluateTargets, LARGE_SIZE } from './support/bench-targets.js';
+import { evaluateTargets, FOREIGN_SIZE, LARGE_SIZE } from './support/bench-targets.js';
 import { formatTable, formatTargets } from './support/format-table.js';
 import { GNU_TIME } from './support/measure-process.js';
+import { profileOurCli } from './support/profile-ours.js';
 import { runCommand } from './support/run-command.js';
 import { signTools, toolPaths } from './support/sign-tools.js';
 
@@ -26,6 +27,7 @@ import { signTools, toolPaths } from './support/sign-tools.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'results', 'sign-peers.json');
 const NOISE_SCRIPT = path.join(REPO_ROOT, 'bench', 'support', 'make-noise-pdf.py');
+const SCANNED_SCRIPT = path.join(REPO_ROOT, 'bench', 'support', 'make-scanned-pdf.py');
 
 /** The input sizes: label, target size in bytes, generator seed. */
 const SIZES = [
@@ -33,6 +35,8 @@ const SIZES = [
   { label: '30 MB', bytes: 30_000_000, seed: 30 },
 ] as const;
 const LARGE = { label: LARGE_SIZE, bytes: 300_000_000, seed: 300 } as const;
+/** A scanned-document PDF from another producer (img2pdf, linearized), the size of the issue's field report. */
+const FOREIGN = { label: FOREIGN_SIZE, bytes: 38_000_000, seed: 38 } as const;
 
 const started = Date.now();
 function log(line: string): void {
@@ -48,6 +52,7 @@ async function assertToolsPresent(): Promise<void> {
     ['/usr/bin/pk12util', 'libnss3-tools'],
     ['/usr/bin/openssl', 'openssl'],
     [SYSTEM_PYTHON, 'python3 with python3-reportlab and python3-pil'],
+    ['/usr/bin/img2pdf', 'img2pdf'],
   ];
   const missing = needed.filter(([file]) => !existsSync(file)).map(([file, pkg]) => `${file} (Debian: ${pkg})`);
   if (missing.length > 0) {
@@ -78,6 +83,14 @@ async function plan(options: BenchOptions, oursBuilt: boolean): Promise<SizePlan
   for (const size of SIZES) {
     plans.push({ label: size.label, input: await input(options, size), runs: options.runs, tools: runnable, notBuilt });
   }
+  log(`input ${FOREIGN.label}: preparing with img2pdf in ${options.cacheDir} (generated once, then reused)`);
+  const foreign = await ensureScannedPdf({
+    cacheDir: options.cacheDir,
+    scriptPath: SCANNED_SCRIPT,
+    targetBytes: FOREIGN.bytes,
+    seed: FOREIGN.seed,
+  });
+  plans.push({ label: FOREIGN.label, input: foreign, runs: options.runs, tools: runnable, notBuilt });
   if (!options.skip300) {
     const visible = ours.filter((t) => t.id === 'ours-visible');
     // Without our CLI nothing would run on it, so do not spend half a minute generating 300 MB.
@@ -121,7 +134,7 @@ async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2), { cacheDir: defaultCache });
   await assertToolsPresent();
   const oursBuilt = existsSync(toolPaths(REPO_ROOT).cli);
-  log(oursBuilt ? 'ours: dist/shared/cli/main.js found' : 'ours: not built (dist/shared/cli/main.js missing)');
+  log(oursBuilt ? 'ours: dist/cli/signservice.mjs found' : 'ours: not built (dist/cli/signservice.mjs missing)');
   if (options.runs < 5) log(`note: --runs ${options.runs} is below 5; medians are indicative only`);
   const key = await ensureBenchKey(options.cacheDir);
   log(`key: RSA-2048 self-signed, ${key.p12Path} and NSS ${key.nssDb}`);
@@ -129,7 +142,19 @@ async function main(): Promise<void> {
   const rows = withRatios(await runAll(key, plans));
   const targets = evaluateTargets(rows, { skipLarge: options.skip300 });
   console.log(`\n${formatTable(rows)}\n\nTargets (our CLI)\n${formatTargets(targets)}`);
-  if (!oursBuilt) console.log('\nours: not built - build dist/shared/cli/main.js and rerun to time our CLI.');
+  if (!oursBuilt) console.log('\nours: not built - run `npm run build` (dist/cli/signservice.mjs) and rerun.');
+  const foreign = plans.find((p) => p.label === FOREIGN_SIZE);
+  if (options.cpuProf && oursBuilt && foreign) {
+    log(`profiling our CLI on ${FOREIGN_SIZE} (${options.runs} runs)`);
+    const lines = await profileOurCli({
+      repoRoot: REPO_ROOT,
+      input: foreign.input,
+      label: FOREIGN_SIZE,
+      key,
+      runs: options.runs,
+    });
+    console.log(`\n${lines.join('\n')}`);
+  }
   const inputs = plans.map((p) => ({ size: p.label, path: p.input.path || null, bytes: p.input.bytes }));
   const result = {
     benchmark: 'sign-peers',

@@ -12,10 +12,12 @@ export interface BenchOptions {
   skip300: boolean;
   /** Where inputs and the key are generated once and kept between runs. */
   cacheDir: string;
+  /** Also profile our CLI on the foreign input and print where its time goes. */
+  cpuProf: boolean;
 }
 
 /** Usage text printed with any flag error. */
-export const USAGE = 'usage: node dist/bench/sign-peers.js [--runs N] [--skip-300] [--cache-dir DIR]';
+export const USAGE = 'usage: node dist/bench/sign-peers.js [--runs N] [--skip-300] [--cache-dir DIR] [--cpu-prof]';
 
 function flagError(message: string): AppError {
   return new AppError(ErrorCode.INVALID_ARGUMENT, `${message}\n${USAGE}`);
@@ -23,11 +25,13 @@ function flagError(message: string): AppError {
 
 /** Parses `argv` (without node and the script path). */
 export function parseBenchOptions(argv: readonly string[], defaults: { cacheDir: string }): BenchOptions {
-  const options: BenchOptions = { runs: 5, skip300: false, cacheDir: defaults.cacheDir };
+  const options: BenchOptions = { runs: 5, skip300: false, cacheDir: defaults.cacheDir, cpuProf: false };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     if (flag === '--skip-300') {
       options.skip300 = true;
+    } else if (flag === '--cpu-prof') {
+      options.cpuProf = true;
     } else if (flag === '--runs' || flag === '--cache-dir') {
       const value = argv[i + 1];
       if (value === undefined) throw flagError(`${flag} needs a value`);

@@ -95,6 +95,6 @@ export async function benchSize(plan: SizePlan, ctx: RunContext): Promise<BenchR
       if (row.status !== 'FAILED') await runOnce(plan, tool, row, round, ctx);
     }
   }
-  const skipped = plan.notBuilt.map((tool) => emptyRow(plan, tool, 'NOT BUILT', 'dist/shared/cli/main.js missing'));
+  const skipped = plan.notBuilt.map((tool) => emptyRow(plan, tool, 'NOT BUILT', 'dist/cli/signservice.mjs missing'));
   return [...skipped, ...plan.tools.map((tool) => withMedians(rows.get(tool)!))];
 }

@@ -1,8 +1,8 @@
 /**
- * Reads the V8 CPU profiles the workers write with `node --cpu-prof` (the `.cpuprofile` JSON of the
- * Chrome DevTools protocol, Profiler.Profile: nodes with call frames, samples and time deltas) and says
- * where their main thread spent its time, by part of the pipeline: self time per category of code, per
- * document. The profiler samples the JavaScript thread, so time blocked in a synchronous native call (an
+ * Reads the V8 CPU profiles that workers (or CLI runs) write with `node --cpu-prof` (the `.cpuprofile`
+ * JSON of the Chrome DevTools protocol, Profiler.Profile: nodes with call frames, samples and time deltas)
+ * and says where their main thread spent its time, by part of the work: self time per category of code,
+ * per document. The profiler samples the JavaScript thread, so time blocked in a synchronous native call (an
  * fsync inside better-sqlite3, a SHA-256 over a megabyte) counts in the JavaScript function that made it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -17,6 +17,32 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/** Native functions of node:fs as they appear in a profile (no URL): the time the JavaScript thread spent in them. */
+const NATIVE_FS = new Set([
+  'read',
+  'readFileUtf8',
+  'writeBuffer',
+  'writeString',
+  'fsync',
+  'fdatasync',
+  'open',
+  'openFileHandle',
+  'close',
+  'fstat',
+  'stat',
+  'lstat',
+  'rename',
+  'unlink',
+  'rmSync',
+  'copyFile',
+  'fchmod',
+]);
+
+function isModuleLoading(url: string, fn: string): boolean {
+  if (url.startsWith('node:internal/modules/')) return true;
+  return fn === 'compileForInternalLoader' || fn === 'internalModuleStat' || fn === 'compileSourceTextModule';
 }
 
 /** Which part of the work a call frame belongs to; the first matching rule wins. */
@@ -36,6 +62,8 @@ const CATEGORIES: [string, (url: string, fn: string) => boolean][] = [
   ['PKCS#11 (pkcs11js)', (u) => /pkcs11/.test(u)],
   ['metrics (prom-client)', (u) => u.includes('prom-client')],
   ['pipeline steps and logging', (u) => /\/worker\/|\/shared\/(logger|domain|sign-requests|signing)/.test(u)],
+  ['module loading (resolve, read, compile, link)', (u, fn) => isModuleLoading(u, fn)],
+  ['file I/O (native read, write, fsync, copy)', (u, fn) => u === '' && NATIVE_FS.has(fn)],
   ['JSON and other built-ins', (u, fn) => u === '' && fn !== '(program)'],
   ['V8 and native code outside JS ("(program)")', (_u, fn) => fn === '(program)'],
   ['other Node internals', (u) => u.startsWith('node:')],
@@ -61,17 +89,28 @@ export function summarizeCpuProfiles(dir: string): Map<string, number> {
   return totals;
 }
 
-/** Report lines: ms per document by category, busiest first, idle left out. */
-export function formatCpuProfile(totals: Map<string, number>, documents: number): string[] {
+/**
+ * Report lines: ms per document by category, busiest first. Idle time (the thread waiting for I/O done by the
+ * thread pool or the kernel) is left out unless `options.showIdle`.
+ */
+export function formatCpuProfile(
+  totals: Map<string, number>,
+  documents: number,
+  options: { title?: string; showIdle?: boolean } = {},
+): string[] {
   const rows = [...totals].filter(([name]) => name !== 'idle').sort((a, b) => b[1] - a[1]);
   const all = rows.reduce((a, [, ms]) => a + ms, 0);
-  return [
-    `  worker main-thread time by part of the work (V8 profiles of both workers, ${documents} documents incl. ` +
+  const title =
+    options.title ??
+    `worker main-thread time by part of the work (V8 profiles of both workers, ${documents} documents incl. ` +
       `warm-up; ${(all / documents).toFixed(1)} ms per document; a blocking call such as SQLite's fsync counts ` +
-      'in the code that made it):',
-    ...rows.map(
-      ([name, ms]) =>
-        `    ${name.padEnd(52)} ${(ms / documents).toFixed(1).padStart(6)} ms  ${((100 * ms) / all).toFixed(0).padStart(3)}%`,
-    ),
+      'in the code that made it)';
+  const line = (name: string, ms: number, share: string) =>
+    `    ${name.padEnd(52)} ${(ms / documents).toFixed(1).padStart(6)} ms  ${share}`;
+  const idle = totals.get('idle') ?? 0;
+  return [
+    `  ${title}:`,
+    ...rows.map(([name, ms]) => line(name, ms, `${((100 * ms) / all).toFixed(0).padStart(3)}%`)),
+    ...(options.showIdle ? [line('idle (waiting for the thread pool or the kernel)', idle, '')] : []),
   ];
 }

@@ -24,10 +24,13 @@ export interface SignTool {
   argv(job: SignJob): { command: string; args: string[] };
 }
 
-/** Where the compiled entry points of our CLI and the pdf-lib peer are, relative to the repository. */
+/**
+ * Where the built entry points of our CLI (the bundled file the package's `bin` runs, made by `npm run build`)
+ * and the pdf-lib peer are, relative to the repository.
+ */
 export function toolPaths(repoRoot: string): { cli: string; pdflibPeer: string } {
   return {
-    cli: path.join(repoRoot, 'dist', 'shared', 'cli', 'main.js'),
+    cli: path.join(repoRoot, 'dist', 'cli', 'signservice.mjs'),
     pdflibPeer: path.join(repoRoot, 'dist', 'bench', 'peers', 'pdflib-signpdf.js'),
   };
 }
