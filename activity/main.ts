@@ -4,9 +4,11 @@
  * runs the signing worker — one process, the SQLite store and the queue file in the data directory — and
  * prints where to find it and where its data lives. `--no-worker` (`npm run start:activity`) serves HTTP
  * only; `--worker` runs the worker in production mode too. Shutdown on SIGTERM / SIGINT: not ready, stop
- * consuming, finish the jobs in flight, close HTTP, the queue, the store, then finalize PKCS#11.
+ * consuming, finish the jobs in flight, close HTTP, the queue, make a last sign log checkpoint if the head
+ * moved, close the store, then finalize PKCS#11.
  */
 import { parseArgs } from 'node:util';
+import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { type Config, loadConfig } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
@@ -64,8 +66,11 @@ async function main(argv: string[]): Promise<void> {
   const withWorker = wantsWorker(config, argv);
   const role = withWorker ? 'activity+worker' : 'activity';
   const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role } });
-  const store = await createStore(config.store);
   const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
+  const store = await createStore(config.store, masterKey);
+  // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
+  const checkpointer = createSignLogCheckpointer({ store, masterKey, logger, config: config.signLog });
+  await checkpointer.start();
   const queue = await openQueue(config, logger);
   let launched: LaunchedWorker | undefined;
   let shuttingDown = false;
@@ -105,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
       await launched?.worker.close();
       await server.close();
       await queue.close();
+      await checkpointer.close();
       await store.close();
       mailer.close();
       await launched?.tokens.close();

@@ -53,6 +53,9 @@ const EnvSchema = z.object({
   B24_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   B24_TIMEOUT_SECONDS: intFrom(30),
   ROBOT_SWEEP_SECONDS: intFrom(30),
+  SIGN_LOG_CHECKPOINT_ENTRIES: intFrom(100),
+  SIGN_LOG_CHECKPOINT_MINUTES: intFrom(10),
+  SIGN_LOG_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = Readonly<{
@@ -75,7 +78,18 @@ export type Config = Readonly<{
   adminToken: string | undefined;
   worker: WorkerConfig;
   bitrix24: Bitrix24Config;
+  signLog: SignLogConfig;
 }>;
+
+/** Signed checkpoints of the sign log (shared/audit/sign-log-checkpointer.ts). */
+export interface SignLogConfig {
+  /** A checkpoint once the head is this many entries past the last one: SIGN_LOG_CHECKPOINT_ENTRIES @default 100. */
+  checkpointEveryEntries: number;
+  /** …or this long after the last one, if the head moved: SIGN_LOG_CHECKPOINT_MINUTES @default 10. */
+  checkpointEveryMs: number;
+  /** RFC 3161 timestamp authority for checkpoints: SIGN_LOG_TSA_URL, @default none (no timestamps). */
+  tsaUrl: string | undefined;
+}
 
 /** The Bitrix24 app: its OAuth credentials, the per-portal request budget, which endpoints are acceptable. */
 export interface Bitrix24Config {
@@ -178,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       allowLoopback: e.B24_ALLOW_LOOPBACK ? e.B24_ALLOW_LOOPBACK === 'true' : e.NODE_ENV !== 'production',
       timeoutMs: e.B24_TIMEOUT_SECONDS * 1000,
       sweepIntervalMs: e.ROBOT_SWEEP_SECONDS * 1000,
+    },
+    signLog: {
+      checkpointEveryEntries: e.SIGN_LOG_CHECKPOINT_ENTRIES,
+      checkpointEveryMs: e.SIGN_LOG_CHECKPOINT_MINUTES * 60_000,
+      tsaUrl: e.SIGN_LOG_TSA_URL,
     },
   };
   return Object.freeze(config);

@@ -162,6 +162,11 @@ export const ErrorCode = {
   ADMIN_FORBIDDEN: 'ADMIN_FORBIDDEN',
   /** A state-changing panel call without the session's CSRF token or from a foreign Origin. */
   ADMIN_CSRF: 'ADMIN_CSRF',
+  /**
+   * The sign log does not verify (an entry, its MAC or a checkpoint was altered, removed or forged outside
+   * SignService): nothing is built on top of it. Never retried; `signservice audit verify` names the entry.
+   */
+  SIGN_LOG_BROKEN: 'SIGN_LOG_BROKEN',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -267,6 +272,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   ADMIN_UNAUTHENTICATED: { http: 401, exit: 77, transient: false },
   ADMIN_FORBIDDEN: { http: 403, exit: 77, transient: false },
   ADMIN_CSRF: { http: 403, exit: 77, transient: false },
+  SIGN_LOG_BROKEN: { http: 500, exit: 1, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

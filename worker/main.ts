@@ -3,8 +3,9 @@
  * `npm run start:worker`: a signing worker alone — it consumes `internal` and the queues of the tokens in
  * SIGNSERVICE_TOKENS, and serves /health, /ready and /metrics on WORKER_PORT. Shutdown order on SIGTERM /
  * SIGINT: stop consuming, finish the jobs in flight, close the health server, the queue (channel, then
- * connection), the store, and finalize PKCS#11.
+ * connection), make a last sign log checkpoint if the head moved, close the store, and finalize PKCS#11.
  */
+import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { loadConfig } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
@@ -23,7 +24,11 @@ import { type LaunchedWorker, launchWorker } from './launch-worker.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role: 'worker' } });
-  const store = await createStore(config.store);
+  const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
+  const store = await createStore(config.store, masterKey);
+  // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
+  const checkpointer = createSignLogCheckpointer({ store, masterKey, logger, config: config.signLog });
+  await checkpointer.start();
   const queue = await openQueue(config, logger);
   let shuttingDown = false;
   let launched: LaunchedWorker | undefined;
@@ -33,12 +38,7 @@ async function main(): Promise<void> {
     tokens: () => launched?.worker.tokenReports() ?? [],
   });
   const bitrix24 = config.bitrix24.app
-    ? createBitrix24App({
-        config: config.bitrix24,
-        portals: store.portals,
-        masterKey: loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) }),
-        logger,
-      })
+    ? createBitrix24App({ config: config.bitrix24, portals: store.portals, masterKey, logger })
     : undefined;
   launched = await launchWorker({ config, store, queue, logger, metrics, ...(bitrix24 ? { bitrix24 } : {}) });
   const { tokens, worker } = launched;
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       await worker.close();
       await server.close();
       await queue.close();
+      await checkpointer.close();
       await store.close();
       await tokens.close();
     },

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { AmqpJobQueue } from '../../shared/queue/amqp/amqp-queue.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { inProcessSubmitter, type Submitted } from '../../test/pipeline/in-process-submitter.js';
@@ -54,7 +55,10 @@ export async function openPipelineRig(options: RigOptions): Promise<PipelineRig>
   const dataDir = path.join(dir, 'data');
   const outDir = path.join(dir, 'out');
   mkdirSync(outDir, { recursive: true });
-  const store = await openEmbeddedStore(path.join(dataDir, 'signservice.sqlite'));
+  const store = await openEmbeddedStore(
+    path.join(dataDir, 'signservice.sqlite'),
+    storeKeysFor(MasterKey.fromBytes(keyBytes)),
+  );
   const queue = new AmqpJobQueue({ url: RABBITMQ_URL, namePrefix: prefix, connectionName: 'bench-pipeline' });
   const env = {
     SIGNSERVICE_DATA_DIR: dataDir,

@@ -2,9 +2,14 @@
  * Sign log entries as export lines: JSON Lines (one entry per line, exactly as stored, so an auditor can
  * re-check the hash chain) or CSV [RFC 4180] with nested fields flattened into dotted columns
  * ("actor.login", "details.reason"). Used by `signservice audit export`; the admin panel can reuse it.
- * Entries hold no secrets by construction, and nothing is added here.
+ * Entries hold no secrets by construction, and nothing is added here. A JSON Lines export also carries
+ * what an offline verifier needs (verify-sign-log-export.ts): a header line, the service certificate and
+ * the checkpoints, each marked by a `record` member that entries never have.
  */
+import { toPem } from '../crypto/internal-ca/ca-key-types.js';
+import type { SignLogCheckpoint } from '../domain/sign-log-checkpoint.js';
 import type { SignLogEntry } from '../domain/sign-log-entry.js';
+import { certificateSha256 } from './sign-log-service-key.js';
 
 /** Columns that come first, in this order, when present; any others follow sorted, then the chain. */
 const LEADING = [
@@ -29,7 +34,7 @@ const LEADING = [
   'requestId',
   'clientAddress',
 ];
-const TRAILING = ['prevHash', 'hash'];
+const TRAILING = ['prevHash', 'hash', 'mac'];
 const CORE = ['seq', 'time', 'action', 'outcome'];
 
 type Cell = string | number | boolean;
@@ -90,7 +95,31 @@ export function signLogCsvRow(entry: SignLogEntry, columns: string[]): string {
 
 /** One entry as a JSON line (dates as ISO strings). */
 export function signLogJsonLine(entry: SignLogEntry): string {
-  // Position first and the chain last, for a reader scanning the file; key order does not affect the hash.
-  const { seq, time, prevHash, hash, ...rest } = entry;
-  return `${JSON.stringify({ seq, time, ...rest, prevHash, hash })}\n`;
+  // Position first and the chains last, for a reader scanning the file; key order does not affect the hash.
+  const { seq, time, prevHash, hash, mac, ...rest } = entry;
+  return `${JSON.stringify({ seq, time, ...rest, prevHash, hash, mac })}\n`;
+}
+
+/** The `format` of the header line of a JSON Lines export. */
+export const SIGN_LOG_EXPORT_FORMAT = 'signservice-sign-log-export/v2';
+
+/** The first line of a JSON Lines export: its format and time range (null: the whole log). */
+export function exportHeaderLine(range: { from?: Date | undefined; to?: Date | undefined }, exportedAt: Date): string {
+  return `${JSON.stringify({
+    record: 'header',
+    format: SIGN_LOG_EXPORT_FORMAT,
+    exportedAt,
+    from: range.from ?? null,
+    to: range.to ?? null,
+  })}\n`;
+}
+
+/** The service certificate as a JSON line (PEM, and its SHA-256 for comparing with a trusted copy). */
+export function certificateJsonLine(der: Buffer): string {
+  return `${JSON.stringify({ record: 'service-certificate', sha256: certificateSha256(der), pem: toPem(der, 'CERTIFICATE') })}\n`;
+}
+
+/** A checkpoint as a JSON line. */
+export function checkpointJsonLine(checkpoint: SignLogCheckpoint): string {
+  return `${JSON.stringify({ record: 'checkpoint', ...checkpoint })}\n`;
 }

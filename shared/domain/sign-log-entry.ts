@@ -1,6 +1,9 @@
 /**
- * One entry of the tamper-evident sign log: append-only, each entry carries the hash of the previous
- * one, so editing, deleting or reordering an entry breaks the chain at that entry.
+ * One entry of the tamper-evident sign log: append-only, each entry carries the public SHA-256 of the
+ * previous one (anyone can check the structure) and a MAC under a key derived from the master key that
+ * chains the previous entry's MAC (only the master key's holder can write a valid entry), so editing,
+ * deleting or reordering an entry breaks the chain at that entry. Signed checkpoints of the head
+ * (sign-log-checkpoint.ts) anchor the public chain for verifiers without the master key.
  */
 export const SIGN_LOG_ACTIONS = [
   'signed',
@@ -55,7 +58,7 @@ export interface SignLogCertificate {
   serialNumber: string;
 }
 
-/** What a caller appends; the store adds `seq`, `prevHash` and `hash`. */
+/** What a caller appends; the store adds `seq`, `prevHash`, `hash` and `mac`. */
 export interface SignLogInput {
   time: Date;
   action: SignLogAction;
@@ -75,6 +78,11 @@ export interface SignLogEntry extends SignLogInput {
   seq: number;
   /** hex SHA-256 of the previous entry ('' for the first). */
   prevHash: string;
-  /** hex SHA-256 over the canonical JSON of this entry without `hash`. */
+  /** hex SHA-256 over the canonical JSON of this entry without `hash` and `mac`. */
   hash: string;
+  /**
+   * hex HMAC-SHA256 under the sign log key (sign-log-key.ts) over the previous entry's MAC and this
+   * entry's hash. Absent only on entries written before the keyed chain existed and not yet upgraded.
+   */
+  mac?: string;
 }

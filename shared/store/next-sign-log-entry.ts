@@ -1,10 +1,12 @@
 /**
  * Builds the next sign log entry from a caller's input and the current last entry: validates the input,
  * keeps only the fields a SignLogInput has (so nothing unexpected, such as a secret riding along on the
- * object, lands in the append-only log), links it (`seq`, `prevHash`) and seals it with its hash.
- * Both adapters call this inside their atomic append, so the hash is computed the same way everywhere.
+ * object, lands in the append-only log), links it (`seq`, `prevHash`), seals it with its hash and chains
+ * its MAC to the last entry's. Both adapters call this inside their atomic append, so hash and MAC are
+ * computed the same way everywhere.
  */
 import { signLogEntryHash } from '../audit/sign-log-chain.js';
+import type { SignLogKey } from '../audit/sign-log-key.js';
 import { SIGN_LOG_ACTIONS, type SignLogEntry, type SignLogInput } from '../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../errors.js';
 
@@ -12,6 +14,8 @@ import { AppError, ErrorCode } from '../errors.js';
 export interface SignLogTail {
   seq: number;
   hash: string;
+  /** Undefined only on an entry of the old unkeyed format: the adapters upgrade the log before appending. */
+  mac?: string | undefined;
 }
 
 const OPTIONAL_OBJECTS = ['document', 'certificate', 'details'] as const;
@@ -56,9 +60,12 @@ function validate(input: SignLogInput): void {
   }
 }
 
-/** The entry that follows `tail` (or the first entry when the log is empty), hash included. */
-export function nextSignLogEntry(input: SignLogInput, tail: SignLogTail | undefined): SignLogEntry {
+/** The entry that follows `tail` (or the first entry when the log is empty), hash and MAC included. */
+export function nextSignLogEntry(input: SignLogInput, tail: SignLogTail | undefined, key: SignLogKey): SignLogEntry {
   validate(input);
+  if (tail && tail.mac === undefined) {
+    throw new AppError(ErrorCode.INTERNAL, `sign log entry ${tail.seq} has no MAC: the log must be upgraded first`);
+  }
   const entry: Omit<SignLogEntry, 'hash'> = {
     seq: tail ? tail.seq + 1 : 1,
     prevHash: tail ? tail.hash : '',
@@ -73,5 +80,6 @@ export function nextSignLogEntry(input: SignLogInput, tail: SignLogTail | undefi
   for (const key of OPTIONAL_TEXTS) {
     if (input[key] !== undefined) Object.assign(entry, { [key]: input[key] });
   }
-  return { ...entry, hash: signLogEntryHash(entry) };
+  const hash = signLogEntryHash(entry);
+  return { ...entry, hash, mac: key.mac({ seq: entry.seq, hash, prevMac: tail?.mac ?? '' }) };
 }

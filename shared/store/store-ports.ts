@@ -5,10 +5,12 @@
  * step, using an enrollment link, appending to the sign log) are single port methods, so each adapter
  * can implement them with its own atomic primitive.
  */
+import type { SignLogKey } from '../audit/sign-log-key.js';
 import type { Account } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
+import type { NewSignLogCheckpoint, SignLogCheckpoint, StoredServiceKey } from '../domain/sign-log-checkpoint.js';
 import type { SignLogEntry, SignLogInput } from '../domain/sign-log-entry.js';
 import type { SignRequest, SignRequestState } from '../domain/sign-request.js';
 import type { AdminRepositories } from './admin-ports.js';
@@ -53,8 +55,24 @@ export interface GrantRepository {
   listForCertificate(certId: string): Promise<CertificateGrant[]>;
 }
 
+/** Which entries `SignLogRepository.list` returns. */
+export interface SignLogRange {
+  /** Time bounds [from, to). */
+  from?: Date;
+  to?: Date;
+  /** Only entries with seq >= fromSeq. */
+  fromSeq?: number;
+}
+
+/**
+ * The sign log. The adapter holds the sign log key (derived from the master key, shared/audit/sign-log-key.ts)
+ * and MACs every entry it appends.
+ */
 export interface SignLogRepository {
-  /** Appends atomically: assigns seq = last + 1, prevHash = last hash, computes hash. */
+  /**
+   * Appends atomically: assigns seq = last + 1, prevHash = last hash, computes hash and MAC. On a log of the
+   * old unkeyed format it runs `upgrade()` first, in the same atomic step where the adapter can.
+   */
   append(input: SignLogInput): Promise<SignLogEntry>;
   /**
    * Appends like `append`, unless an entry with the same `dedupeKey` exists: then nothing is appended and
@@ -62,8 +80,41 @@ export interface SignLogRepository {
    * redelivered job, two workers racing) leaves exactly one entry (e.g. key `signed:<requestId>`).
    */
   appendOnce(input: SignLogInput, dedupeKey: string): Promise<SignLogEntry>;
-  /** Entries in seq order, optionally bounded by time [from, to). */
-  list(range?: { from?: Date; to?: Date }): AsyncIterable<SignLogEntry>;
+  /** Entries in seq order, optionally bounded by time [from, to) and a first seq. */
+  list(range?: SignLogRange): AsyncIterable<SignLogEntry>;
+  /** The last entry, or undefined for an empty log. */
+  head(): Promise<SignLogEntry | undefined>;
+  /**
+   * Upgrades a log of the old unkeyed format: verifies its public hash chain and adds the MAC of every entry
+   * that has none (SQLite: one transaction; MongoDB: deterministic values in seq order, so an interrupted or
+   * concurrent upgrade ends the same). Returns how many entries got a MAC (0: nothing to do).
+   * @throws AppError SIGN_LOG_BROKEN naming the entry (details.signLogSeq) when the chain is broken, or when
+   *   entries lack a MAC although the log was keyed already (checkpoints or a service key exist).
+   */
+  upgrade(): Promise<{ upgraded: number }>;
+}
+
+/** Signed checkpoints of the sign log's head (shared/domain/sign-log-checkpoint.ts). */
+export interface SignLogCheckpointRepository {
+  /**
+   * Stores `checkpoint` as number last + 1, if its seq is beyond the last checkpoint's (one atomic step);
+   * undefined when another process checkpointed that far first.
+   */
+  add(checkpoint: NewSignLogCheckpoint): Promise<SignLogCheckpoint | undefined>;
+  /** Every checkpoint, by number. */
+  list(): Promise<SignLogCheckpoint[]>;
+  last(): Promise<SignLogCheckpoint | undefined>;
+  /** Checkpoints without a timestamp, oldest first, at most `limit`. */
+  untimestamped(limit: number): Promise<SignLogCheckpoint[]>;
+  /** Adds the timestamp token of a checkpoint that has none; false when it has one already (or is unknown). */
+  setTimestamp(number: number, token: string): Promise<boolean>;
+}
+
+/** The service key that signs checkpoints; one per store, shared by every process of a deployment. */
+export interface ServiceKeyRepository {
+  get(): Promise<StoredServiceKey | undefined>;
+  /** Stores `key` unless one exists (one atomic step); returns the stored key, which is the winner of a race. */
+  create(key: StoredServiceKey): Promise<StoredServiceKey>;
 }
 
 /** Which sign requests `SignRequestRepository.list` returns. */
@@ -133,12 +184,20 @@ export interface PortalRepository {
   releaseRefreshLock(memberId: string, owner: string): Promise<void>;
 }
 
+/** Key material a store needs to open, derived from the master key by the caller. */
+export interface StoreKeys {
+  /** MACs the sign log's entries: `SignLogKey.fromMasterKey(masterKey)`. */
+  signLogKey: SignLogKey;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'mongodb';
   readonly accounts: AccountRepository;
   readonly enrollments: EnrollmentRepository;
   readonly grants: GrantRepository;
   readonly signLog: SignLogRepository;
+  readonly signLogCheckpoints: SignLogCheckpointRepository;
+  readonly serviceKeys: ServiceKeyRepository;
   readonly signRequests: SignRequestRepository;
   readonly blobs: BlobStore;
   readonly portals: PortalRepository;

@@ -23,6 +23,7 @@ import { loadTemplates } from '../../shared/mail/render-template.js';
 import { sendEnrollmentMail } from '../../shared/mail/send-enrollment-mail.js';
 import { createEnrollmentService } from '../../shared/otp/enrollment-service.js';
 import { createTotpVerifier } from '../../shared/otp/verify-totp.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
@@ -57,10 +58,10 @@ describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-e2e-'));
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
     const keyBytes = generateMasterKeyBytes();
     masterKeyBase64 = keyBytes.toString('base64');
     masterKey = MasterKey.fromBytes(keyBytes);
+    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), storeKeysFor(masterKey));
     logs = [];
     logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
     sink = await startSmtpSink();

@@ -23,6 +23,7 @@ import type { JobQueue } from '../../shared/queue/queue-port.js';
 import { approveSignRequest } from '../../shared/sign-requests/approve-sign-request.js';
 import { robotRequestId } from '../../shared/sign-requests/receive-robot-call.js';
 import { createCertificateKeySource } from '../../shared/signing/certificate-key-source.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { addSigner, certificateId, type TestSigner } from '../pipeline/pipeline-fixture.js';
@@ -114,7 +115,7 @@ export class B24AppFixture {
       ...options.env,
     };
     this.config = loadConfig({ ...this.env });
-    this.store = await openEmbeddedStore(path.join(this.dataDir, 'signservice.sqlite'));
+    this.store = await openEmbeddedStore(path.join(this.dataDir, 'signservice.sqlite'), storeKeysFor(this.masterKey));
     this.queue = await openQueue(this.config);
     this.service = await startServiceProcess({ entry: 'activity', port, env: this.env, args: ['--worker'] });
     await this.service.waitReady(30_000);

@@ -19,6 +19,7 @@ import {
 import { savePortalInstall } from '../../shared/bitrix24/save-portal-install.js';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { createLogger } from '../../shared/logger.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import type { PortalEmulatorOptions } from '../support/bitrix24-emulator/index.js';
@@ -95,7 +96,7 @@ export class B24Fixture {
   async start(options: PortalEmulatorOptions): Promise<void> {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'b24-client-'));
     this.storeFile = path.join(this.dir, 'signservice.sqlite');
-    this.store = await openEmbeddedStore(this.storeFile);
+    this.store = await openEmbeddedStore(this.storeFile, storeKeysFor(this.masterKey));
     await this.app.start();
     this.emulator = await startPortalEmulator(options);
   }

@@ -14,11 +14,13 @@ const SCRIPT = `
 import { createBitrix24Client } from ${moduleUrl('../../shared/bitrix24/rest-client.js')};
 import { openEmbeddedStore } from ${moduleUrl('../../shared/store/embedded/embedded-store.js')};
 import { MasterKey } from ${moduleUrl('../../shared/crypto/master-key.js')};
+import { storeKeysFor } from ${moduleUrl('../../shared/store/create-store.js')};
 const spec = JSON.parse(process.argv[1]);
-const store = await openEmbeddedStore(spec.storeFile);
+const masterKey = MasterKey.fromBase64(spec.masterKey);
+const store = await openEmbeddedStore(spec.storeFile, storeKeysFor(masterKey));
 const client = createBitrix24Client({
   portals: store.portals,
-  masterKey: MasterKey.fromBase64(spec.masterKey),
+  masterKey,
   app: spec.app,
   policy: { allowLoopback: true, oauthHosts: [] },
   backoff: { baseMs: 200, maxMs: 2000 },

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { createApp } from '../../activity/app.js';
+import { createSignLogCheckpointer } from '../../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import { type Config, loadConfig } from '../../shared/config.js';
 import { loadMasterKey } from '../../shared/crypto/load-master-key.js';
@@ -31,8 +32,10 @@ export async function startDemoService(env: NodeJS.ProcessEnv, port: number, log
     base: { service: 'signservice-demo' },
     sink: (line) => log.write(`${line}\n`),
   });
-  const store = await createStore(config.store);
   const masterKey = loadMasterKey(config.masterKey);
+  const store = await createStore(config.store, masterKey);
+  const checkpointer = createSignLogCheckpointer({ store, masterKey, logger, config: config.signLog });
+  await checkpointer.start();
   const queue = await openQueue(config, logger);
   const bitrix24 = createBitrix24App({ config: config.bitrix24, portals: store.portals, masterKey, logger });
   if (!bitrix24) throw new Error('the demo needs B24_CLIENT_ID and B24_CLIENT_SECRET');
@@ -45,6 +48,7 @@ export async function startDemoService(env: NodeJS.ProcessEnv, port: number, log
   } catch (error) {
     await launched?.worker.close();
     await queue.close();
+    await checkpointer.close();
     await store.close();
     throw error;
   }
@@ -55,6 +59,7 @@ export async function startDemoService(env: NodeJS.ProcessEnv, port: number, log
       await launched?.worker.close();
       await server?.close();
       await queue.close();
+      await checkpointer.close();
       await store.close();
       await launched?.tokens.close();
       log.end();

@@ -18,6 +18,7 @@ import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { PdfDocument } from '../../shared/pdf/pdf-document.js';
 import { BufferSource } from '../../shared/pdf/pdf-source.js';
 import { listSignatures } from '../../shared/pdf/signature-fields.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type CliResult, runCli } from '../support/cli.js';
@@ -117,7 +118,10 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
       const r = await runTool('certutil', args);
       assert.equal(r.exitCode, 0, r.stderr);
     }
-    store = await openEmbeddedStore(path.join(dataDir, 'signservice.sqlite'));
+    store = await openEmbeddedStore(
+      path.join(dataDir, 'signservice.sqlite'),
+      storeKeysFor(MasterKey.fromBytes(keyBytes)),
+    );
     tokenCertId = certificateId(token.identities[0]!.certDer);
     const masterKey = MasterKey.fromBytes(keyBytes);
     await addSigner(store, masterKey, { login: 'ivan', certId: tokenCertId, otpDisabled: true });

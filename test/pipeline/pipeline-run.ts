@@ -13,6 +13,7 @@ import path from 'node:path';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { AmqpJobQueue } from '../../shared/queue/amqp/amqp-queue.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { deleteByPrefix, RABBITMQ_URL, requireRabbitMq } from '../queue/support/rabbitmq.js';
@@ -60,7 +61,10 @@ export async function openPipelineRun(kind: QueueKind, name: string): Promise<Pi
     SIGNSERVICE_TOKENS: '[]',
     LOG_LEVEL: 'info',
   };
-  const store = await openEmbeddedStore(path.join(dataDir, 'signservice.sqlite'));
+  const store = await openEmbeddedStore(
+    path.join(dataDir, 'signservice.sqlite'),
+    storeKeysFor(MasterKey.fromBytes(keyBytes)),
+  );
   const queue =
     kind === 'amqp'
       ? new AmqpJobQueue({ url: RABBITMQ_URL, namePrefix: prefix as string, connectionName: `test-${name}` })

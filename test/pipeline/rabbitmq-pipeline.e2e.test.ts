@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { deleteByPrefix, RABBITMQ_URL, requireRabbitMq } from '../queue/support/rabbitmq.js';
@@ -58,7 +59,10 @@ describe('pipeline end to end: RabbitMQ, SoftHSM2 token, worker process, CLI', f
       SOFTHSM2_CONF: token.conf,
       LOG_LEVEL: 'info',
     };
-    store = await openEmbeddedStore(path.join(dataDir, 'signservice.sqlite'));
+    store = await openEmbeddedStore(
+      path.join(dataDir, 'signservice.sqlite'),
+      storeKeysFor(MasterKey.fromBytes(keyBytes)),
+    );
     certId = certificateId(token.identities[0]!.certDer);
     const masterKey = MasterKey.fromBytes(keyBytes);
     signers = [];

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type CliResult, runCli } from '../support/cli.js';
@@ -65,7 +66,10 @@ describe('signservice request (CLI)', function () {
     certId = await issue('Mary Smith');
     revokedId = await issue('Old Mary');
     await must(['ca', 'revoke', revokedId]);
-    store = await openEmbeddedStore(path.join(dir, 'data', 'signservice.sqlite'));
+    store = await openEmbeddedStore(
+      path.join(dir, 'data', 'signservice.sqlite'),
+      storeKeysFor(MasterKey.fromBytes(keyBytes)),
+    );
     const masterKey = MasterKey.fromBytes(keyBytes);
     mary = await addSigner(store, masterKey, { login: 'mary', certId });
     await store.grants.grant({

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAccountService } from '../../shared/accounts/account-service.js';
 import type { InventoryEntry } from '../../shared/crypto/certificate-inventory.js';
+import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import type { SigningKey } from '../../shared/crypto/signing-key.js';
 import { loadPemKey } from '../../shared/crypto/software-key.js';
 import type { Account } from '../../shared/domain/account.js';
@@ -23,6 +24,7 @@ import { silentLogger } from '../../shared/logger.js';
 import { PdfDocument } from '../../shared/pdf/pdf-document.js';
 import { BufferSource } from '../../shared/pdf/pdf-source.js';
 import { listSignatures } from '../../shared/pdf/signature-fields.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { routeDocuments } from '../../worker/gateways/document-gateway.js';
@@ -58,7 +60,10 @@ describe('sign-request handler: idempotent steps', function () {
   before(async () => {
     pki = await createTestPki();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-handler-'));
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+    store = await openEmbeddedStore(
+      path.join(dir, 'signservice.sqlite'),
+      storeKeysFor(MasterKey.fromBytes(generateMasterKeyBytes())),
+    );
     account = await createAccountService({ store }).add({ login: 'mary', otpDisabled: true });
     const id = pki.identities.rsa2048;
     key = loadPemKey(fs.readFileSync(id.keyPath), fs.readFileSync(id.certPath), fs.readFileSync(id.chainPath));

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAccountService } from '../../shared/accounts/account-service.js';
+import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import type { TokenHealth } from '../../shared/crypto/pkcs11/token-health.js';
 import { loadPemKey } from '../../shared/crypto/software-key.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
@@ -19,6 +20,7 @@ import { createServiceMetrics } from '../../shared/health/service-metrics.js';
 import { silentLogger } from '../../shared/logger.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
 import type { ServedToken, ServedTokens } from '../../shared/signing/served-tokens.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type RunningWorker, startWorker } from '../../worker/start-worker.js';
@@ -65,7 +67,10 @@ describe('worker runtime: a token that is not usable pauses its queue', function
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-token-pause-'));
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+    store = await openEmbeddedStore(
+      path.join(dir, 'signservice.sqlite'),
+      storeKeysFor(MasterKey.fromBytes(generateMasterKeyBytes())),
+    );
     queue = new EmbeddedJobQueue({ file: path.join(dir, 'queue.sqlite'), pollMs: 20 });
   });
 

@@ -1,33 +1,49 @@
 /**
  * The embedded (SQLite) store: the shared contract on temporary files, plus what only a file can show —
- * durability across close/reopen, other processes appending at the same time, and tampering with the
- * file behind SignService's back, caught by `signservice audit verify`.
+ * durability across close/reopen, schema upgrades of older files (an old unkeyed sign log gets its MACs and
+ * a first checkpoint), and other processes appending at the same time. Tampering with the file behind
+ * SignService's back: sign-log-tampering.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
+import { createSignLogCheckpointer } from '../../shared/audit/sign-log-checkpointer.js';
+import { SignLogKey } from '../../shared/audit/sign-log-key.js';
+import { MasterKey } from '../../shared/crypto/master-key.js';
+import type { SignLogEntry } from '../../shared/domain/sign-log-entry.js';
+import { createLogger } from '../../shared/logger.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
-import { runCli } from '../support/cli.js';
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
+import type { Store } from '../../shared/store/store-ports.js';
 import { makeSignRequest } from './sign-request-contract.js';
 import { describeStoreContract } from './store-contract.js';
-import { allEntries, enrolled, fakeSecret, logInput, rejectsWith } from './store-fixtures.js';
+import { allEntries, enrolled, fakeSecret, legacyEntries, logInput, rejectsWith } from './store-fixtures.js';
 
 const STORE_MODULE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../shared/store/embedded/embedded-store.js',
 );
 
-/** A child process that opens the store, says "ready", waits for a line on stdin, then appends `count` entries. */
+const moduleUrl = (relative: string) =>
+  JSON.stringify(pathToFileURL(path.resolve(path.dirname(STORE_MODULE), relative)).href);
+
+/**
+ * A child process that opens the store with the master key (base64) it is given, says "ready", waits for a
+ * line on stdin, then appends `count` entries.
+ */
 const APPENDER = `
-import { openEmbeddedStore } from ${JSON.stringify(pathToFileURL(STORE_MODULE).href)};
+import { openEmbeddedStore } from ${moduleUrl('embedded-store.js')};
+import { storeKeysFor } from ${moduleUrl('../create-store.js')};
+import { MasterKey } from ${moduleUrl('../../crypto/master-key.js')};
 const [file, count, tag] = process.argv.slice(2);
-const store = await openEmbeddedStore(file);
+const store = await openEmbeddedStore(file, storeKeysFor(MasterKey.fromBase64(process.env.TEST_MASTER_KEY)));
 process.stdout.write('ready\\n');
 await new Promise((resolve) => process.stdin.once('data', resolve));
 for (let i = 0; i < Number(count); i++) {
@@ -37,21 +53,50 @@ await store.close();
 process.stdin.destroy();
 `;
 
+/** Writes entries as the SignService before the keyed chain did: rows without a MAC. */
+function insertLegacyRows(file: string, entries: SignLogEntry[]): void {
+  const raw = new Database(file);
+  try {
+    const insert = raw.prepare('INSERT INTO sign_log (seq, time, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?)');
+    for (const { seq, time, prevHash, hash, ...body } of entries) {
+      insert.run(seq, time.toISOString(), prevHash, hash, JSON.stringify(body));
+    }
+  } finally {
+    raw.close();
+  }
+}
+
+const silentLogger = createLogger({ sink: () => {} });
+
 describe('embedded store (SQLite)', function () {
   this.timeout(120_000);
   let dir: string;
   let n = 0;
+  const masterKeyBytes = crypto.randomBytes(32);
+  const masterKey = MasterKey.fromBytes(masterKeyBytes);
+  const keys = storeKeysFor(masterKey);
   const freshFile = () => path.join(dir, `store-${++n}`, 'nested', 'signservice.sqlite');
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-store-'));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  describeStoreContract('embedded (SQLite)', () => openEmbeddedStore(freshFile()));
+  const fileOf = new WeakMap<Store, string>();
+  describeStoreContract('embedded (SQLite)', {
+    async open(contractKeys) {
+      const file = freshFile();
+      const store = await openEmbeddedStore(file, contractKeys);
+      fileOf.set(store, file);
+      return store;
+    },
+    async writeLegacyEntries(store, entries) {
+      insertLegacyRows(fileOf.get(store) as string, entries);
+    },
+  });
 
   it('creates the directory and a WAL-mode file with the schema', async () => {
     const file = freshFile();
-    const store = await openEmbeddedStore(file);
+    const store = await openEmbeddedStore(file, keys);
     await store.signLog.append(logInput(new Date()));
     assert.ok(fs.existsSync(`${file}-wal`), 'a write-ahead log next to the file');
     const raw = new Database(file, { readonly: true });
@@ -65,8 +110,10 @@ describe('embedded store (SQLite)', function () {
         'enrollment_links',
         'grants',
         'operators',
+        'service_keys',
         'settings',
         'sign_log',
+        'sign_log_checkpoints',
         'sign_requests',
       ]);
       assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
@@ -84,16 +131,16 @@ describe('embedded store (SQLite)', function () {
     v1.exec(SCHEMA_SQL);
     v1.pragma('user_version = 1');
     v1.close();
-    let store = await openEmbeddedStore(file);
+    let store = await openEmbeddedStore(file, keys);
     const before = [await store.signLog.append(logInput(new Date(Date.UTC(2025, 2, 1))))];
     await store.close();
     // Reopening a current file runs no migration again.
-    store = await openEmbeddedStore(file);
+    store = await openEmbeddedStore(file, keys);
     try {
       before.push(await store.signLog.appendOnce(logInput(new Date(Date.UTC(2025, 2, 2))), 'signed:r1'));
       assert.deepEqual(await store.signLog.appendOnce(logInput(new Date()), 'signed:r1'), before[1]);
       assert.deepEqual(await allEntries(store), before);
-      assert.equal(verifySignLogChain(before).ok, true);
+      assert.equal(verifySignLogChain(before, { key: keys.signLogKey }).ok, true);
       await store.signRequests.create(makeSignRequest({ id: 'r1' }));
       assert.equal((await store.signRequests.get('r1'))?.id, 'r1');
     } finally {
@@ -101,16 +148,79 @@ describe('embedded store (SQLite)', function () {
     }
   });
 
+  it('upgrades a version 3 file with an old unkeyed log: the start adds MACs and a first checkpoint', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const v3 = new Database(file);
+    for (const step of MIGRATIONS.slice(0, 3)) v3.exec(step);
+    v3.pragma('user_version = 3');
+    v3.close();
+    const old = legacyEntries(4);
+    insertLegacyRows(file, old);
+    const store = await openEmbeddedStore(file, keys);
+    try {
+      const lines: string[] = [];
+      const logger = createLogger({ sink: (line) => lines.push(line) });
+      const checkpointer = createSignLogCheckpointer({
+        store,
+        masterKey,
+        logger,
+        config: { checkpointEveryEntries: 100, checkpointEveryMs: 600_000, tsaUrl: undefined },
+      });
+      await checkpointer.start();
+      await checkpointer.close();
+      const upgraded = await allEntries(store);
+      assert.deepEqual(
+        upgraded.map((e) => e.hash),
+        old.map((e) => e.hash),
+        'hashes unchanged',
+      );
+      assert.equal(verifySignLogChain(upgraded, { key: SignLogKey.fromMasterKey(masterKey) }).ok, true);
+      assert.deepEqual(
+        (await store.signLogCheckpoints.list()).map((c) => [c.number, c.seq, c.hash]),
+        [[1, 4, old[3]!.hash]],
+      );
+      assert.ok(
+        lines.some((l) => /"level":"warn".*sign log upgraded/.test(l) && /"entries":4/.test(l)),
+        lines.join('\n'),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a broken old log: the start refuses (SIGN_LOG_BROKEN naming the entry) and adds nothing', async () => {
+    const file = freshFile();
+    await (await openEmbeddedStore(file, keys)).close();
+    insertLegacyRows(file, legacyEntries(4, { seq: 2, login: 'mallory' }));
+    const store = await openEmbeddedStore(file, keys);
+    try {
+      const checkpointer = createSignLogCheckpointer({
+        store,
+        masterKey,
+        logger: silentLogger,
+        config: { checkpointEveryEntries: 100, checkpointEveryMs: 600_000, tsaUrl: undefined },
+      });
+      const error = await rejectsWith(checkpointer.start(), 'SIGN_LOG_BROKEN');
+      assert.match(error.message, /the sign log is broken at entry 2: entry 2 was altered/);
+      assert.deepEqual(await store.signLogCheckpoints.list(), []);
+      assert.equal(await store.serviceKeys.get(), undefined);
+      assert.equal((await allEntries(store)).filter((e) => e.mac).length, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a file from a newer SignService (CONFIG_INVALID) and an impossible path (FILE_IO)', async () => {
     const file = freshFile();
-    await (await openEmbeddedStore(file)).close();
+    await (await openEmbeddedStore(file, keys)).close();
     const raw = new Database(file);
     raw.pragma('user_version = 99');
     raw.close();
-    await rejectsWith(openEmbeddedStore(file), 'CONFIG_INVALID');
+    await rejectsWith(openEmbeddedStore(file, keys), 'CONFIG_INVALID');
     const notADir = path.join(dir, `plain-file-${++n}`);
     fs.writeFileSync(notADir, '');
-    await rejectsWith(openEmbeddedStore(path.join(notADir, 'signservice.sqlite')), 'FILE_IO');
+    await rejectsWith(openEmbeddedStore(path.join(notADir, 'signservice.sqlite'), keys), 'FILE_IO');
   });
 
   it('keeps everything across close and reopen, and the chain continues', async () => {
@@ -130,7 +240,7 @@ describe('embedded store (SQLite)', function () {
       isDefault: true,
       grantedAt: new Date('2025-03-01T09:00:00Z'),
     };
-    let store = await openEmbeddedStore(file);
+    let store = await openEmbeddedStore(file, keys);
     await store.accounts.create(account);
     await store.enrollments.create(link);
     await store.grants.grant(grant);
@@ -138,7 +248,7 @@ describe('embedded store (SQLite)', function () {
     for (let d = 1; d <= 3; d++) entries.push(await store.signLog.append(logInput(new Date(Date.UTC(2025, 2, d)))));
     await store.close();
 
-    store = await openEmbeddedStore(file);
+    store = await openEmbeddedStore(file, keys);
     try {
       assert.deepEqual(await store.accounts.get(account.id), account);
       assert.deepEqual(await store.enrollments.getByTokenHash(link.tokenHash), link);
@@ -147,7 +257,7 @@ describe('embedded store (SQLite)', function () {
       const next = await store.signLog.append(logInput(new Date(Date.UTC(2025, 2, 4))));
       assert.equal(next.seq, 4);
       assert.equal(next.prevHash, entries[2]!.hash);
-      assert.equal(verifySignLogChain(await allEntries(store)).ok, true);
+      assert.equal(verifySignLogChain(await allEntries(store), { key: keys.signLogKey }).ok, true);
     } finally {
       await store.close();
     }
@@ -157,10 +267,13 @@ describe('embedded store (SQLite)', function () {
     const file = freshFile();
     const script = path.join(dir, 'appender.mjs');
     fs.writeFileSync(script, APPENDER);
-    const store = await openEmbeddedStore(file);
+    const store = await openEmbeddedStore(file, keys);
     const PER = 100;
     const children = ['child-a', 'child-b'].map((tag) => {
-      const child = spawn(process.execPath, [script, file, String(PER), tag], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [script, file, String(PER), tag], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, TEST_MASTER_KEY: masterKeyBytes.toString('base64') },
+      });
       let stderr = '';
       child.stderr.on('data', (d) => {
         stderr += d;
@@ -184,7 +297,13 @@ describe('embedded store (SQLite)', function () {
       await Promise.all(children.map((c) => c.done));
       const listed = await allEntries(store);
       assert.equal(listed.length, 3 * PER);
-      assert.deepEqual(verifySignLogChain(listed), { ok: true, entries: 3 * PER, lastHash: listed.at(-1)!.hash });
+      const verdict = verifySignLogChain(listed, { key: keys.signLogKey });
+      assert.deepEqual(verdict, {
+        ok: true,
+        entries: 3 * PER,
+        lastHash: listed.at(-1)!.hash,
+        lastMac: listed.at(-1)!.mac,
+      });
       for (const tag of ['parent', 'child-a', 'child-b']) {
         const own = listed.filter((e) => e.requestId?.startsWith(`${tag}-`)).map((e) => e.requestId);
         assert.deepEqual(
@@ -200,101 +319,5 @@ describe('embedded store (SQLite)', function () {
       for (const c of children) c.child.kill();
       await store.close();
     }
-  });
-
-  describe('tampering with the file is caught by `signservice audit verify`', () => {
-    const ENTRIES = 5;
-    /** A data directory holding a store with a 5-entry sign log. */
-    async function dataDirWithLog(): Promise<{ dataDir: string; file: string }> {
-      const dataDir = path.join(dir, `data-${++n}`);
-      const file = path.join(dataDir, 'signservice.sqlite');
-      const store = await openEmbeddedStore(file);
-      for (let d = 1; d <= ENTRIES; d++) {
-        await store.signLog.append(logInput(new Date(Date.UTC(2025, 2, d)), { requestId: `req-${d}` }));
-      }
-      await store.close();
-      return { dataDir, file };
-    }
-    /** Opens the file as an attacker would: directly, past the service, without the append-only triggers. */
-    function tamper(file: string, sql: string): void {
-      const raw = new Database(file);
-      try {
-        raw.exec('DROP TRIGGER sign_log_no_update; DROP TRIGGER sign_log_no_delete;');
-        raw.exec(sql);
-      } finally {
-        raw.close();
-      }
-    }
-    const verify = (dataDir: string) => runCli(['audit', 'verify'], { SIGNSERVICE_DATA_DIR: dataDir, MONGO_URL: '' });
-
-    it('an untouched log verifies: exit 0, "OK" with the count and the last hash', async () => {
-      const { dataDir, file } = await dataDirWithLog();
-      const r = await verify(dataDir);
-      assert.equal(r.code, 0, r.stderr);
-      const store = await openEmbeddedStore(file);
-      const last = (await allEntries(store)).at(-1)!;
-      await store.close();
-      assert.equal(r.stdout, `OK: ${ENTRIES} entries, the hash chain is intact; last hash ${last.hash}\n`);
-      const byFlag = await runCli(['audit', 'verify', '--data-dir', dataDir], { MONGO_URL: '' });
-      assert.equal(byFlag.code, 0, byFlag.stderr);
-      assert.match(byFlag.stdout, /^OK: 5 entries/);
-    });
-
-    it('the file refuses plain edits and deletions of the log (append-only triggers)', async () => {
-      const { file } = await dataDirWithLog();
-      const raw = new Database(file);
-      try {
-        assert.throws(() => raw.prepare("UPDATE sign_log SET time = '2020-01-01' WHERE seq = 2").run(), /append-only/);
-        assert.throws(() => raw.prepare('DELETE FROM sign_log WHERE seq = 2').run(), /append-only/);
-      } finally {
-        raw.close();
-      }
-    });
-
-    const cases: { name: string; sql: string; expect: RegExp }[] = [
-      {
-        name: 'editing a field of entry 3',
-        sql: "UPDATE sign_log SET body = json_set(body, '$.actor.login', 'mallory') WHERE seq = 3",
-        expect: /^BROKEN at entry 3: entry 3 was altered/,
-      },
-      {
-        name: 'editing the time of entry 2',
-        sql: "UPDATE sign_log SET time = '2025-03-09T12:00:00.000Z' WHERE seq = 2",
-        expect: /^BROKEN at entry 2: entry 2 was altered/,
-      },
-      {
-        name: 'deleting entry 3 (a middle entry)',
-        sql: 'DELETE FROM sign_log WHERE seq = 3',
-        expect: /^BROKEN at entry 3: entry 3 is missing/,
-      },
-      {
-        name: 'swapping entries 2 and 4',
-        sql: `UPDATE sign_log SET seq = -2 WHERE seq = 2; UPDATE sign_log SET seq = 2 WHERE seq = 4;
-              UPDATE sign_log SET seq = 4 WHERE seq = -2;`,
-        expect: /^BROKEN at entry 2: entry 2 does not link to entry 1/,
-      },
-      {
-        name: 'overwriting the body of entry 4 with garbage',
-        sql: "UPDATE sign_log SET body = 'not json' WHERE seq = 4",
-        expect: /^BROKEN at entry 4: sign log entry 4 is unreadable/,
-      },
-    ];
-    for (const c of cases) {
-      it(`${c.name}: exit 1 and the entry is named`, async () => {
-        const { dataDir, file } = await dataDirWithLog();
-        tamper(file, c.sql);
-        const r = await verify(dataDir);
-        assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
-        assert.match(r.stdout, c.expect);
-      });
-    }
-
-    it('a data directory without a store: a clear error, and no empty store is created', async () => {
-      const empty = path.join(dir, `empty-${++n}`);
-      const r = await verify(empty);
-      assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /no SignService store in .*check --data-dir or SIGNSERVICE_DATA_DIR/);
-      assert.equal(fs.existsSync(empty), false);
-    });
   });
 });

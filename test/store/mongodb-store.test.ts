@@ -3,12 +3,15 @@
  * own database, dropped afterwards). No MongoDB server can be installed on the development machines, so
  * without MONGO_URL it is registered as one pending test that says so. What needs no server runs always:
  * the connection error (host named, password never shown) and the document mapping through real BSON.
+ * Old-format sign log entries for the upgrade tests are written with the driver, past the adapter.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { BSON, MongoClient } from 'mongodb';
 import { signLogEntryHash } from '../../shared/audit/sign-log-chain.js';
+import { SignLogKey } from '../../shared/audit/sign-log-key.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import {
   accountUpdatePipeline,
   fromAccountDocument,
@@ -22,9 +25,10 @@ import {
 } from '../../shared/store/mongodb/mongo-sign-request-repository.js';
 import { openMongoStore } from '../../shared/store/mongodb/mongo-store.js';
 import { nextSignLogEntry } from '../../shared/store/next-sign-log-entry.js';
+import type { Store } from '../../shared/store/store-ports.js';
 import { makeSignRequest } from './sign-request-contract.js';
 import { describeStoreContract } from './store-contract.js';
-import { enrolled, logInput, makeAccount } from './store-fixtures.js';
+import { enrolled, logInput, makeAccount, randomMasterKey } from './store-fixtures.js';
 
 /** A BSON round trip, as the driver serialises with ignoreUndefined and deserialises with its defaults. */
 function throughBson<T>(doc: T): T {
@@ -45,10 +49,26 @@ describe('MongoDB store', function () {
         await client.close();
       }
     });
-    describeStoreContract('MongoDB', () => {
-      const name = `signservice_test_${crypto.randomBytes(6).toString('hex')}`;
-      databases.push(name);
-      return openMongoStore(url, name);
+    const databaseOf = new WeakMap<Store, string>();
+    describeStoreContract('MongoDB', {
+      async open(keys) {
+        const name = `signservice_test_${crypto.randomBytes(6).toString('hex')}`;
+        databases.push(name);
+        const store = await openMongoStore(url, name, keys);
+        databaseOf.set(store, name);
+        return store;
+      },
+      async writeLegacyEntries(store, entries) {
+        const client = new MongoClient(url);
+        try {
+          await client
+            .db(databaseOf.get(store))
+            .collection('sign_log')
+            .insertMany(entries.map((e) => ({ ...e })));
+        } finally {
+          await client.close();
+        }
+      },
     });
   } else {
     it('MongoDB contract suite not run: MONGO_URL is not set');
@@ -57,7 +77,7 @@ describe('MongoDB store', function () {
   it('an unreachable server: STORE_UNAVAILABLE naming the host, never the password', async () => {
     const password = 'pa55-w0rd-never-shown';
     const target = `mongodb://operator:${password}@127.0.0.1:9/?serverSelectionTimeoutMS=300&connectTimeoutMS=300`;
-    const error = await openMongoStore(target, 'signservice').then(
+    const error = await openMongoStore(target, 'signservice', storeKeysFor(randomMasterKey())).then(
       () => assert.fail('connected to a closed port'),
       (e: unknown) => e,
     );
@@ -69,7 +89,7 @@ describe('MongoDB store', function () {
   });
 
   it('a malformed connection string: CONFIG_INVALID without the password', async () => {
-    const error = await openMongoStore('mongodb://user:s3cret-value@', 'x').then(
+    const error = await openMongoStore('mongodb://user:s3cret-value@', 'x', storeKeysFor(randomMasterKey())).then(
       () => assert.fail('accepted a connection string without a host'),
       (e: unknown) => e,
     );
@@ -116,17 +136,22 @@ describe('MongoDB store', function () {
     assert.deepEqual(cleared.$set.otp, { $literal: null });
   });
 
-  it('a sign log entry survives the BSON round trip with its hash intact', () => {
+  it('a sign log entry survives the BSON round trip with its hash and MAC intact', () => {
+    const key = SignLogKey.fromMasterKey(randomMasterKey());
     const entry = nextSignLogEntry(
       logInput(new Date('2025-03-01T12:00:00.123Z'), {
         document: { fileName: 'Договор.pdf', sha256Before: 'ab' },
         details: { pages: 3, ratio: 0.5, big: 2 ** 40, visible: false },
       }),
-      { seq: 41, hash: 'c'.repeat(64) },
+      { seq: 41, hash: 'c'.repeat(64), mac: 'd'.repeat(64) },
+      key,
     );
     const back = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), _id: new BSON.ObjectId() }));
     assert.deepEqual(back, entry);
     assert.equal(signLogEntryHash(back), entry.hash);
+    assert.equal(key.verify({ seq: 42, hash: back.hash, prevMac: 'd'.repeat(64) }, back.mac), true);
+    const nulled = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), mac: null as unknown as string }));
+    assert.equal('mac' in nulled, false, 'a hand-edited null MAC reads as no MAC');
     const deduped = fromSignLogDocument(throughBson({ ...toSignLogDocument(entry), dedupeKey: 'signed:r1' }));
     assert.deepEqual(deduped, entry, 'the dedupe key of appendOnce is not part of the entry');
   });

@@ -1,18 +1,19 @@
 /**
  * The store contract: one mocha suite that every adapter must pass (embedded SQLite always, MongoDB when
- * MONGO_URL is set). `open` must return a store over EMPTY storage on every call; the suite opens one per
- * test and closes it afterwards, so tests never see each other's data.
+ * MONGO_URL is set). `adapter.open` must return a store over EMPTY storage on every call; the suite opens
+ * one per test (with a fresh master key's store keys) and closes it afterwards, so tests never see each
+ * other's data.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { EnrollmentLink } from '../../shared/domain/enrollment-link.js';
-import type { Store } from '../../shared/store/store-ports.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { describeAccountContract, describeOtpStateContract } from './account-contract.js';
 import { describeAdminContract } from './admin-contract.js';
 import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
 import { describeSignRequestContract } from './sign-request-contract.js';
-import { fakeSecret, rejectsWith, type StoreFixture } from './store-fixtures.js';
+import { fakeSecret, randomMasterKey, rejectsWith, type StoreAdapter, type StoreFixture } from './store-fixtures.js';
 
 function link(accountId: string, overrides: Partial<EnrollmentLink> = {}): EnrollmentLink {
   return {
@@ -27,11 +28,14 @@ function link(accountId: string, overrides: Partial<EnrollmentLink> = {}): Enrol
 }
 
 /** Registers the whole contract for one adapter. */
-export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+export function describeStoreContract(name: string, adapter: StoreAdapter): void {
   describe(`store contract: ${name}`, () => {
     const fx = {} as StoreFixture;
     beforeEach(async () => {
-      fx.store = await open();
+      fx.masterKey = randomMasterKey();
+      fx.store = await adapter.open(storeKeysFor(fx.masterKey));
+      const store = fx.store;
+      fx.writeLegacyEntries = (entries) => adapter.writeLegacyEntries(store, entries);
     });
     afterEach(async () => {
       await fx.store?.close();

@@ -1,11 +1,13 @@
 /** Test data and helpers shared by the store contract suites and the adapter tests. */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { signLogEntryHash } from '../../shared/audit/sign-log-chain.js';
+import { MasterKey } from '../../shared/crypto/master-key.js';
 import type { Account } from '../../shared/domain/account.js';
 import type { EncryptedSecret } from '../../shared/domain/encrypted-secret.js';
 import type { SignLogEntry, SignLogInput } from '../../shared/domain/sign-log-entry.js';
 import { AppError, type ErrorCode } from '../../shared/errors.js';
-import type { Store } from '../../shared/store/store-ports.js';
+import type { SignLogRange, Store, StoreKeys } from '../../shared/store/store-ports.js';
 
 /** A sealed secret of the right shape (the store never opens it). */
 export function fakeSecret(): EncryptedSecret {
@@ -65,13 +67,48 @@ export async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): P
 }
 
 /** Every entry of the log, in order. */
-export async function allEntries(store: Store, range?: { from?: Date; to?: Date }): Promise<SignLogEntry[]> {
+export async function allEntries(store: Store, range?: SignLogRange): Promise<SignLogEntry[]> {
   const out: SignLogEntry[] = [];
   for await (const e of store.signLog.list(range)) out.push(e);
+  return out;
+}
+
+/**
+ * Entries 1..n as the SignService before the keyed chain wrote them: hashes chained, no MAC. `alter`
+ * changes an entry after its hash was computed (a log tampered with before the upgrade).
+ */
+export function legacyEntries(n: number, alter?: { seq: number; login: string }): SignLogEntry[] {
+  const out: SignLogEntry[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    const body = {
+      seq,
+      prevHash: out.at(-1)?.hash ?? '',
+      ...logInput(new Date(Date.UTC(2024, 11, seq, 9)), { requestId: `legacy-${seq}` }),
+    };
+    const entry = { ...body, hash: signLogEntryHash(body) };
+    out.push(alter?.seq === seq ? { ...entry, actor: { ...entry.actor, login: alter.login } } : entry);
+  }
   return out;
 }
 
 /** Per-test store handle for the contract's groups. */
 export interface StoreFixture {
   store: Store;
+  /** The master key the store's sign log key comes from. */
+  masterKey: MasterKey;
+  /** Writes entries directly into the storage under `store`, as the SignService before the keyed chain did. */
+  writeLegacyEntries(entries: SignLogEntry[]): Promise<void>;
+}
+
+/** A fresh random master key. */
+export function randomMasterKey(): MasterKey {
+  return MasterKey.fromBytes(crypto.randomBytes(32));
+}
+
+/** How a contract run opens an adapter's store and writes under it. */
+export interface StoreAdapter {
+  /** A store over EMPTY storage on every call. */
+  open(keys: StoreKeys): Promise<Store>;
+  /** Writes old-format entries (no MAC) straight into the storage of `store`, past the adapter. */
+  writeLegacyEntries(store: Store, entries: SignLogEntry[]): Promise<void>;
 }

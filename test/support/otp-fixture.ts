@@ -12,6 +12,7 @@ import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-ke
 import type { Account } from '../../shared/domain/account.js';
 import type { SignLogEntry } from '../../shared/domain/sign-log-entry.js';
 import { createEnrollmentService, type EnrollmentService } from '../../shared/otp/enrollment-service.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 
@@ -39,9 +40,9 @@ export interface OtpFixture {
 
 export async function createOtpFixture(): Promise<OtpFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-otp-'));
-  const store = await openEmbeddedStore(path.join(dir, 'store.sqlite'));
   const keyBytes = generateMasterKeyBytes();
   const masterKey = MasterKey.fromBytes(keyBytes);
+  const store = await openEmbeddedStore(path.join(dir, 'store.sqlite'), storeKeysFor(masterKey));
   let current = T0.getTime();
   const now = () => new Date(current);
   const enrollment = createEnrollmentService({

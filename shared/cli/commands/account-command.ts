@@ -11,11 +11,11 @@ import type { Account } from '../../domain/account.js';
 import type { SignLogActor } from '../../domain/sign-log-entry.js';
 import { isLanguage } from '../../i18n/messages.js';
 import { createEnrollmentService } from '../../otp/enrollment-service.js';
-import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { describeAccount, describeAccountList } from '../account-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
+import { openCliStore } from '../cli-store.js';
 
 const USAGE = `Usage: signservice account <command> [options]
 
@@ -223,7 +223,7 @@ export async function run(argv: string[]): Promise<number> {
   const subcommand = SUBCOMMANDS[command];
   if (!subcommand) throw invalid(`unknown account command '${command}'`);
   const config = cliConfig(values['data-dir']);
-  const store = await createStore(config.store);
+  const { store } = await openCliStore(config, { createMasterKey: true });
   try {
     await subcommand({
       config,

@@ -1,49 +1,68 @@
 /**
- * `signservice audit verify|export`: checks the sign log's hash chain and reports OK or the first broken
- * entry; exports a time range as CSV or JSON Lines. The store is the one the service uses
- * (loadConfig: SQLite in the data directory, or MongoDB when MONGO_URL is set).
+ * `signservice audit verify|export|export-cert|checkpoint`: checks the sign log (with the master key: the
+ * hash chain, the MAC chain and every checkpoint; or `--offline` an export with public material alone) and
+ * reports OK or the first broken entry; exports a time range; writes the service certificate; makes a
+ * checkpoint now. The store is the one the service uses (SQLite in the data directory, or MongoDB when
+ * MONGO_URL is set).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type ChainVerdict, verifySignLogChain } from '../../audit/sign-log-chain.js';
-import { signLogCsvColumns, signLogCsvHeader, signLogCsvRow, signLogJsonLine } from '../../audit/sign-log-export.js';
-import type { SignLogEntry } from '../../domain/sign-log-entry.js';
+import { makeSignLogCheckpoint } from '../../audit/make-sign-log-checkpoint.js';
+import { checkCheckpointTimestamp } from '../../audit/sign-log-checkpoint-signature.js';
+import { verifySignLog } from '../../audit/verify-sign-log.js';
+import type { Config } from '../../config.js';
+import type { MasterKey } from '../../crypto/master-key.js';
+import { requestTimestamp } from '../../crypto/tsa-client.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
+import { describeCheckpoint, formatStoreReport } from '../audit-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
+import { openCliStore } from '../cli-store.js';
+import { exportCertificate, exportLog } from './audit-export-command.js';
+import { verifyOffline } from './audit-offline-command.js';
 
 const HELP = `Usage: signservice audit verify [--data-dir DIR]
+       signservice audit verify --offline FILE [--cert FILE]
        signservice audit export [--from TIME] [--to TIME] [--format csv|jsonl] [-o FILE] [--data-dir DIR]
+       signservice audit export-cert [-o FILE] [--data-dir DIR]
+       signservice audit checkpoint [--data-dir DIR]
 
-verify   walks the sign log's hash chain. Prints "OK" with the number of entries and the last hash, or
-         "BROKEN at entry N: reason" for the first entry that was edited, removed or moved (exit 1).
-         Keep the last hash somewhere else: a log cut short at the end is only caught by comparing it.
-export   writes the entries with TIME in [--from, --to) in seq order: CSV (a header, nested fields as
-         dotted columns such as actor.login) or JSON Lines (one entry per line, as stored, with its hashes).
+verify       checks the whole sign log with the master key: every entry's hash and MAC, and every signed
+             checkpoint. Prints "OK: N entries … last checkpoint #k at entry S, TIME" or "BROKEN at entry N:
+             reason" for the first entry that was edited, removed, moved or forged (exit 1).
+verify --offline FILE
+             checks a JSON Lines export without the store or the master key: the hash chain and the
+             checkpoints' signatures (and timestamps) against the service certificate, and says which
+             entries a checkpoint covers and which come after the last one.
+export       writes the entries with TIME in [--from, --to) in seq order: CSV (a header, nested fields as
+             dotted columns such as actor.login) or JSON Lines (entries as stored with their hashes and MACs,
+             plus the service certificate and the checkpoints, for verify --offline).
+export-cert  writes the service certificate (PEM) that signs the checkpoints; keep a copy apart from the
+             service and give it to whoever verifies exports.
+checkpoint   signs a checkpoint of the current head now (the service makes them on its own, see README).
 
   --data-dir DIR   the SignService data directory (default: SIGNSERVICE_DATA_DIR or ./data);
                    with MONGO_URL set, the log is read from MongoDB instead
+  --offline FILE   verify this JSON Lines export instead of the store
+  --cert FILE      the service certificate you trust (PEM or DER); default: the one inside the export
   --from TIME      ISO 8601 date or date-time, inclusive (a time without a zone is UTC)
   --to TIME        ISO 8601 date or date-time, exclusive
   --format F       csv (default) or jsonl
   -o, --output F   write to file F instead of standard output
   -h, --help       this help`;
 
-/** Entries checked per call of verifySignLogChain, so a long log is never held in memory at once. */
-const VERIFY_BATCH = 1000;
+const SUBCOMMANDS = ['verify', 'export', 'export-cert', 'checkpoint'];
 
-async function openStore(dataDir: string | undefined): Promise<Store> {
-  const config = cliConfig(dataDir);
-  // Opening a missing SQLite file would create an empty store and report a meaningless "OK".
+/** Opens the store; a missing SQLite file would be created empty and report a meaningless "OK". */
+async function openStore(config: Config) {
   if (config.store.kind === 'embedded' && !fs.existsSync(config.store.file)) {
     throw new AppError(
       ErrorCode.FILE_IO,
       `no SignService store in ${config.dataDir} (${path.basename(config.store.file)} is missing): check --data-dir or SIGNSERVICE_DATA_DIR`,
     );
   }
-  return createStore(config.store);
+  return openCliStore(config, { createMasterKey: false });
 }
 
 function parseTime(option: string, text: string | undefined): Date | undefined {
@@ -57,129 +76,56 @@ function parseTime(option: string, text: string | undefined): Date | undefined {
   return date;
 }
 
-/** The seq of the entry that made listing fail, when the adapter could name it (an unreadable row). */
-function brokenSeqOf(error: unknown): number | undefined {
-  const seq = error instanceof AppError ? error.details?.signLogSeq : undefined;
-  return typeof seq === 'number' ? seq : undefined;
+async function verify(store: Store, masterKey: MasterKey): Promise<number> {
+  const report = await verifySignLog(store, masterKey);
+  process.stdout.write(formatStoreReport(report));
+  return report.ok ? 0 : 1;
 }
 
-async function verify(store: Store): Promise<number> {
-  let start = { seq: 1, prevHash: '' };
-  let batch: SignLogEntry[] = [];
-  let verdict: ChainVerdict = { ok: true, entries: 0, lastHash: '' };
-  const check = (): boolean => {
-    verdict = verifySignLogChain(batch, start);
-    if (verdict.ok) start = { seq: start.seq + verdict.entries, prevHash: verdict.lastHash };
-    batch = [];
-    return verdict.ok;
+async function checkpoint(config: Config, store: Store, masterKey: MasterKey) {
+  await store.signLog.upgrade();
+  const tsa = config.signLog.tsaUrl;
+  const outcome = await makeSignLogCheckpoint({
+    store,
+    masterKey,
+    ...(tsa ? { timestamp: (data: Buffer) => requestTimestamp(tsa, data) } : {}),
+  });
+  if (!('made' in outcome)) {
+    process.stdout.write(`no checkpoint made: ${outcome.skipped}\n`);
+    return 0;
+  }
+  const { number, seq, time, timestamp } = outcome.made;
+  const stamp = timestamp ? checkCheckpointTimestamp({ ...outcome.made, timestamp }) : undefined;
+  const summary = { number, seq, time, ...(stamp?.ok ? { timestamp: stamp.timestamp } : {}) };
+  process.stdout.write(`made ${describeCheckpoint(summary)}\n`);
+  if (outcome.timestampError) {
+    process.stderr.write(`the timestamp failed (the service retries it): ${outcome.timestampError.message}\n`);
+  }
+  return 0;
+}
+
+function checkOptions(sub: string, v: Record<string, string | boolean | undefined>): void {
+  const given = (names: string[]) => names.filter((n) => v[n] !== undefined);
+  const allowed: Record<string, string[]> = {
+    verify: v.offline !== undefined ? ['offline', 'cert'] : ['data-dir'],
+    export: ['data-dir', 'from', 'to', 'format', 'output'],
+    'export-cert': ['data-dir', 'output'],
+    checkpoint: ['data-dir'],
   };
-  try {
-    for await (const entry of store.signLog.list()) {
-      batch.push(entry);
-      if (batch.length >= VERIFY_BATCH && !check()) break;
-    }
-    if (verdict.ok) check();
-  } catch (e) {
-    const seq = brokenSeqOf(e);
-    if (seq === undefined) throw e;
-    verdict = { ok: false, entries: 0, brokenSeq: seq, reason: (e as Error).message };
-  }
-  if (!verdict.ok) {
-    const intact = verdict.brokenSeq > 1 ? `; entries 1 to ${verdict.brokenSeq - 1} are intact` : '';
-    process.stdout.write(`BROKEN at entry ${verdict.brokenSeq}: ${verdict.reason}${intact}\n`);
-    return 1;
-  }
-  const count = start.seq - 1;
-  process.stdout.write(
-    count === 0
-      ? 'OK: the sign log is empty (0 entries)\n'
-      : `OK: ${count} entries, the hash chain is intact; last hash ${start.prevHash}\n`,
+  const extra = given(['data-dir', 'offline', 'cert', 'from', 'to', 'format', 'output']).filter(
+    (n) => !allowed[sub]?.includes(n),
   );
-  return 0;
-}
-
-/** Lines are written in chunks of about this many characters. */
-const CHUNK = 64 * 1024;
-
-/**
- * Where export lines go: a temporary file renamed into place on success (so a failed export leaves no
- * half-written file), or standard output (waiting for it to drain, so a slow pipe does not fill memory).
- */
-function openSink(file: string | undefined) {
-  let pending = '';
-  let fd: number | undefined;
-  const tmp = file ? `${file}.tmp-${process.pid}` : '';
-  if (file) {
-    try {
-      fd = fs.openSync(tmp, 'w');
-    } catch (e) {
-      throw new AppError(ErrorCode.FILE_IO, `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
-  }
-  const flush = async (): Promise<void> => {
-    const text = pending;
-    pending = '';
-    if (fd !== undefined) fs.writeSync(fd, text);
-    else if (text) await new Promise<void>((ok, fail) => process.stdout.write(text, (e) => (e ? fail(e) : ok())));
-  };
-  return {
-    async write(text: string): Promise<void> {
-      pending += text;
-      if (pending.length >= CHUNK) await flush();
-    },
-    async commit(): Promise<void> {
-      await flush();
-      if (fd === undefined || !file) return;
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fs.renameSync(tmp, file);
-    },
-    abort(): void {
-      if (fd === undefined) return;
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-    },
-  };
-}
-
-async function exportLog(
-  store: Store,
-  options: { from: Date | undefined; to: Date | undefined; format: 'csv' | 'jsonl'; output: string | undefined },
-): Promise<number> {
-  const range = { ...(options.from ? { from: options.from } : {}), ...(options.to ? { to: options.to } : {}) };
-  // CSV needs its columns up front (details keys vary), so a first pass collects them; the second pass
-  // stops at the last seq the first one saw, so entries appended meanwhile cannot add columns.
-  const collector = signLogCsvColumns();
-  let lastSeq = Number.POSITIVE_INFINITY;
-  if (options.format === 'csv') {
-    lastSeq = 0;
-    for await (const entry of store.signLog.list(range)) {
-      collector.add(entry);
-      lastSeq = entry.seq;
-    }
-  }
-  const columns = collector.columns();
-  const sink = openSink(options.output);
-  let count = 0;
-  try {
-    if (options.format === 'csv') await sink.write(signLogCsvHeader(columns));
-    for await (const entry of store.signLog.list(range)) {
-      if (entry.seq > lastSeq) break;
-      await sink.write(options.format === 'csv' ? signLogCsvRow(entry, columns) : signLogJsonLine(entry));
-      count++;
-    }
-    await sink.commit();
-  } catch (e) {
-    sink.abort();
-    throw e;
-  }
-  process.stderr.write(`exported ${count} sign log entries${options.output ? ` to ${options.output}` : ''}\n`);
-  return 0;
+  if (extra.length === 0) return;
+  if (sub === 'verify' && v.offline !== undefined) throw invalid('audit verify --offline takes only --cert');
+  if (sub === 'verify') throw invalid('audit verify takes only --data-dir (it always checks the whole log)');
+  throw invalid(`audit ${sub} does not take --${extra[0]}`);
 }
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(argv, {
     'data-dir': { type: 'string' },
+    offline: { type: 'string' },
+    cert: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     format: { type: 'string' },
@@ -190,21 +136,24 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [sub, ...extra] = positionals;
-  if (sub !== 'verify' && sub !== 'export')
-    throw invalid(`audit needs 'verify' or 'export'${sub ? `, not '${sub}'` : ''}`);
-  if (extra.length > 0) throw invalid(`unexpected argument '${extra[0]}'`);
-  if (sub === 'verify' && (v.from || v.to || v.format || v.output)) {
-    throw invalid('audit verify takes only --data-dir (it always checks the whole log)');
+  if (!sub || !SUBCOMMANDS.includes(sub)) {
+    throw invalid(`audit needs 'verify', 'export', 'export-cert' or 'checkpoint'${sub ? `, not '${sub}'` : ''}`);
   }
+  if (extra.length > 0) throw invalid(`unexpected argument '${extra[0]}'`);
+  checkOptions(sub, v);
+  if (v.offline !== undefined) return verifyOffline(v.offline, v.cert);
   const format = v.format ?? 'csv';
   if (format !== 'csv' && format !== 'jsonl') throw invalid(`--format must be csv or jsonl, not '${format}'`);
   const from = parseTime('--from', v.from);
   const to = parseTime('--to', v.to);
   if (from && to && from.getTime() >= to.getTime()) throw invalid('--from must be earlier than --to');
 
-  const store = await openStore(v['data-dir']);
+  const config = cliConfig(v['data-dir']);
+  const { store, masterKey } = await openStore(config);
   try {
-    if (sub === 'verify') return await verify(store);
+    if (sub === 'verify') return await verify(store, masterKey);
+    if (sub === 'checkpoint') return await checkpoint(config, store, masterKey);
+    if (sub === 'export-cert') return await exportCertificate(store, v.output);
     return await exportLog(store, { from, to, format, output: v.output });
   } finally {
     await store.close();

@@ -19,10 +19,10 @@ import { submitSignRequest } from '../../sign-requests/submit-sign-request.js';
 import { waitForSignRequest } from '../../sign-requests/wait-for-sign-request.js';
 import { type CertificateKeySource, createCertificateKeySource } from '../../signing/certificate-key-source.js';
 import { openServedTokens, type ServedTokens } from '../../signing/served-tokens.js';
-import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
+import { openCliStore } from '../cli-store.js';
 import { snapshotStoreIn } from '../data-dir.js';
 import { describeRequest, requestJson } from '../request-format.js';
 import { approveCommand, rejectCommand } from './request-answer.js';
@@ -229,7 +229,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (extra !== undefined) throw invalid(`unexpected argument '${extra}'`);
   const config = cliConfig(values['data-dir']);
-  const store = await createStore(config.store);
+  const { store } = await openCliStore(config, { createMasterKey: true });
   try {
     if (command === 'approve')
       return await approveCommand(config, store, values, argument, { keySourceFor, lazyVerifier });

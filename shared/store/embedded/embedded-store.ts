@@ -3,13 +3,15 @@
  * small teams. Same ports and the same contract suite as the MongoDB store.
  */
 import path from 'node:path';
-import type { Store } from '../store-ports.js';
+import type { Store, StoreKeys } from '../store-ports.js';
 import { embeddedAccountRepository } from './embedded-account-repository.js';
 import { embeddedAdminRepositories } from './embedded-admin-store.js';
 import { embeddedBlobStore } from './embedded-blob-store.js';
 import { embeddedEnrollmentRepository } from './embedded-enrollment-repository.js';
 import { embeddedGrantRepository } from './embedded-grant-repository.js';
 import { embeddedPortalRepository } from './embedded-portal-repository.js';
+import { embeddedServiceKeyRepository } from './embedded-service-key-repository.js';
+import { embeddedSignLogCheckpointRepository } from './embedded-sign-log-checkpoint-repository.js';
 import { embeddedSignLogRepository } from './embedded-sign-log-repository.js';
 import { embeddedSignRequestRepository } from './embedded-sign-request-repository.js';
 import { openSqliteDatabase } from './sqlite-database.js';
@@ -20,14 +22,16 @@ import { openSqliteDatabase } from './sqlite-database.js';
  * @throws AppError FILE_IO when the file cannot be created or opened, STORE_UNAVAILABLE when it stays busy,
  *   CONFIG_INVALID when a newer SignService wrote it.
  */
-export async function openEmbeddedStore(file: string): Promise<Store> {
+export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<Store> {
   const db = openSqliteDatabase(file);
   return {
     kind: 'embedded',
     accounts: embeddedAccountRepository(db),
     enrollments: embeddedEnrollmentRepository(db),
     grants: embeddedGrantRepository(db),
-    signLog: embeddedSignLogRepository(db),
+    signLog: embeddedSignLogRepository(db, keys.signLogKey),
+    signLogCheckpoints: embeddedSignLogCheckpointRepository(db),
+    serviceKeys: embeddedServiceKeyRepository(db),
     signRequests: embeddedSignRequestRepository(db),
     blobs: embeddedBlobStore(path.join(path.dirname(file), 'blobs')),
     portals: embeddedPortalRepository(db),

@@ -98,8 +98,57 @@ export const SCHEMA_V3_SQL = `
 ALTER TABLE accounts ADD COLUMN language TEXT;
 `;
 
+/**
+ * Version 4: the keyed sign log. Each entry gets its MAC (NULL on entries of the old format until the
+ * upgrade adds it: the update trigger now lets exactly that change through, nothing else), signed
+ * checkpoints of the head, and the service key that signs them (sealed under the master key). Checkpoints
+ * are append-only too, except that a missing timestamp may be added once; the service key is never
+ * replaced. Adding a column changes no stored row, so existing hashes stay valid.
+ */
+export const SCHEMA_V4_SQL = `
+ALTER TABLE sign_log ADD COLUMN mac TEXT;
+DROP TRIGGER IF EXISTS sign_log_no_update;
+CREATE TRIGGER sign_log_no_update BEFORE UPDATE ON sign_log
+  WHEN NOT (OLD.mac IS NULL AND NEW.mac IS NOT NULL AND NEW.seq IS OLD.seq AND NEW.time IS OLD.time
+            AND NEW.prev_hash IS OLD.prev_hash AND NEW.hash IS OLD.hash AND NEW.body IS OLD.body
+            AND NEW.dedupe_key IS OLD.dedupe_key)
+  BEGIN SELECT RAISE(ABORT, 'the sign log is append-only'); END;
+
+CREATE TABLE IF NOT EXISTS sign_log_checkpoints (
+  number             INTEGER PRIMARY KEY,
+  seq                INTEGER NOT NULL,
+  hash               TEXT NOT NULL,
+  time               TEXT NOT NULL,
+  -- base64 DER ECDSA signature by the service key, and the hex SHA-256 of its certificate
+  signature          TEXT NOT NULL,
+  certificate_sha256 TEXT NOT NULL,
+  -- base64 RFC 3161 token over SHA-256(signature); NULL until a timestamp authority answered
+  timestamp          TEXT
+);
+CREATE TRIGGER IF NOT EXISTS sign_log_checkpoints_no_update BEFORE UPDATE ON sign_log_checkpoints
+  WHEN NOT (OLD.timestamp IS NULL AND NEW.timestamp IS NOT NULL AND NEW.number IS OLD.number
+            AND NEW.seq IS OLD.seq AND NEW.hash IS OLD.hash AND NEW.time IS OLD.time
+            AND NEW.signature IS OLD.signature AND NEW.certificate_sha256 IS OLD.certificate_sha256)
+  BEGIN SELECT RAISE(ABORT, 'sign log checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS sign_log_checkpoints_no_delete BEFORE DELETE ON sign_log_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'sign log checkpoints are append-only'); END;
+
+CREATE TABLE IF NOT EXISTS service_keys (
+  id          TEXT PRIMARY KEY,
+  -- base64 DER of the self-signed certificate
+  certificate TEXT NOT NULL,
+  -- JSON of the PKCS#8 private key sealed under the master key
+  sealed_key  TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS service_keys_no_update BEFORE UPDATE ON service_keys
+  BEGIN SELECT RAISE(ABORT, 'the service key is never replaced'); END;
+CREATE TRIGGER IF NOT EXISTS service_keys_no_delete BEFORE DELETE ON service_keys
+  BEGIN SELECT RAISE(ABORT, 'the service key is never replaced'); END;
+`;
+
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL];
+export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL, SCHEMA_V4_SQL];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,8 +2,8 @@
  * Connecting to MongoDB and creating the collections' indexes (idempotent: `createIndexes` with the same
  * names and options is a no-op on a second start). The unique indexes carry the store's invariants: one
  * login (case-insensitive), one account per Bitrix24 user, one link per token, one grant per account and
- * certificate, one sign log entry per seq (and per dedupe key), one sign request per
- * `_id`.
+ * certificate, one sign log entry per seq (and per dedupe key), one checkpoint per number, one sign
+ * request per `_id`. The service key is one document with a fixed `_id`.
  */
 import { type Db, type IndexDescription, MongoClient } from 'mongodb';
 import { AppError, ErrorCode } from '../../errors.js';
@@ -17,6 +17,8 @@ export const COLLECTIONS = {
   enrollments: 'enrollment_links',
   grants: 'grants',
   signLog: 'sign_log',
+  signLogCheckpoints: 'sign_log_checkpoints',
+  serviceKeys: 'service_keys',
   signRequests: 'sign_requests',
 } as const;
 
@@ -50,6 +52,8 @@ const INDEXES: Record<string, IndexDescription[]> = {
     // appendOnce: at most one entry per dedupe key; entries without one are not indexed (sparse).
     { key: { dedupeKey: 1 }, name: 'dedupe_unique', unique: true, sparse: true },
   ],
+  // One checkpoint per number: of processes checkpointing at once, one wins each number.
+  [COLLECTIONS.signLogCheckpoints]: [{ key: { number: 1 }, name: 'number_unique', unique: true }],
   [COLLECTIONS.signRequests]: [
     { key: { state: 1, createdAt: -1 }, name: 'state_created' },
     { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },

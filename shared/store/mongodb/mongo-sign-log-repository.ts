@@ -1,20 +1,23 @@
 /**
  * The sign log in MongoDB (`sign_log`, unique `seq`). Without transactions, an append reads the last
- * entry and inserts the next one; if another process inserted that seq first, the unique index refuses
- * ours (duplicate key, 11000) and we rebuild on the new last entry. So the chain stays linear across
- * processes. Inside one process appends are queued, so retries only happen between processes.
- * `appendOnce` stores its dedupe key on the document under a unique sparse index: a second append with the
- * same key fails on that index and returns the entry that won.
+ * entry and inserts the next one (hash and MAC chained to it); if another process inserted that seq first,
+ * the unique index refuses ours (duplicate key, 11000) and we rebuild on the new last entry. So the chain
+ * stays linear across processes. Inside one process appends are queued, so retries only happen between
+ * processes. `appendOnce` stores its dedupe key on the document under a unique sparse index: a second append
+ * with the same key fails on that index and returns the entry that won. A log of the old unkeyed format is
+ * upgraded by `upgrade()` or the first append (mongo-sign-log-upgrade.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Collection, Db, Filter } from 'mongodb';
+import type { SignLogKey } from '../../audit/sign-log-key.js';
 import type { SignLogEntry, SignLogInput } from '../../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { assertDedupeKey } from '../dedupe-key.js';
 import { nextSignLogEntry } from '../next-sign-log-entry.js';
-import type { SignLogRepository } from '../store-ports.js';
+import type { SignLogRange, SignLogRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
+import { upgradeMongoSignLog } from './mongo-sign-log-upgrade.js';
 
 /** Attempts per append when other processes keep winning the race for the next seq. */
 const MAX_ATTEMPTS = 50;
@@ -26,11 +29,12 @@ export function toSignLogDocument(entry: SignLogEntry): SignLogEntry {
 
 /**
  * The entry a stored document holds: everything but `_id` and the `dedupeKey` of `appendOnce` (an index
- * key, not part of the entry or its hash), so any other added field breaks the hash.
+ * key, not part of the entry or its hash), so any other added field breaks the hash. A `mac` that is not a
+ * string (a hand-edited null) is no MAC.
  */
 export function fromSignLogDocument(doc: SignLogEntry & { _id?: unknown; dedupeKey?: unknown }): SignLogEntry {
-  const { _id, dedupeKey, ...entry } = doc;
-  return entry;
+  const { _id, dedupeKey, mac, ...entry } = doc;
+  return typeof mac === 'string' ? { ...entry, mac } : entry;
 }
 
 /** Runs the given functions one after another (an in-process queue). */
@@ -46,17 +50,35 @@ function serialQueue() {
 /** An entry as stored: with the dedupe key of `appendOnce`, if it had one. */
 type StoredEntry = SignLogEntry & { dedupeKey?: string };
 
-/** The SignLogRepository over MongoDB. */
-export function mongoSignLogRepository(db: Db): SignLogRepository {
+/** The SignLogRepository over MongoDB; `key` MACs every entry. */
+export function mongoSignLogRepository(db: Db, key: SignLogKey): SignLogRepository {
   // Majority and journaled: an acknowledged entry survives a crash and a failover.
   const col: Collection<StoredEntry> = db.collection<StoredEntry>(COLLECTIONS.signLog, {
     writeConcern: { w: 'majority', journal: true },
   });
   const queued = serialQueue();
 
+  const upgrade = () =>
+    upgradeMongoSignLog(
+      {
+        entries: col,
+        fromDocument: fromSignLogDocument,
+        keyed: async () => ({
+          checkpoints: (await db.collection(COLLECTIONS.signLogCheckpoints).findOne({})) !== null,
+          serviceKey: (await db.collection(COLLECTIONS.serviceKeys).findOne({})) !== null,
+        }),
+      },
+      key,
+    );
+
   /** The entry stored under `dedupeKey`, if any. */
   async function findByDedupeKey(dedupeKey: string): Promise<SignLogEntry | undefined> {
     const doc = await col.findOne({ dedupeKey });
+    return doc ? fromSignLogDocument(doc) : undefined;
+  }
+
+  async function head(): Promise<SignLogEntry | undefined> {
+    const doc = await col.findOne({}, { sort: { seq: -1 } });
     return doc ? fromSignLogDocument(doc) : undefined;
   }
 
@@ -65,8 +87,12 @@ export function mongoSignLogRepository(db: Db): SignLogRepository {
    * the seq (try again), or — with a dedupe key — the existing entry when that key is taken.
    */
   async function tryAppend(input: SignLogInput, dedupeKey?: string): Promise<SignLogEntry | undefined> {
-    const last = await col.findOne({}, { sort: { seq: -1 }, projection: { _id: 0, seq: 1, hash: 1 } });
-    const entry = nextSignLogEntry(input, last ?? undefined);
+    let last = await head();
+    if (last && last.mac === undefined) {
+      await upgrade();
+      last = await head();
+    }
+    const entry = nextSignLogEntry(input, last, key);
     try {
       await col.insertOne(dedupeKey === undefined ? toSignLogDocument(entry) : { ...entry, dedupeKey });
       return entry;
@@ -95,11 +121,12 @@ export function mongoSignLogRepository(db: Db): SignLogRepository {
     );
   }
 
-  async function* list(range: { from?: Date; to?: Date } = {}): AsyncGenerator<SignLogEntry> {
-    const time: { $gte?: Date; $lt?: Date } = {};
-    if (range.from) time.$gte = range.from;
-    if (range.to) time.$lt = range.to;
-    const filter: Filter<SignLogEntry> = range.from || range.to ? { time } : {};
+  async function* list(range: SignLogRange = {}): AsyncGenerator<SignLogEntry> {
+    const filter: Filter<StoredEntry> = {};
+    if (range.from || range.to) {
+      filter.time = { ...(range.from ? { $gte: range.from } : {}), ...(range.to ? { $lt: range.to } : {}) };
+    }
+    if (range.fromSeq !== undefined) filter.seq = { $gte: range.fromSeq };
     const cursor = col.find(filter, { sort: { seq: 1 } });
     try {
       for await (const doc of cursor) yield fromSignLogDocument(doc);
@@ -117,5 +144,7 @@ export function mongoSignLogRepository(db: Db): SignLogRepository {
       return queued(() => appendWithRetries(input, dedupeKey));
     },
     list,
+    head,
+    upgrade: async () => ({ upgraded: await queued(upgrade) }),
   });
 }

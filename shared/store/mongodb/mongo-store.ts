@@ -1,9 +1,9 @@
 /**
- * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log` and
- * `sign_requests`, with their unique and TTL indexes created at start, and the GridFS bucket `blobs`.
- * Same ports and contract suite as the embedded store.
+ * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log`,
+ * `sign_log_checkpoints`, `service_keys` and `sign_requests`, with their unique and TTL indexes created at
+ * start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store.
  */
-import type { Store } from '../store-ports.js';
+import type { Store, StoreKeys } from '../store-ports.js';
 import { mongoAccountRepository } from './mongo-account-repository.js';
 import { ensureAdminIndexes, mongoAdminRepositories } from './mongo-admin-store.js';
 import { mongoBlobStore } from './mongo-blob-store.js';
@@ -11,6 +11,8 @@ import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
 import { mongoGrantRepository } from './mongo-grant-repository.js';
 import { mongoPortalRepository } from './mongo-portal-repository.js';
+import { mongoServiceKeyRepository } from './mongo-service-key-repository.js';
+import { mongoSignLogCheckpointRepository } from './mongo-sign-log-checkpoint-repository.js';
 import { mongoSignLogRepository } from './mongo-sign-log-repository.js';
 import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
 
@@ -19,7 +21,7 @@ import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
  * @throws AppError STORE_UNAVAILABLE naming the host (never the password) when the server cannot be used,
  *   CONFIG_INVALID for a malformed connection string.
  */
-export async function openMongoStore(url: string, dbName: string): Promise<Store> {
+export async function openMongoStore(url: string, dbName: string, keys: StoreKeys): Promise<Store> {
   const { client, db } = await connectMongo(url, dbName);
   await ensureAdminIndexes(db);
   return {
@@ -27,7 +29,9 @@ export async function openMongoStore(url: string, dbName: string): Promise<Store
     accounts: mongoAccountRepository(db),
     enrollments: mongoEnrollmentRepository(db),
     grants: mongoGrantRepository(db),
-    signLog: mongoSignLogRepository(db),
+    signLog: mongoSignLogRepository(db, keys.signLogKey),
+    signLogCheckpoints: mongoSignLogCheckpointRepository(db),
+    serviceKeys: mongoServiceKeyRepository(db),
     signRequests: mongoSignRequestRepository(db),
     blobs: mongoBlobStore(db),
     portals: mongoPortalRepository(db),

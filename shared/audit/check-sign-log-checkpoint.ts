@@ -1,0 +1,46 @@
+/**
+ * One checkpoint against the entry it covers and the service certificate: the check both `audit verify`
+ * (with the store and the master key) and the offline verifier (an export and the certificate alone) run.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { SignLogCheckpoint } from '../domain/sign-log-checkpoint.js';
+import {
+  type CheckpointTimestamp,
+  checkCheckpointTimestamp,
+  checkpointSignatureValid,
+} from './sign-log-checkpoint-signature.js';
+
+export type CheckpointVerdict =
+  | { ok: true; timestamp: CheckpointTimestamp | undefined }
+  | { ok: false; reason: string };
+
+/**
+ * Checks `checkpoint` (signature by `certificate`, the hash of the entry it covers, its timestamp if any).
+ * `entryHash` is the hash of entry `checkpoint.seq` as the verifier has it.
+ */
+export function checkSignLogCheckpoint(
+  checkpoint: SignLogCheckpoint,
+  entryHash: string,
+  certificate: { x509: X509Certificate; sha256: string },
+): CheckpointVerdict {
+  const name = `checkpoint #${checkpoint.number}`;
+  if (!checkpointSignatureValid(checkpoint, certificate.x509)) {
+    const otherKey = checkpoint.certificateSha256 !== certificate.sha256;
+    return {
+      ok: false,
+      reason: otherKey
+        ? `${name} was signed by another key (certificate SHA-256 ${checkpoint.certificateSha256}), not by the service key: it is forged`
+        : `${name} does not verify with the service certificate: it was forged or altered`,
+    };
+  }
+  if (checkpoint.hash !== entryHash) {
+    return {
+      ok: false,
+      reason: `${name} covers entry ${checkpoint.seq} with hash ${checkpoint.hash}, but that entry's hash is ${entryHash}`,
+    };
+  }
+  if (checkpoint.timestamp === undefined) return { ok: true, timestamp: undefined };
+  const stamped = checkCheckpointTimestamp({ ...checkpoint, timestamp: checkpoint.timestamp });
+  if (!stamped.ok) return { ok: false, reason: `the timestamp of ${name} does not verify: ${stamped.reason}` };
+  return { ok: true, timestamp: stamped.timestamp };
+}
