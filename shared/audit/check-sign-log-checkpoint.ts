@@ -9,6 +9,7 @@ import {
   checkCheckpointTimestamp,
   checkpointSignatureValid,
 } from './sign-log-checkpoint-signature.js';
+import type { SignLogProblem } from './sign-log-report.js';
 
 export type CheckpointVerdict =
   | { ok: true; timestamp: CheckpointTimestamp | undefined }
@@ -43,4 +44,32 @@ export function checkSignLogCheckpoint(
   const stamped = checkCheckpointTimestamp({ ...checkpoint, timestamp: checkpoint.timestamp });
   if (!stamped.ok) return { ok: false, reason: `the timestamp of ${name} does not verify: ${stamped.reason}` };
   return { ok: true, timestamp: stamped.timestamp };
+}
+
+/**
+ * The problem of a log (or an export of the whole log) that ends at entry `lastSeq`, before `checkpoint`:
+ * entries were cut off — or, if the checkpoint does not verify, the checkpoint is forged.
+ */
+export function checkpointBeyondTheEnd(
+  checkpoint: SignLogCheckpoint,
+  lastSeq: number,
+  certificate: X509Certificate,
+  cutShort: string,
+): SignLogProblem {
+  const name = `checkpoint #${checkpoint.number}`;
+  if (!checkpointSignatureValid(checkpoint, certificate)) {
+    return {
+      seq: checkpoint.seq,
+      checkpoint: checkpoint.number,
+      reason: `${name} names entry ${checkpoint.seq}, which is not there, and does not verify with the service certificate: it is forged`,
+    };
+  }
+  const from = lastSeq + 1;
+  const missing =
+    from === checkpoint.seq ? `entry ${from} is missing` : `entries ${from} to ${checkpoint.seq} are missing`;
+  const time = Number.isNaN(checkpoint.time.getTime()) ? 'an invalid time' : checkpoint.time.toISOString();
+  return {
+    seq: from,
+    reason: `${missing}: ${name} of ${time} covers the log up to entry ${checkpoint.seq} (${cutShort})`,
+  };
 }

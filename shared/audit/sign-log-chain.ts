@@ -74,9 +74,11 @@ export function checkSignLogEntry(entry: SignLogEntry, at: ChainPosition, key?: 
     return { seq: entry.seq, reason: `entry ${entry.seq} has no MAC (it was written outside SignService)` };
   }
   if (!key.verify({ seq: entry.seq, hash: entry.hash, prevMac: at.prevMac }, entry.mac)) {
+    // At the first entry, a wrong master key looks just like a forged entry: say so.
+    const orKey = entry.seq === 1 ? ', or the configured master key is not the one the log was written with' : '';
     return {
       seq: entry.seq,
-      reason: `entry ${entry.seq} was altered (its MAC does not match: it was written or rewritten without the master key)`,
+      reason: `entry ${entry.seq} was altered (its MAC does not match: it was written or rewritten without the master key${orKey})`,
     };
   }
   return undefined;

@@ -1,7 +1,7 @@
 /**
  * When the service checkpoints the sign log. At start: an old unkeyed log is upgraded (or, if broken, the
- * start fails: a broken log must be loud) and a head not yet checkpointed is checkpointed at once (so a new
- * or upgraded log gets its first checkpoint right away). Then every tick (`min(everyMs, 30 s)`): a checkpoint
+ * start fails: nothing could be appended to it, and a broken log must be loud) and a head not yet
+ * checkpointed is checkpointed at once (so a new or upgraded log gets its first checkpoint right away). Then every tick (`min(everyMs, 30 s)`): a checkpoint
  * when the head is `everyEntries` entries past the last one, or `everyMs` after it and the head moved; and
  * the timestamps that failed are retried with back-off. At graceful shutdown: a last checkpoint if the head
  * moved. Every process of a deployment runs one; the store keeps one checkpoint per head.
@@ -43,6 +43,17 @@ export interface SignLogCheckpointer {
   tick(): Promise<void>;
   /** Stops the timer and checkpoints a head that moved (graceful shutdown; before the store closes). */
   close(): Promise<void>;
+}
+
+/**
+ * Makes the log appendable: a log whose last entry has no MAC (the old format) is upgraded. Returns how many
+ * entries got a MAC. A keyed log with a problem further back is left to verification: it stays appendable.
+ * @throws AppError SIGN_LOG_BROKEN when the log cannot be upgraded (broken, or its MACs were removed).
+ */
+export async function prepareSignLog(store: Store): Promise<number> {
+  const head = await store.signLog.head();
+  if (!head || head.mac !== undefined) return 0;
+  return (await store.signLog.upgrade()).upgraded;
 }
 
 export function createSignLogCheckpointer(options: CheckpointerOptions): SignLogCheckpointer {
@@ -112,7 +123,7 @@ export function createSignLogCheckpointer(options: CheckpointerOptions): SignLog
 
   return {
     async start() {
-      const { upgraded } = await store.signLog.upgrade();
+      const upgraded = await prepareSignLog(store);
       if (upgraded > 0) {
         logger.warn({ entries: upgraded }, 'sign log upgraded: MACs added to the entries of the old unkeyed format');
       }

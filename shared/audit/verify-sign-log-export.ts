@@ -9,11 +9,10 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { SignLogCheckpoint } from '../domain/sign-log-checkpoint.js';
-import { checkSignLogCheckpoint } from './check-sign-log-checkpoint.js';
+import { checkpointBeyondTheEnd, checkSignLogCheckpoint } from './check-sign-log-checkpoint.js';
 import { readExportFile } from './read-sign-log-export.js';
 import { type ChainPosition, checkSignLogEntry, positionAfter } from './sign-log-chain.js';
-import { checkpointSignatureValid } from './sign-log-checkpoint-signature.js';
-import type { CheckpointSummary, SignLogProblem } from './verify-sign-log.js';
+import type { CheckpointSummary } from './sign-log-report.js';
 
 /** An unbroken run of entries in the export, and how far a checkpoint covers it. */
 export interface ExportRun {
@@ -130,27 +129,9 @@ export async function verifySignLogExport(
   if (run) report.runs.push(run);
   const unseen = collected.checkpoints.filter((c) => !seen.has(c.number));
   const lastSeq = run?.to ?? 0;
-  if (!report.ranged && unseen[0] && certificate) return fail(beyondTheEnd(unseen[0], lastSeq, certificate.x509));
+  if (!report.ranged && unseen[0] && certificate) {
+    return fail(checkpointBeyondTheEnd(unseen[0], lastSeq, certificate.x509, 'the log or the export was cut short'));
+  }
   report.checkpointsOutside = unseen.length;
   return report;
-}
-
-/** A whole-log export that ends before a checkpoint: cut short, or the checkpoint is forged. */
-function beyondTheEnd(checkpoint: SignLogCheckpoint, lastSeq: number, certificate: X509Certificate): SignLogProblem {
-  if (!checkpointSignatureValid(checkpoint, certificate)) {
-    return {
-      seq: checkpoint.seq,
-      checkpoint: checkpoint.number,
-      reason: `checkpoint #${checkpoint.number} does not verify with the service certificate: it is forged`,
-    };
-  }
-  const from = lastSeq + 1;
-  const missing =
-    from === checkpoint.seq ? `entry ${from} is missing` : `entries ${from} to ${checkpoint.seq} are missing`;
-  return {
-    seq: from,
-    reason:
-      `${missing}: checkpoint #${checkpoint.number} of ${checkpoint.time.toISOString()} covers the log up to ` +
-      `entry ${checkpoint.seq} (the log or the export was cut short)`,
-  };
 }

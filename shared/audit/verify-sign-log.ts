@@ -11,7 +11,7 @@ import type { SignLogCheckpoint } from '../domain/sign-log-checkpoint.js';
 import type { SignLogEntry } from '../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Store } from '../store/store-ports.js';
-import { checkSignLogCheckpoint } from './check-sign-log-checkpoint.js';
+import { checkpointBeyondTheEnd, checkSignLogCheckpoint } from './check-sign-log-checkpoint.js';
 import {
   CHAIN_START,
   type ChainPosition,
@@ -19,44 +19,11 @@ import {
   positionAfter,
   signLogEntryHash,
 } from './sign-log-chain.js';
-import { type CheckpointTimestamp, checkpointSignatureValid } from './sign-log-checkpoint-signature.js';
 import { SignLogKey } from './sign-log-key.js';
+import type { SignLogProblem, SignLogReport } from './sign-log-report.js';
 import { openServiceKey } from './sign-log-service-key.js';
 
-/** A checkpoint as reported. */
-export interface CheckpointSummary {
-  number: number;
-  seq: number;
-  time: Date;
-  /** The verified timestamp, when it has one. */
-  timestamp?: CheckpointTimestamp;
-}
-
-/** Where the log is broken: the first bad entry, or the checkpoint (`checkpoint`) at entry `seq`. */
-export interface SignLogProblem {
-  seq: number;
-  checkpoint?: number;
-  reason: string;
-}
-
-export interface SignLogReport {
-  ok: boolean;
-  /** 'unkeyed': a log of the old format the service has not upgraded yet (public chain only). */
-  format: 'keyed' | 'unkeyed';
-  /** Entries verified (all of them when ok). */
-  entries: number;
-  /** The last verified entry. */
-  head?: { seq: number; hash: string; time: Date };
-  /** Checkpoints in the store. */
-  checkpoints: number;
-  /** The last checkpoint verified. */
-  lastCheckpoint?: CheckpointSummary;
-  /** Verified entries after the last checkpoint: covered by the MAC chain only. */
-  afterLastCheckpoint: number;
-  /** hex SHA-256 of the service certificate, when the service has a key. */
-  certificateSha256?: string;
-  problem?: SignLogProblem;
-}
+export type { CheckpointSummary, SignLogProblem, SignLogReport } from './sign-log-report.js';
 
 /** Options of `verifySignLog`. */
 export interface VerifySignLogOptions {
@@ -93,13 +60,91 @@ function numberingProblem(checkpoints: readonly SignLogCheckpoint[]): SignLogPro
   return undefined;
 }
 
+/** The service certificate a checkpoint must verify with, as opened with the master key. */
+type ServiceCertificate = { x509: X509Certificate; sha256: string };
+
+/**
+ * The service key's certificate, checked against the sealed key (which only opens with the master key); a
+ * problem when it was altered, or when checkpoints exist without it.
+ */
+async function serviceCertificate(
+  store: Store,
+  masterKey: MasterKey,
+  first: SignLogCheckpoint | undefined,
+): Promise<{ certificate?: ServiceCertificate; problem?: SignLogProblem }> {
+  const at = first ? { seq: first.seq, checkpoint: first.number } : { seq: 1 };
+  try {
+    const stored = await store.serviceKeys.get();
+    if (!stored) {
+      return first
+        ? { problem: { ...at, reason: 'the service key that signed the checkpoints is missing from the store' } }
+        : {};
+    }
+    const opened = openServiceKey(stored, masterKey);
+    return { certificate: { x509: opened.certificate, sha256: opened.certificateSha256 } };
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== ErrorCode.SIGN_LOG_BROKEN) throw error;
+    return { problem: { ...at, reason: error.message } };
+  }
+}
+
+/** What a walk over the entries needs besides the report it fills. */
+interface Walk {
+  store: Store;
+  key: SignLogKey;
+  checkpoints: readonly SignLogCheckpoint[];
+  certificate: ServiceCertificate | undefined;
+  /** Start at this checkpoint's entry instead of the log's first. */
+  anchor: SignLogCheckpoint | undefined;
+}
+
+/** The first entry of an anchored walk: it must be the checkpointed one, unaltered. */
+function anchorProblem(entry: SignLogEntry, anchor: SignLogCheckpoint): SignLogProblem | undefined {
+  // Its MAC cannot be checked without the entry before it; its hash is what the checkpoint signed.
+  if (entry.seq === anchor.seq && signLogEntryHash(entry) === entry.hash) return undefined;
+  return {
+    seq: anchor.seq,
+    reason: `entry ${anchor.seq} (covered by checkpoint #${anchor.number}) is missing or altered`,
+  };
+}
+
+/** Walks the entries, filling `report`; the first problem, if any. */
+async function walkEntries(walk: Walk, report: SignLogReport): Promise<SignLogProblem | undefined> {
+  const bySeq = new Map(walk.checkpoints.map((c) => [c.seq, c]));
+  let at: ChainPosition = CHAIN_START;
+  let first = true;
+  for await (const entry of walk.store.signLog.list(walk.anchor ? { fromSeq: walk.anchor.seq } : {})) {
+    let broken: SignLogProblem | undefined;
+    if (first && walk.anchor) broken = anchorProblem(entry, walk.anchor);
+    else {
+      if (first && entry.mac === undefined && !walk.certificate && walk.checkpoints.length === 0)
+        report.format = 'unkeyed';
+      broken = checkSignLogEntry(entry, at, report.format === 'keyed' ? walk.key : undefined);
+    }
+    if (broken) return broken;
+    const checkpoint = bySeq.get(entry.seq);
+    if (checkpoint && walk.certificate) {
+      const verdict = checkSignLogCheckpoint(checkpoint, entry.hash, walk.certificate);
+      if (!verdict.ok) return { seq: entry.seq, checkpoint: checkpoint.number, reason: verdict.reason };
+      const { number, seq, time } = checkpoint;
+      report.lastCheckpoint = { number, seq, time, ...(verdict.timestamp ? { timestamp: verdict.timestamp } : {}) };
+      report.afterLastCheckpoint = -1;
+    }
+    first = false;
+    at = positionAfter(entry);
+    report.entries++;
+    report.afterLastCheckpoint++;
+    report.head = { seq: entry.seq, hash: entry.hash, time: entry.time };
+  }
+  return undefined;
+}
+
 /** Verifies the log; never throws for a broken log (the report says where), only for store or key errors. */
 export async function verifySignLog(
   store: Store,
   masterKey: MasterKey,
   options: VerifySignLogOptions = {},
 ): Promise<SignLogReport> {
-  const key = SignLogKey.fromMasterKey(masterKey);
   const checkpoints = await store.signLogCheckpoints.list();
   const report: SignLogReport = {
     ok: true,
@@ -109,95 +154,27 @@ export async function verifySignLog(
     afterLastCheckpoint: 0,
   };
   const fail = (problem: SignLogProblem): SignLogReport => ({ ...report, ok: false, problem });
-
-  const first = checkpoints[0];
-  let certificate: { x509: X509Certificate; sha256: string } | undefined;
-  try {
-    const stored = await store.serviceKeys.get();
-    if (stored) {
-      const opened = openServiceKey(stored, masterKey);
-      certificate = { x509: opened.certificate, sha256: opened.certificateSha256 };
-      report.certificateSha256 = opened.certificateSha256;
-    }
-  } catch (error) {
-    if (!(error instanceof AppError) || error.code !== ErrorCode.SIGN_LOG_BROKEN) throw error;
-    return fail({ seq: first?.seq ?? 1, ...(first ? { checkpoint: first.number } : {}), reason: error.message });
-  }
-  if (first && !certificate) {
-    return fail({
-      seq: first.seq,
-      checkpoint: first.number,
-      reason: 'the service key that signed the checkpoints is missing from the store',
-    });
-  }
+  const { certificate, problem } = await serviceCertificate(store, masterKey, checkpoints[0]);
+  if (problem) return fail(problem);
+  if (certificate) report.certificateSha256 = certificate.sha256;
   const numbering = numberingProblem(checkpoints);
   if (numbering) return fail(numbering);
-
-  const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
   const anchor = options.sinceLastCheckpoint ? checkpoints.at(-1) : undefined;
-  let at: ChainPosition = CHAIN_START;
-  let head: SignLogEntry | undefined;
   try {
-    for await (const entry of store.signLog.list(anchor ? { fromSeq: anchor.seq } : {})) {
-      if (anchor && !head) {
-        // The anchor's MAC cannot be checked without the entry before it; its hash is what the checkpoint signed.
-        if (entry.seq !== anchor.seq || signLogEntryHash(entry) !== entry.hash) {
-          return fail({
-            seq: anchor.seq,
-            reason: `entry ${anchor.seq} (covered by checkpoint #${anchor.number}) is missing or altered`,
-          });
-        }
-        at = { seq: entry.seq, prevHash: entry.prevHash, prevMac: '' };
-      } else if (!head && entry.mac === undefined && !certificate && checkpoints.length === 0) {
-        report.format = 'unkeyed';
-      }
-      const broken =
-        anchor && !head ? undefined : checkSignLogEntry(entry, at, report.format === 'keyed' ? key : undefined);
-      if (broken) return fail(broken);
-      const checkpoint = bySeq.get(entry.seq);
-      if (checkpoint && certificate) {
-        const verdict = checkSignLogCheckpoint(checkpoint, entry.hash, certificate);
-        if (!verdict.ok) return fail({ seq: entry.seq, checkpoint: checkpoint.number, reason: verdict.reason });
-        report.lastCheckpoint = {
-          number: checkpoint.number,
-          seq: checkpoint.seq,
-          time: checkpoint.time,
-          ...(verdict.timestamp ? { timestamp: verdict.timestamp } : {}),
-        };
-        report.afterLastCheckpoint = -1;
-      }
-      head = entry;
-      at = positionAfter(entry);
-      report.entries++;
-      report.afterLastCheckpoint++;
-      report.head = { seq: entry.seq, hash: entry.hash, time: entry.time };
-    }
+    const broken = await walkEntries(
+      { store, key: SignLogKey.fromMasterKey(masterKey), checkpoints, certificate, anchor },
+      report,
+    );
+    if (broken) return fail(broken);
   } catch (error) {
-    const problem = problemOf(error);
-    if (!problem) throw error;
-    return fail(problem);
+    const unreadable = problemOf(error);
+    if (!unreadable) throw error;
+    return fail(unreadable);
   }
   const last = checkpoints.at(-1);
-  if (last && certificate && last.seq > (head?.seq ?? 0))
-    return fail(truncation(last, head?.seq ?? 0, certificate.x509));
-  return report;
-}
-
-/** The problem of a log that ends before its last checkpoint: cut short, or the checkpoint is forged. */
-function truncation(last: SignLogCheckpoint, headSeq: number, certificate: X509Certificate): SignLogProblem {
-  if (!checkpointSignatureValid(last, certificate)) {
-    return {
-      seq: last.seq,
-      checkpoint: last.number,
-      reason: `checkpoint #${last.number} names entry ${last.seq}, which does not exist, and does not verify with the service certificate: it is forged`,
-    };
+  const headSeq = report.head?.seq ?? 0;
+  if (last && certificate && last.seq > headSeq) {
+    return fail(checkpointBeyondTheEnd(last, headSeq, certificate.x509, 'the log was cut short'));
   }
-  const from = headSeq + 1;
-  const missing = from === last.seq ? `entry ${from} is missing` : `entries ${from} to ${last.seq} are missing`;
-  return {
-    seq: from,
-    reason:
-      `${missing}: checkpoint #${last.number} of ${last.time.toISOString()} ` +
-      `covers the log up to entry ${last.seq} (the log was cut short)`,
-  };
+  return report;
 }

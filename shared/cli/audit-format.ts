@@ -9,6 +9,10 @@ import type { ExportReport, ExportRun } from '../audit/verify-sign-log-export.js
 
 const iso = (date: Date) => (Number.isNaN(date.getTime()) ? 'an invalid time' : date.toISOString());
 
+/** "1 entry", "5 entries". */
+const entries = (count: number) => `${count} ${count === 1 ? 'entry' : 'entries'}`;
+const checkpoints = (count: number) => `${count} ${count === 1 ? 'checkpoint' : 'checkpoints'}`;
+
 /** "checkpoint #3 at entry 100, 2025-03-01T12:00:00.000Z, timestamped by CN=… at …". */
 export function describeCheckpoint(checkpoint: CheckpointSummary): string {
   const stamp = checkpoint.timestamp
@@ -34,14 +38,14 @@ export function formatStoreReport(report: SignLogReport): string {
   const last = `last hash ${report.head?.hash}`;
   if (report.format === 'unkeyed') {
     return (
-      `OK: ${report.entries} entries in the old unkeyed format, the hash chain is intact; ${last}\n` +
+      `OK: ${entries(report.entries)} in the old unkeyed format, the hash chain is intact; ${last}\n` +
       'The service adds MACs and a first checkpoint at its next start.\n'
     );
   }
   const checkpoint = report.lastCheckpoint
-    ? `last ${describeCheckpoint(report.lastCheckpoint)}; ${report.afterLastCheckpoint} entries after it`
+    ? `last ${describeCheckpoint(report.lastCheckpoint)}; ${entries(report.afterLastCheckpoint)} after it`
     : 'no checkpoint yet';
-  return `OK: ${report.entries} entries, the keyed chain is intact; ${checkpoint}; ${last}\n`;
+  return `OK: ${entries(report.entries)}, the keyed chain is intact; ${checkpoint}; ${last}\n`;
 }
 
 const span = (from: number, to: number) => (from === to ? `entry ${from}` : `entries ${from} to ${to}`);
@@ -60,8 +64,8 @@ export function formatExportReport(report: ExportReport, certificateNote: string
   if (!report.ok && report.problem) return `${describeProblem(report.problem)}\n${certificateNote}\n`;
   const kind = report.ranged ? 'a time-range export' : 'the whole log';
   const lines = [
-    `OK (offline): ${report.entries} entries (${kind}), the public hash chain is intact; ` +
-      `${report.checkpointsChecked} checkpoints verified`,
+    `OK (offline): ${entries(report.entries)} (${kind}), the public hash chain is intact; ` +
+      `${checkpoints(report.checkpointsChecked)} verified`,
     ...report.runs.flatMap(runLines),
   ];
   if (report.runs.some((r) => !r.checkpoint || r.checkpoint.seq < r.to)) {
@@ -71,7 +75,11 @@ export function formatExportReport(report: ExportReport, certificateNote: string
     );
   }
   if (report.checkpointsOutside > 0) {
-    lines.push(`${report.checkpointsOutside} checkpoints name entries outside this export and were not checked.`);
+    const one = report.checkpointsOutside === 1;
+    lines.push(
+      `${checkpoints(report.checkpointsOutside)} ${one ? 'names an entry' : 'name entries'} outside this export ` +
+        `and ${one ? 'was' : 'were'} not checked.`,
+    );
   }
   lines.push(certificateNote);
   return `${lines.join('\n')}\n`;

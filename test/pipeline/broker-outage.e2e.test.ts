@@ -106,6 +106,7 @@ describe('broker outage under load (RabbitMQ): connections dropped, then the bro
     const requests = await waitForFinal(run.store, ids, { timeoutMs: 120_000, context: () => output().slice(-3000) });
     const seconds = (Date.now() - began) / 1000;
     await assertExactlyOnce(run.store, requests, {
+      masterKey: run.masterKey,
       action: 'signed',
       pdfsig: { nssDir: token.nssDir, every: 12 },
     });

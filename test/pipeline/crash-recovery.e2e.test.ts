@@ -127,6 +127,7 @@ for (const variant of VARIANTS) {
       last = undefined;
 
       await assertExactlyOnce(run.store, requests, {
+        masterKey: run.masterKey,
         action: 'signed',
         pdfsig: { nssDir: token.nssDir, every: Math.max(1, Math.floor(total / 10)) },
       });

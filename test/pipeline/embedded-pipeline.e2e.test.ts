@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
+import { verifySignLog } from '../../shared/audit/verify-sign-log.js';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { PdfDocument } from '../../shared/pdf/pdf-document.js';
@@ -53,6 +53,7 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
   let tokenCertId: string;
   let internalCertId: string;
   let internalNssDir: string;
+  let masterKey: MasterKey;
 
   async function cli(args: string[]): Promise<CliResult> {
     const r = await runCli(args, env);
@@ -118,12 +119,9 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
       const r = await runTool('certutil', args);
       assert.equal(r.exitCode, 0, r.stderr);
     }
-    store = await openEmbeddedStore(
-      path.join(dataDir, 'signservice.sqlite'),
-      storeKeysFor(MasterKey.fromBytes(keyBytes)),
-    );
+    masterKey = MasterKey.fromBytes(keyBytes);
+    store = await openEmbeddedStore(path.join(dataDir, 'signservice.sqlite'), storeKeysFor(masterKey));
     tokenCertId = certificateId(token.identities[0]!.certDer);
-    const masterKey = MasterKey.fromBytes(keyBytes);
     await addSigner(store, masterKey, { login: 'ivan', certId: tokenCertId, otpDisabled: true });
     await addSigner(store, masterKey, { login: 'olga', certId: internalCertId, otpDisabled: true });
   });
@@ -213,8 +211,9 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
       assertAllValidAndTrusted(await pdfsig(out, { nssDir: internal(i) ? internalNssDir : token.nssDir }), 1);
       assert.equal(requests[i]!.route, internal(i) ? 'internal' : `token:${token.label}`);
     }
+    const report = await verifySignLog(store, masterKey);
+    assert.equal(report.ok, true, `the sign log is intact: ${JSON.stringify(report.problem)}`);
     const log = await signLogOf(store);
-    assert.equal(verifySignLogChain(log).ok, true);
     const signed = log.filter((e) => e.action === 'signed' || e.action === 'signed_without_otp');
     assert.equal(signed.length, BATCH, 'one signature entry per request, none twice');
     assert.deepEqual(new Set(signed.map((e) => e.requestId)), new Set(requests.map((r) => r.id)));
@@ -222,12 +221,17 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
     assert.equal(log.filter((e) => e.action === 'failed').length, 0);
   }
 
-  it('SIGTERM on the idle service: exit 0 within a second or two', async () => {
+  it('SIGTERM on the idle service: exit 0 within a second or two, with a last sign log checkpoint of the head', async () => {
+    await cli(['account', 'add', 'late', '--email', 'late@example.org']);
     const began = Date.now();
     const exit = await service!.stop('SIGTERM', 10_000);
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.ok(Date.now() - began < 5_000, `took ${Date.now() - began} ms`);
     service = undefined;
+    const report = await verifySignLog(store, masterKey);
+    assert.equal(report.ok, true, JSON.stringify(report.problem));
+    assert.equal(report.lastCheckpoint?.seq, report.head?.seq, 'the entry appended last is checkpointed at shutdown');
+    assert.equal(report.afterLastCheckpoint, 0);
   });
 
   it('a worker whose PIN is wrong stays alive but not ready, and says why (/ready, /metrics)', async () => {

@@ -95,7 +95,11 @@ for (const kind of ['amqp', 'embedded'] as QueueKind[]) {
         timeoutMs: 60_000,
         context: () => service?.output().slice(-3000) ?? '',
       });
-      await assertExactlyOnce(run.store, requests, { action: 'signed', pdfsig: { nssDir: token.nssDir, every: 3 } });
+      await assertExactlyOnce(run.store, requests, {
+        masterKey: run.masterKey,
+        action: 'signed',
+        pdfsig: { nssDir: token.nssDir, every: 3 },
+      });
 
       // Depth first: listParked takes the parked messages and gives them back, which the broker counts again
       // only a moment later.

@@ -91,7 +91,11 @@ describe('routing (RabbitMQ): two workers with different tokens, each request si
       made.map((m) => m.request.id),
       { timeoutMs: 60_000, context: () => `${workers.a?.output().slice(-1500)}\n${workers.b?.output().slice(-1500)}` },
     );
-    await assertExactlyOnce(run.store, requests, { action: 'signed', pdfsig: { nssDir: nssDirOf, every: 1 } });
+    await assertExactlyOnce(run.store, requests, {
+      masterKey: run.masterKey,
+      action: 'signed',
+      pdfsig: { nssDir: nssDirOf, every: 1 },
+    });
     const signedBy = { a: new Set(signedInLog(workers.a!.output())), b: new Set(signedInLog(workers.b!.output())) };
     for (const [i, { request, token }] of made.entries()) {
       const final = requests[i]!;
@@ -137,7 +141,10 @@ describe('routing (RabbitMQ): two workers with different tokens, each request si
       submitted.map((s) => s.request.id),
       { timeoutMs: 5_000 },
     );
-    await assertExactlyOnce(run.store, all, { action: 'signed' });
+    await assertExactlyOnce(run.store, all, {
+      masterKey: run.masterKey,
+      action: 'signed',
+    });
     for (const route of [tokenRoute(tokens.a.label), tokenRoute(tokens.b.label)]) {
       assert.deepEqual(await run.queue.listParked(route), [], `nothing parked on ${route}`);
     }

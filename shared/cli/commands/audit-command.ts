@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeSignLogCheckpoint } from '../../audit/make-sign-log-checkpoint.js';
 import { checkCheckpointTimestamp } from '../../audit/sign-log-checkpoint-signature.js';
+import { prepareSignLog } from '../../audit/sign-log-checkpointer.js';
 import { verifySignLog } from '../../audit/verify-sign-log.js';
 import type { Config } from '../../config.js';
 import type { MasterKey } from '../../crypto/master-key.js';
@@ -83,7 +84,7 @@ async function verify(store: Store, masterKey: MasterKey): Promise<number> {
 }
 
 async function checkpoint(config: Config, store: Store, masterKey: MasterKey) {
-  await store.signLog.upgrade();
+  await prepareSignLog(store);
   const tsa = config.signLog.tsaUrl;
   const outcome = await makeSignLogCheckpoint({
     store,
