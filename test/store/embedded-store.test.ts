@@ -16,12 +16,12 @@ import { verifySignLogChain } from '../../shared/audit/sign-log-chain.js';
 import { createSignLogCheckpointer } from '../../shared/audit/sign-log-checkpointer.js';
 import { SignLogKey } from '../../shared/audit/sign-log-key.js';
 import { MasterKey } from '../../shared/crypto/master-key.js';
-import type { SignLogEntry } from '../../shared/domain/sign-log-entry.js';
 import { createLogger } from '../../shared/logger.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
-import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
 import type { Store } from '../../shared/store/store-ports.js';
+import { createVersion3Store, insertLegacyRows } from './legacy-sqlite-log.js';
 import { makeSignRequest } from './sign-request-contract.js';
 import { describeStoreContract } from './store-contract.js';
 import { allEntries, enrolled, fakeSecret, legacyEntries, logInput, rejectsWith } from './store-fixtures.js';
@@ -52,19 +52,6 @@ for (let i = 0; i < Number(count); i++) {
 await store.close();
 process.stdin.destroy();
 `;
-
-/** Writes entries as the SignService before the keyed chain did: rows without a MAC. */
-function insertLegacyRows(file: string, entries: SignLogEntry[]): void {
-  const raw = new Database(file);
-  try {
-    const insert = raw.prepare('INSERT INTO sign_log (seq, time, prev_hash, hash, body) VALUES (?, ?, ?, ?, ?)');
-    for (const { seq, time, prevHash, hash, ...body } of entries) {
-      insert.run(seq, time.toISOString(), prevHash, hash, JSON.stringify(body));
-    }
-  } finally {
-    raw.close();
-  }
-}
 
 const silentLogger = createLogger({ sink: () => {} });
 
@@ -150,13 +137,8 @@ describe('embedded store (SQLite)', function () {
 
   it('upgrades a version 3 file with an old unkeyed log: the start adds MACs and a first checkpoint', async () => {
     const file = freshFile();
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const v3 = new Database(file);
-    for (const step of MIGRATIONS.slice(0, 3)) v3.exec(step);
-    v3.pragma('user_version = 3');
-    v3.close();
     const old = legacyEntries(4);
-    insertLegacyRows(file, old);
+    createVersion3Store(file, old);
     const store = await openEmbeddedStore(file, keys);
     try {
       const lines: string[] = [];

@@ -207,6 +207,12 @@ describe('sign log: tampering with the store file is caught by `signservice audi
       expect: /^BROKEN at entry 1: entry 1 has no MAC/,
     },
     {
+      name: 'removing the MAC of entry 3',
+      checkpointsAt: [2],
+      sql: 'UPDATE sign_log SET mac = NULL WHERE seq = 3',
+      expect: /^BROKEN at entry 3: entry 3 has no MAC \(it was written outside SignService\)/,
+    },
+    {
       name: 'deleting checkpoint #1 of two',
       checkpointsAt: [2, 4],
       sql: 'DELETE FROM sign_log_checkpoints WHERE number = 1',
