@@ -16,6 +16,7 @@ import { createLogger } from '../../shared/logger.js';
 import { createMailer, type Mailer } from '../../shared/mail/mailer.js';
 import { loadTemplates } from '../../shared/mail/render-template.js';
 import { createEnrollmentService } from '../../shared/otp/enrollment-service.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type ServedApp, serveApp } from '../support/serve-app.js';
@@ -107,10 +108,10 @@ export class AdminFixture {
 
   async start(): Promise<void> {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-admin-'));
-    this.store = await openEmbeddedStore(path.join(this.dir, 'signservice.sqlite'));
     const bytes = generateMasterKeyBytes();
     this.masterKeyBase64 = bytes.toString('base64');
     this.masterKey = MasterKey.fromBytes(bytes);
+    this.store = await openEmbeddedStore(path.join(this.dir, 'signservice.sqlite'), storeKeysFor(this.masterKey));
     this.sink = await startSmtpSink();
     const logger = createLogger({ level: 'debug', sink: (line) => this.logs.push(line) });
     this.mailer = createMailer({ kind: 'smtp', url: this.sink.url, from: 'SignService <sign@acme.test>' }, { logger });

@@ -6,12 +6,11 @@
 import fs from 'node:fs';
 import { createApiTokenService } from '../../admin/api-token-service.js';
 import { createOperatorService } from '../../admin/operator-service.js';
-import { loadMasterKey } from '../../crypto/load-master-key.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
+import { openCliStore } from '../cli-store.js';
 
 const USAGE = `Usage: signservice admin <command> [options]
 
@@ -65,10 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 64;
   }
   const config = cliConfig(values['data-dir']);
-  const store = await createStore(config.store);
+  const opened = await openCliStore(config, { createMasterKey: true });
+  const { store } = opened;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {
-    const masterKey = () => loadMasterKey(config.masterKey, { warn: (l) => process.stderr.write(`${l}\n`) });
+    const masterKey = () => opened.masterKey;
     const operators = () => createOperatorService({ store, masterKey: masterKey(), issuer: config.otp.issuer });
     const tokens = { ...createApiTokenService({ store }), store };
     const login = () =>
