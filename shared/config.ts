@@ -55,7 +55,7 @@ const EnvSchema = z.object({
   ROBOT_SWEEP_SECONDS: intFrom(30),
   SIGN_LOG_CHECKPOINT_ENTRIES: intFrom(100),
   SIGN_LOG_CHECKPOINT_MINUTES: intFrom(10),
-  SIGN_LOG_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SIGN_LOG_TSA_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
 
 export type Config = Readonly<{
