@@ -53,7 +53,14 @@ async function collect(file: string) {
     if (record.kind === 'invalid') return { problem: { line, reason: `line ${line} is unreadable: ${record.reason}` } };
     if (record.kind === 'header') ranged = record.ranged;
     if (record.kind === 'certificate') pem = record.pem;
-    if (record.kind === 'checkpoint') checkpoints.push(record.checkpoint);
+    if (record.kind !== 'checkpoint') continue;
+    const { number, seq } = record.checkpoint;
+    if (checkpoints.some((c) => c.number === number || c.seq === seq)) {
+      return {
+        problem: { line, reason: `line ${line} repeats checkpoint #${number} or another checkpoint of entry ${seq}` },
+      };
+    }
+    checkpoints.push(record.checkpoint);
   }
   checkpoints.sort((a, b) => a.number - b.number);
   return { checkpoints, ranged, ...(pem ? { pem } : {}) };
@@ -89,7 +96,28 @@ export async function verifySignLogExport(
       reason: 'no service certificate to check the checkpoints against',
     });
   }
-  const bySeq = new Map(collected.checkpoints.map((c) => [c.seq, c]));
+  const walked = await walkExport(file, collected.checkpoints, certificate, report);
+  if ('problem' in walked) return fail(walked.problem);
+  const unseen = collected.checkpoints.filter((c) => !walked.seen.has(c.number));
+  const lastSeq = report.runs.at(-1)?.to ?? 0;
+  if (!report.ranged && unseen[0] && certificate) {
+    return fail(checkpointBeyondTheEnd(unseen[0], lastSeq, certificate.x509, 'the log or the export was cut short'));
+  }
+  report.checkpointsOutside = unseen.length;
+  return report;
+}
+
+/**
+ * Walks the entries of the export, run by run (a whole-log export is one run from entry 1), checking the
+ * chain and each checkpoint met on the way; fills `report` and returns the checkpoints it checked.
+ */
+async function walkExport(
+  file: string,
+  checkpoints: readonly SignLogCheckpoint[],
+  certificate: TrustedCertificate | undefined,
+  report: ExportReport,
+): Promise<{ seen: Set<number> } | { problem: NonNullable<ExportReport['problem']> }> {
+  const bySeq = new Map(checkpoints.map((c) => [c.seq, c]));
   const seen = new Set<number>();
   let at: ChainPosition | undefined;
   let run: ExportRun | undefined;
@@ -108,11 +136,11 @@ export async function verifySignLogExport(
       };
     }
     const broken = checkSignLogEntry(entry, at as ChainPosition);
-    if (broken) return fail({ ...broken, line });
+    if (broken) return { problem: { ...broken, line } };
     const checkpoint = bySeq.get(entry.seq);
     if (checkpoint && certificate) {
       const verdict = checkSignLogCheckpoint(checkpoint, entry.hash, certificate);
-      if (!verdict.ok) return fail({ seq: entry.seq, checkpoint: checkpoint.number, reason: verdict.reason });
+      if (!verdict.ok) return { problem: { seq: entry.seq, checkpoint: checkpoint.number, reason: verdict.reason } };
       seen.add(checkpoint.number);
       report.checkpointsChecked++;
       (run as ExportRun).checkpoint = {
@@ -127,11 +155,5 @@ export async function verifySignLogExport(
     report.entries++;
   }
   if (run) report.runs.push(run);
-  const unseen = collected.checkpoints.filter((c) => !seen.has(c.number));
-  const lastSeq = run?.to ?? 0;
-  if (!report.ranged && unseen[0] && certificate) {
-    return fail(checkpointBeyondTheEnd(unseen[0], lastSeq, certificate.x509, 'the log or the export was cut short'));
-  }
-  report.checkpointsOutside = unseen.length;
-  return report;
+  return { seen };
 }

@@ -208,6 +208,26 @@ describe('signservice audit verify --offline (an export and the certificate alon
     );
   });
 
+  it('an export with a checkpoint line repeated, or a line that is not JSON: the line is named', async () => {
+    const lines = readLines(exportFile);
+    const repeated = path.join(dir, 'repeated.jsonl');
+    writeLines(repeated, [...lines, lines.find((l) => l.record === 'checkpoint')!]);
+    const r = await offline(repeated, certFile);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stdout,
+      new RegExp(`^BROKEN at line ${lines.length + 1}: line ${lines.length + 1} repeats checkpoint #1`),
+    );
+    const garbled = path.join(dir, 'garbled.jsonl');
+    fs.writeFileSync(garbled, `${fs.readFileSync(exportFile, 'utf8')}{not json\n`);
+    const g = await offline(garbled, certFile);
+    assert.equal(g.code, 1, g.stdout);
+    assert.match(
+      g.stdout,
+      new RegExp(`^BROKEN at line ${lines.length + 1}: line ${lines.length + 1} is unreadable: not JSON`),
+    );
+  });
+
   it('a time-range export (entries 2 to 6) verifies on its own: its entries up to its last checkpoint are covered', async () => {
     const lines = readLines(exportFile).filter((l) => l.record === undefined);
     const from = String(lines[1]!.time);
