@@ -35,7 +35,7 @@ export interface CertificateInfo {
   readonly notAfter: Date;
   /** The key as SignService can sign with it; undefined for other keys (see `publicKeyDescription`). */
   readonly keyAlgorithm: KeyAlgorithm | undefined;
-  /** Human-readable key type, e.g. `RSA 2048`, `EC P-256`, `EC 1.3.132.0.34`, `Ed25519`. */
+  /** Human-readable key type, e.g. `RSA 2048`, `EC P-256`, `EC P-384`, `EC 1.3.132.0.10`, `Ed25519`. */
   readonly publicKeyDescription: string;
   /** SHA-256 over the certificate DER, upper-case hex. */
   readonly fingerprintSha256: string;
@@ -143,6 +143,8 @@ function serialHex(content: Buffer): string {
   return magnitude.toString('hex').toUpperCase();
 }
 
+const CURVE_NAMES: Readonly<Record<string, string>> = { [OID.secp384r1]: 'P-384', [OID.secp521r1]: 'P-521' };
+
 /** Key type from SubjectPublicKeyInfo [RFC 3279 §2.3.1, RFC 5480 §2]. */
 function describeKey(spki: DerElement): { algorithm: KeyAlgorithm | undefined; description: string } {
   const [algorithmEl, keyEl] = spki.children();
@@ -160,7 +162,8 @@ function describeKey(spki: DerElement): { algorithm: KeyAlgorithm | undefined; d
     const curve = paramsEl?.tag === Tag.OID ? readOid(paramsEl) : 'explicit parameters';
     if (curve === OID.prime256v1)
       return { algorithm: { kind: 'ec', curve: 'P-256', bits: 256 }, description: 'EC P-256' };
-    return { algorithm: undefined, description: `EC ${curve}` };
+    // Other curves verify (other products' signatures) but SignService does not sign with them.
+    return { algorithm: undefined, description: `EC ${CURVE_NAMES[curve] ?? curve}` };
   }
   if (keyOid === OID.ed25519) return { algorithm: undefined, description: 'Ed25519' };
   if (keyOid === OID.rsassaPss) return { algorithm: undefined, description: 'RSASSA-PSS' };

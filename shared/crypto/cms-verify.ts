@@ -57,7 +57,27 @@ export interface CmsVerifyReport {
   chain: CertificatePath;
 }
 
-/** Verifies `cms` (DER ContentInfo) against `signedBytesDigest` (SHA-256 of the signed bytes). */
+/** The digests a signature's message digest may use; SHA-1 and SHA-224 are too weak to rely on today. */
+export const CHECKED_DIGESTS: readonly string[] = ['sha256', 'sha384', 'sha512'];
+
+/**
+ * The Node digest name (`sha256`, `sha384`, `sha512`) the signer of `cms` hashed the signed bytes with, so the
+ * caller can hash the /ByteRange with it before calling `verifyCmsSignature`. Falls back to `sha256` when the
+ * CMS cannot be read or names a digest we do not check (the verifier then reports why).
+ */
+export function signedBytesDigestName(cms: Buffer): string {
+  try {
+    const name = digestName(parseSignedData(cms).signerInfos[0]?.digestAlgorithm ?? '');
+    return name && CHECKED_DIGESTS.includes(name) ? name : 'sha256';
+  } catch {
+    return 'sha256';
+  }
+}
+
+/**
+ * Verifies `cms` (DER ContentInfo) against `signedBytesDigest`: the hash of the signed bytes with the signer's
+ * digest algorithm (see `signedBytesDigestName`).
+ */
 export function verifyCmsSignature(
   cms: Buffer,
   signedBytesDigest: Buffer,
@@ -149,10 +169,15 @@ function checkSignedAttributes(
     report.problems.push('The signature has no message-digest attribute.');
     return false;
   }
-  if (signerInfo.digestAlgorithm !== OID.sha256) {
+  const hash = digestName(signerInfo.digestAlgorithm);
+  if (!hash || !CHECKED_DIGESTS.includes(hash)) {
     report.problems.push(
-      `The signature uses the digest ${report.digestAlgorithm}; only SHA-256 signatures can be checked.`,
+      `The signature uses the digest ${report.digestAlgorithm}; only SHA-256, SHA-384 and SHA-512 signatures can be checked.`,
     );
+    return false;
+  }
+  if (digest.length !== createHash(hash).digest().length) {
+    report.problems.push(`The signed bytes were not hashed with the signature's digest ${hash}.`);
     return false;
   }
   if (!readOctetString(messageDigest).equals(digest)) {

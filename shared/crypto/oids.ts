@@ -28,6 +28,8 @@ export const OID = {
   // Elliptic curves [RFC 5480; RFC 5758 §3.2; RFC 8410]
   ecPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
+  secp521r1: '1.3.132.0.35',
   ecdsaWithSHA1: '1.2.840.10045.4.1',
   ecdsaWithSHA224: '1.2.840.10045.4.3.1',
   ecdsaWithSHA256: '1.2.840.10045.4.3.2',

@@ -1,6 +1,7 @@
 /**
- * SHA-256 over byte ranges of a document that is read once, chunk by chunk: the new signature's
- * ranges and the ranges of every existing signature are hashed in the same pass as the copy.
+ * A hash (SHA-256 unless another is given) over byte ranges of a document that is read once, chunk by chunk:
+ * the new signature's ranges and the ranges of every existing signature (each with its own signer's digest
+ * algorithm) are hashed in the same pass as the copy.
  */
 import crypto from 'node:crypto';
 

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { checkValidityAt, describeCertificate } from '../crypto/certificate-info.js';
-import { verifyCmsSignature } from '../crypto/cms-verify.js';
+import { signedBytesDigestName, verifyCmsSignature } from '../crypto/cms-verify.js';
 import { buildPadesSignature, estimateSignatureSize } from '../crypto/pades-cms.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -85,7 +85,10 @@ function plan(source: PdfSource, options: SignPdfOptions): Plan {
   const signingTime = options.signingTime ?? new Date();
   const cert = describeCertificate(options.key.certificate);
   checkValidityAt(cert, signingTime);
-  const existing = listSignatures(doc).map((sig) => ({ sig, hasher: new RangeHasher(sig.byteRange) }));
+  const existing = listSignatures(doc).map((sig) => ({
+    sig,
+    hasher: new RangeHasher(sig.byteRange, crypto.createHash(signedBytesDigestName(sig.contents))),
+  }));
   const signerName = options.name ?? cert.subjectCommonName ?? cert.subject;
   const visible = options.visible ?? true;
   const prepared = prepareSignatureIncrement(
@@ -130,10 +133,12 @@ function checkExisting(p: Plan, inputSize: number, allowInvalid: boolean): void 
     const report = inside ? verifyCmsSignature(sig.contents, hasher.digest(), {}) : undefined;
     if (!report?.integrity && !allowInvalid) {
       const who = report?.signer?.subjectCommonName ? `, signed by ${report.signer.subjectCommonName}` : '';
+      // The verifier's first problem is the real reason (changed bytes, an unsupported digest, a damaged CMS).
+      const why = report ? (report.problems[0] ?? 'it does not verify.') : 'its /ByteRange lies outside the file.';
       throw new AppError(
         ErrorCode.PDF_EXISTING_SIGNATURE_INVALID,
-        `Existing signature ${i + 1} (field ${sig.fieldName}${who}) does not verify: the document was changed after ` +
-          'it was signed. Signing would endorse the changed content; use --allow-invalid-existing to sign anyway.',
+        `Existing signature ${i + 1} (field ${sig.fieldName}${who}) does not verify: ${why} ` +
+          'Signing would endorse a document whose earlier signature is broken; use --allow-invalid-existing to sign anyway.',
       );
     }
   });

@@ -3,7 +3,8 @@
  * PAdES baseline level reached, trust against given roots, the revision each signature covers, and
  * whether later revisions changed more than signature fields and their widgets.
  */
-import { verifyCmsSignature } from '../crypto/cms-verify.js';
+import crypto from 'node:crypto';
+import { signedBytesDigestName, verifyCmsSignature } from '../crypto/cms-verify.js';
 import { fromPdfDate } from './pdf-date.js';
 import { PdfDocument } from './pdf-document.js';
 import type { PdfSource } from './pdf-source.js';
@@ -66,7 +67,7 @@ function revisionEnds(doc: PdfDocument): number[] {
 export function verifyPdf(source: PdfSource, options: { trustRoots?: Buffer[] } = {}): VerifyReport {
   const doc = PdfDocument.open(source);
   const sigs = listSignatures(doc);
-  const hashers = sigs.map((s) => new RangeHasher(s.byteRange));
+  const hashers = sigs.map((s) => new RangeHasher(s.byteRange, crypto.createHash(signedBytesDigestName(s.contents))));
   const chunk = 4 * 1024 * 1024;
   for (let offset = 0; offset < source.size; offset += chunk) {
     const data = source.read(offset, chunk);

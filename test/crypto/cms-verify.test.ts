@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { attributeValue, parseSignedData } from '../../shared/crypto/cms-signed-data.js';
-import { verifyCmsSignature } from '../../shared/crypto/cms-verify.js';
+import { signedBytesDigestName, verifyCmsSignature } from '../../shared/crypto/cms-verify.js';
 import { OID } from '../../shared/crypto/oids.js';
 import { buildPadesSignature } from '../../shared/crypto/pades-cms.js';
 import type { SigningKey } from '../../shared/crypto/signing-key.js';
@@ -181,9 +181,9 @@ describe('verifyCmsSignature', function () {
     assert.deepEqual(unnoticed, []);
   });
 
-  async function opensslSign(name: IdentityName, extra: string[]): Promise<Buffer> {
-    const id = pki.identities[name];
-    const out = path.join(dir, `openssl-${name}.der`);
+  async function opensslSign(name: IdentityName | 'ecP384', extra: string[], md = 'sha256'): Promise<Buffer> {
+    const id = name === 'ecP384' ? pki.verifyOnly.ecP384 : pki.identities[name];
+    const out = path.join(dir, `openssl-${name}-${md}.der`);
     const run = await runTool('openssl', [
       'cms',
       '-sign',
@@ -197,7 +197,7 @@ describe('verifyCmsSignature', function () {
       '-certfile',
       id.chainPath,
       '-md',
-      'sha256',
+      md,
       '-outform',
       'DER',
       '-out',
@@ -225,5 +225,37 @@ describe('verifyCmsSignature', function () {
     const pssReport = verifyCmsSignature(pss, digest, { trustRoots: [pki.rootCertDer] });
     assert.deepEqual(pssReport.problems, []);
     assert.equal(pssReport.integrity, true);
+  });
+
+  it('verifies SHA-384 and SHA-512 signatures (ECDSA P-384, RSA-PSS) and says why SHA-1 is not checked', async () => {
+    const digestOf = (hash: string) => createHash(hash).update(data).digest();
+    const p384 = await opensslSign('ecP384', ['-cades'], 'sha384');
+    assert.equal(signedBytesDigestName(p384), 'sha384');
+    const good = verifyCmsSignature(p384, digestOf('sha384'), { trustRoots: [pki.rootCertDer] });
+    assert.deepEqual(good.problems, []);
+    assert.equal(good.integrity && good.chain.trusted && good.signingCertificateV2Matches, true);
+    assert.equal(good.signer?.subjectCommonName, 'Paula Hanko');
+    const wrongHash = verifyCmsSignature(p384, digestOf('sha256'), {});
+    assert.equal(wrongHash.integrity, false);
+
+    const pss = await opensslSign(
+      'rsa2048',
+      ['-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:64'],
+      'sha512',
+    );
+    assert.equal(signedBytesDigestName(pss), 'sha512');
+    assert.equal(verifyCmsSignature(pss, digestOf('sha512'), { trustRoots: [pki.rootCertDer] }).integrity, true);
+    const changed = verifyCmsSignature(pss, createHash('sha512').update(flip(data, 3)).digest(), {});
+    assert.equal(changed.integrity, false);
+    assert.ok(changed.problems.some((p) => /changed after signing/.test(p)));
+
+    const sha1 = await opensslSign('rsa2048', [], 'sha1');
+    assert.equal(signedBytesDigestName(sha1), 'sha256', 'unchecked digests fall back to SHA-256');
+    const refused = verifyCmsSignature(sha1, digestOf('sha1'), {});
+    assert.equal(refused.integrity, false);
+    assert.ok(
+      refused.problems.some((p) => /only SHA-256, SHA-384 and SHA-512/.test(p)),
+      refused.problems.join('\n'),
+    );
   });
 });

@@ -41,14 +41,19 @@ export interface TestPki {
   identities: Record<IdentityName, TestIdentity>;
   /** The timestamping identity, for `startTestTsa`. */
   tsa: TestIdentity;
+  /**
+   * Identities of other products' defaults that SignService verifies but does not sign with: an ECDSA P-384 key
+   * (pyHanko's and many Acrobat setups' choice), issued by the same intermediate.
+   */
+  verifyOnly: { ecP384: TestIdentity };
   /** NSS database trusting the root ("CT,C,C"), in `sql:` form for `pdfsig -nssdir`. */
   nssDir: string;
 }
 
-type KeySpec = 'rsa2048' | 'rsa3072' | 'ecP256';
+type KeySpec = 'rsa2048' | 'rsa3072' | 'ecP256' | 'ecP384';
 
 interface IdentitySpec {
-  name: IdentityName | 'tsa';
+  name: IdentityName | 'tsa' | 'ecP384';
   key: KeySpec;
   subject: string;
   extensions: 'signer_ext' | 'tsa_ext';
@@ -65,7 +70,11 @@ const SPECS: readonly IdentitySpec[] = [
   spec('expired', 'rsa2048', '/CN=Old Expired/O=Test Company', { to: -1 }), // ended yesterday
   spec('notYetValid', 'rsa2048', '/CN=Future Signer/O=Test Company', { from: 1 }), // starts tomorrow
   spec('tsa', 'rsa2048', '/CN=SignService Test TSA/O=SignService Tests', { extensions: 'tsa_ext' }),
+  spec('ecP384', 'ecP384', '/CN=Paula Hanko/O=Other Product Users/emailAddress=paula@example.org'),
 ];
+
+/** Identities that are not `TestPki.identities` (signers SignService signs with). */
+const NOT_SIGNERS: ReadonlySet<string> = new Set(['tsa', 'ecP384']);
 
 /** An identity valid from a year ago for two years, with the signer extensions, unless overridden. */
 function spec(
@@ -110,7 +119,7 @@ async function buildPki(): Promise<TestPki> {
     `${await readFile(join(dir, 'intermediate.pem'), 'utf8')}${await readFile(join(dir, 'root.pem'), 'utf8')}`,
   );
   const identities = await Promise.all(SPECS.map((spec) => finishIdentity(dir, spec.name, chainPath)));
-  const signers = identities.filter((identity) => identity.name !== 'tsa');
+  const signers = identities.filter((identity) => !NOT_SIGNERS.has(identity.name));
   const byName = Object.fromEntries(signers.map((identity) => [identity.name, identity]));
   return {
     dir,
@@ -120,6 +129,7 @@ async function buildPki(): Promise<TestPki> {
     intermediateCertDer: await derOf(join(dir, 'intermediate.pem')),
     identities: byName as Record<IdentityName, TestIdentity>,
     tsa: identities.find((identity) => identity.name === 'tsa')!,
+    verifyOnly: { ecP384: identities.find((identity) => identity.name === 'ecP384')! },
     nssDir: await makeNssDb(dir),
   };
 }
@@ -131,10 +141,9 @@ function subjectOf(name: string): string {
 }
 
 async function generateKey(dir: string, name: string, key: KeySpec): Promise<void> {
-  const options =
-    key === 'ecP256'
-      ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']
-      : ['-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key === 'rsa3072' ? 3072 : 2048}`];
+  const options = key.startsWith('ec')
+    ? ['-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key === 'ecP384' ? 'P-384' : 'P-256'}`]
+    : ['-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key === 'rsa3072' ? 3072 : 2048}`];
   await tool('openssl', ['genpkey', ...options, '-out', join(dir, `${name}.key`)]);
 }
 
