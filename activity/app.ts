@@ -7,6 +7,7 @@ import Koa, { type Context } from 'koa';
 import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { appUrls } from '../shared/bitrix24/robot-definition.js';
 import type { Config } from '../shared/config.js';
+import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
 import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
@@ -22,6 +23,7 @@ import { securityHeaders } from './middleware/security-headers.js';
 import { signingUiRouters } from './routes/b24-signing-ui.js';
 import { bitrix24LifecycleRoutes } from './routes/bitrix24-lifecycle.js';
 import { bitrix24RobotRoutes } from './routes/bitrix24-robot.js';
+import { caPublicationRoutes } from './routes/ca-publication.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -88,6 +90,16 @@ export function createApp(deps: AppDeps): Koa {
   for (const router of panel.routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
+  }
+  if (config.dataDir) {
+    // The internal CA's root, CRL and OCSP responder: public, read-only.
+    const ca = caPublicationRoutes({
+      store: new FileCaStore(config.dataDir),
+      masterKey: deps.masterKey,
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    app.use(ca.routes());
+    app.use(ca.allowedMethods());
   }
   if (deps.bitrix24) {
     const b24 = {

@@ -57,6 +57,11 @@ export const ErrorCode = {
   TSA_UNAVAILABLE: 'TSA_UNAVAILABLE',
   /** The timestamp authority's answer does not match the request. */
   TSA_BAD_RESPONSE: 'TSA_BAD_RESPONSE',
+  /**
+   * Revocation data (a CRL or an OCSP response) for a certificate could not be obtained from the sources its
+   * certificate names, or they answered with something unusable; B-LT cannot be made without it (transient).
+   */
+  REVOCATION_UNAVAILABLE: 'REVOCATION_UNAVAILABLE',
   /** PKCS#11 module cannot be loaded. */
   TOKEN_MODULE: 'TOKEN_MODULE',
   /** The configured token is not present. */
@@ -232,6 +237,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   IMAGE_UNSUPPORTED: { http: 422, exit: 65, transient: false },
   TSA_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   TSA_BAD_RESPONSE: { http: 502, exit: 69, transient: false },
+  REVOCATION_UNAVAILABLE: { http: 503, exit: 69, transient: true },
   TOKEN_MODULE: { http: 503, exit: 69, transient: false },
   TOKEN_ABSENT: { http: 503, exit: 69, transient: true },
   TOKEN_PIN_INCORRECT: { http: 503, exit: 77, transient: false },

@@ -55,6 +55,18 @@ export interface CertificateInfo {
   readonly extendedKeyUsageCritical: boolean;
   /** basicConstraints cA. */
   readonly isCA: boolean;
+  /** URIs of the CRL distribution points' full names [RFC 5280 §4.2.1.13]. */
+  readonly crlUrls: readonly string[];
+  /** AIA id-ad-ocsp URIs [RFC 5280 §4.2.2.1]. */
+  readonly ocspUrls: readonly string[];
+  /** AIA id-ad-caIssuers URIs: where the issuer's certificate is published. */
+  readonly caIssuersUrls: readonly string[];
+  /** id-pkix-ocsp-nocheck: a delegated OCSP responder whose own status is not checked [RFC 6960 §4.2.2.2.1]. */
+  readonly ocspNoCheck: boolean;
+  /** authorityKeyIdentifier keyIdentifier, when present. */
+  readonly authorityKeyIdentifier: Buffer | undefined;
+  /** The subject Name equals the issuer Name (a root or another self-issued certificate). */
+  readonly selfIssued: boolean;
 }
 
 const KEY_USAGE_BITS = [
@@ -84,7 +96,12 @@ type Extensions = {
     | 'extendedKeyUsage'
     | 'extendedKeyUsageCritical'
     | 'isCA'
-    | 'subjectKeyIdentifier']: CertificateInfo[K];
+    | 'subjectKeyIdentifier'
+    | 'crlUrls'
+    | 'ocspUrls'
+    | 'caIssuersUrls'
+    | 'ocspNoCheck'
+    | 'authorityKeyIdentifier']: CertificateInfo[K];
 } & { sanEmail: string | undefined };
 
 /** Describes a DER certificate; throws `AppError` KEY_INVALID when it cannot be parsed. */
@@ -135,6 +152,12 @@ function parseCertificate(der: Buffer): CertificateInfo {
     extendedKeyUsage: extensions.extendedKeyUsage,
     extendedKeyUsageCritical: extensions.extendedKeyUsageCritical,
     isCA: extensions.isCA,
+    crlUrls: extensions.crlUrls,
+    ocspUrls: extensions.ocspUrls,
+    caIssuersUrls: extensions.caIssuersUrls,
+    ocspNoCheck: extensions.ocspNoCheck,
+    authorityKeyIdentifier: extensions.authorityKeyIdentifier,
+    selfIssued: issuerEl!.encoded.equals(subjectEl!.encoded),
   };
 }
 
@@ -179,6 +202,11 @@ function parseExtensions(wrapper: DerElement | undefined): Extensions {
     isCA: false,
     subjectKeyIdentifier: undefined,
     sanEmail: undefined,
+    crlUrls: [],
+    ocspUrls: [],
+    caIssuersUrls: [],
+    ocspNoCheck: false,
+    authorityKeyIdentifier: undefined,
   };
   if (!wrapper) return found;
   for (const extension of expectTag(wrapper.children()[0], Tag.SEQUENCE, 'Extensions').children()) {
@@ -203,9 +231,40 @@ function parseExtensions(wrapper: DerElement | undefined): Extensions {
         .children()
         .find((n) => n.tag === 0x81)
         ?.content.toString('latin1');
+    } else {
+      readAccessExtension(found, id, value);
     }
   }
   return found;
+}
+
+/** uniformResourceIdentifier [6] IMPLICIT IA5String among GeneralNames [RFC 5280 §4.2.1.6]. */
+const uris = (names: DerElement[]): string[] =>
+  names.filter((n) => n.tag === 0x86).map((n) => n.content.toString('latin1'));
+
+/** CRL distribution points, authority information access, ocsp-nocheck, authority key identifier. */
+function readAccessExtension(found: Extensions, id: string, value: DerElement): void {
+  if (id === OID.cRLDistributionPoints) {
+    // DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } } [RFC 5280 §4.2.1.13]
+    for (const point of value.children()) {
+      const name = point
+        .children()
+        .find((c) => c.tag === 0xa0)
+        ?.children()[0];
+      if (name?.tag === 0xa0) found.crlUrls = [...found.crlUrls, ...uris(name.children())];
+    }
+  } else if (id === OID.authorityInfoAccess) {
+    for (const description of value.children()) {
+      const [method, location] = description.children();
+      const uri = location ? uris([location]) : [];
+      if (readOid(method!) === OID.adOcsp) found.ocspUrls = [...found.ocspUrls, ...uri];
+      else if (readOid(method!) === OID.adCaIssuers) found.caIssuersUrls = [...found.caIssuersUrls, ...uri];
+    }
+  } else if (id === OID.ocspNoCheck) {
+    found.ocspNoCheck = true;
+  } else if (id === OID.authorityKeyIdentifier) {
+    found.authorityKeyIdentifier = value.children().find((c) => c.tag === 0x80)?.content;
+  }
 }
 
 /** Throws CERT_NOT_YET_VALID / CERT_EXPIRED unless `date` lies within the certificate's validity period. */

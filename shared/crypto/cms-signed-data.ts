@@ -183,23 +183,53 @@ const SIGNATURE_DIGESTS: Readonly<Record<string, string>> = {
  * [RFC 3370 §3.2, RFC 5753 §7.1.3]. Throws for algorithms we do not know.
  */
 export function verifySignatureValue(signerInfo: CmsSignerInfo, certificate: Buffer, data: Buffer): boolean {
-  const key = createPublicKey({
-    key: describeCertificate(certificate).subjectPublicKeyInfo,
-    format: 'der',
-    type: 'spki',
-  });
-  const algorithm = signerInfo.signatureAlgorithm;
-  if (algorithm === OID.ed25519) return verify(null, data, key, signerInfo.signature);
+  return verifyAlgorithmSignature(
+    {
+      algorithm: signerInfo.signatureAlgorithm,
+      parameters: signerInfo.signatureParameters,
+      digestAlgorithm: signerInfo.digestAlgorithm,
+    },
+    describeCertificate(certificate).subjectPublicKeyInfo,
+    data,
+    signerInfo.signature,
+  );
+}
+
+/** A signature algorithm as an AlgorithmIdentifier names it, with the CMS digest for the bare key OIDs. */
+export interface SignatureAlgorithm {
+  readonly algorithm: string;
+  readonly parameters: DerElement | undefined;
+  /** Needed only for `rsaEncryption` / `id-ecPublicKey` as the signature algorithm (CMS). */
+  readonly digestAlgorithm?: string;
+}
+
+/**
+ * Verifies `signature` over `data` with a SubjectPublicKeyInfo, for an X.509-style signature algorithm
+ * (certificates, CRLs, OCSP responses, CMS). Throws for algorithms we do not know.
+ */
+export function verifyAlgorithmSignature(
+  signatureAlgorithm: SignatureAlgorithm,
+  spki: Buffer,
+  data: Buffer,
+  signature: Buffer,
+): boolean {
+  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const { algorithm } = signatureAlgorithm;
+  if (algorithm === OID.ed25519) return verify(null, data, key, signature);
   if (algorithm === OID.rsassaPss) {
-    const { hash, saltLength } = pssParameters(signerInfo.signatureParameters);
-    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signerInfo.signature);
+    const { hash, saltLength } = pssParameters(signatureAlgorithm.parameters);
+    return verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
   }
   const hash =
     algorithm === OID.rsaEncryption || algorithm === OID.ecPublicKey
-      ? digestName(signerInfo.digestAlgorithm)
+      ? digestName(signatureAlgorithm.digestAlgorithm ?? '')
       : SIGNATURE_DIGESTS[algorithm];
-  if (!hash) throw new Error(`unsupported signature algorithm ${algorithm} with digest ${signerInfo.digestAlgorithm}`);
-  return verify(hash, data, key, signerInfo.signature);
+  if (!hash) {
+    throw new Error(
+      `unsupported signature algorithm ${algorithm} with digest ${signatureAlgorithm.digestAlgorithm ?? 'none'}`,
+    );
+  }
+  return verify(hash, data, key, signature);
 }
 
 /** RSASSA-PSS-params: hash [0] (default SHA-1) and saltLength [2] (default 20) [RFC 4055 §3.1]. */

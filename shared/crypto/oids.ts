@@ -74,6 +74,18 @@ export const OID = {
   kpEmailProtection: '1.3.6.1.5.5.7.3.4',
   kpTimeStamping: '1.3.6.1.5.5.7.3.8',
   kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  authorityKeyIdentifier: '2.5.29.35',
+  cRLDistributionPoints: '2.5.29.31',
+  cRLNumber: '2.5.29.20',
+  cRLReason: '2.5.29.21',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
+  adCaIssuers: '1.3.6.1.5.5.7.48.2',
+
+  // OCSP [RFC 6960 §4.2.1, §4.4.1, §4.2.2.2.1]
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
 
 const DIGEST_NAMES: Readonly<Record<string, string>> = {

@@ -44,6 +44,18 @@ export interface IssuedRecord {
   issuedAt: string;
 }
 
+/**
+ * The delegated OCSP responder: a certificate the root issued with id-kp-OCSPSigning and ocsp-nocheck
+ * [RFC 6960 §4.2.2.2], short-lived and renewed by the service, its key sealed like the CA's others.
+ */
+export interface OcspSignerRecord {
+  certificate: Buffer;
+  keyType: CaKeyType;
+  /** PKCS#8, sealed under the master key (context `OCSP_KEY_CONTEXT`). */
+  key: SealedSecret;
+  createdAt: string;
+}
+
 /** CRL reason codes we offer [RFC 5280 §5.3.1]. */
 export const REVOCATION_REASONS = [
   'unspecified',
@@ -79,10 +91,16 @@ export interface CaStore {
   nextCrlNumber(): Promise<bigint>;
   saveCrl(der: Buffer): Promise<void>;
   loadCrl(): Promise<Buffer | undefined>;
+  loadOcspSigner(): Promise<OcspSignerRecord | undefined>;
+  /** Replaces the OCSP responder certificate and key (renewal). */
+  saveOcspSigner(record: OcspSignerRecord): Promise<void>;
 }
 
 /** GCM additional data of the root key envelope. */
 export const ROOT_KEY_CONTEXT = 'signservice/internal-ca/root-key';
+
+/** GCM additional data of the OCSP responder key's envelope. */
+export const OCSP_KEY_CONTEXT = 'signservice/internal-ca/ocsp-key';
 
 /** GCM additional data of an issued key's envelope: bound to the certificate it belongs to. */
 export function issuedKeyContext(id: string): string {

@@ -1,7 +1,8 @@
 /**
- * Where the service publishes the CA's root certificate and CRL. Issued certificates point there from
- * their CRL distribution point [RFC 5280 §4.2.1.13] and authority information access caIssuers
- * [RFC 5280 §4.2.2.1] extensions; verifiers such as poppler/NSS and Adobe expect both on signer certificates.
+ * Where the service publishes the CA's root certificate, CRL and OCSP responder. Issued certificates point
+ * there from their CRL distribution point [RFC 5280 §4.2.1.13] and authority information access (caIssuers,
+ * ocsp) [RFC 5280 §4.2.2.1] extensions; verifiers such as poppler/NSS and Adobe expect them on signer
+ * certificates, and PAdES B-LT fetches the revocation data from them.
  */
 import { AppError, ErrorCode } from '../../errors.js';
 
@@ -9,8 +10,8 @@ import { AppError, ErrorCode } from '../../errors.js';
 export const DEFAULT_PUBLIC_BASE_URL = 'http://localhost:8080';
 
 /** The published URLs under a base URL. */
-export function caPublicUrls(baseUrl: string): { rootCertificate: string; crl: string } {
-  return { rootCertificate: `${baseUrl}/ca/root.crt`, crl: `${baseUrl}/ca/root.crl` };
+export function caPublicUrls(baseUrl: string): { rootCertificate: string; crl: string; ocsp: string } {
+  return { rootCertificate: `${baseUrl}/ca/root.crt`, crl: `${baseUrl}/ca/root.crl`, ocsp: `${baseUrl}/ca/ocsp` };
 }
 
 /**

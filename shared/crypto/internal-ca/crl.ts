@@ -25,7 +25,7 @@ export interface IssueCrlOptions {
 }
 
 /** RFC 5280 §5.3.1 CRLReason values. */
-const REASON_CODES: Record<RevocationReason, number> = {
+export const REASON_CODES: Record<RevocationReason, number> = {
   unspecified: 0,
   keyCompromise: 1,
   affiliationChanged: 3,

@@ -6,13 +6,14 @@
  *   <dir>/ca/revocations.json    the revocation list
  *   <dir>/ca/crl-number          last CRL number issued (decimal)
  *   <dir>/ca/root.crl            the current CRL (DER)
+ *   <dir>/ca/ocsp-signer.json    the delegated OCSP responder's certificate and sealed key
  *
  * Binary fields are base64 in JSON. Files are 0600 and directories 0700: they hold sealed keys. One
  * process at a time (the CLI); the service store replaces this adapter.
  */
 import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
-import type { CaRootRecord, CaStore, IssuedRecord, RevocationRecord } from './ca-store.js';
+import type { CaRootRecord, CaStore, IssuedRecord, OcspSignerRecord, RevocationRecord } from './ca-store.js';
 import { listDirectory, readFileIfExists, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './data-files.js';
 
 type Stored<T> = { [K in keyof T]: T[K] extends Buffer ? string : T[K] };
@@ -86,6 +87,18 @@ export class FileCaStore implements CaStore {
 
   loadCrl(): Promise<Buffer | undefined> {
     return readFileIfExists(this.#file('root.crl'));
+  }
+
+  async loadOcspSigner(): Promise<OcspSignerRecord | undefined> {
+    const stored = await readJsonIfExists<Stored<OcspSignerRecord>>(this.#file('ocsp-signer.json'));
+    return stored && { ...stored, certificate: Buffer.from(stored.certificate, 'base64') };
+  }
+
+  saveOcspSigner(record: OcspSignerRecord): Promise<void> {
+    return writeJsonAtomic(this.#file('ocsp-signer.json'), {
+      ...record,
+      certificate: record.certificate.toString('base64'),
+    });
   }
 
   #file(...parts: string[]): string {

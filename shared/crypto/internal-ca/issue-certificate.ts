@@ -2,8 +2,8 @@
  * Issuing a user certificate from the internal CA: CN = the person, O = the company, the e-mail in the
  * subject and in subjectAltName; key usage digitalSignature + nonRepudiation [RFC 5280 §4.2.1.3]; EKU
  * emailProtection and Microsoft Document Signing (1.3.6.1.4.1.311.10.3.12), which Adobe Reader accepts
- * for document signatures; CRL distribution point and AIA caIssuers under the public base URL (poppler/NSS
- * report such a chain as trusted only with both). The key is generated in software and sealed under the
+ * for document signatures; CRL distribution point and AIA caIssuers + OCSP under the public base URL
+ * (poppler/NSS report such a chain as trusted only with both; B-LT fetches revocation data there). The key is generated in software and sealed under the
  * master key, or generated on a token by the caller (`ExternalKeyPair`).
  */
 import { createHash } from 'node:crypto';
@@ -114,7 +114,7 @@ async function buildCertificate(
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
     new x509.AuthorityKeyIdentifierExtension(root.keyIdentifier),
     new x509.CRLDistributionPointsExtension([urls.crl]),
-    new x509.AuthorityInfoAccessExtension({ caIssuers: urls.rootCertificate }),
+    new x509.AuthorityInfoAccessExtension({ caIssuers: urls.rootCertificate, ocsp: urls.ocsp }),
   ];
   if (subject.email)
     extensions.push(new x509.SubjectAlternativeNameExtension([{ type: 'email', value: subject.email }]));
