@@ -101,11 +101,7 @@ async function completeChain(leaf: Buffer, pool: Buffer[], fetcher: RevocationFe
 }
 
 /** An OCSP response, else a CRL, proving `certificate` is not revoked now. */
-async function revocationFor(
-  info: CertificateInfo,
-  issuer: Buffer,
-  options: CollectOptions,
-): Promise<ValidationData> {
+async function revocationFor(info: CertificateInfo, issuer: Buffer, options: CollectOptions): Promise<ValidationData> {
   const now = (options.now ?? (() => new Date()))();
   const problems: string[] = [];
   for (const url of info.ocspUrls) {
