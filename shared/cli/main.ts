@@ -12,6 +12,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import('./commands/sign-command.js'),
   },
   verify: { summary: 'verify every signature of a PDF', load: () => import('./commands/verify-command.js') },
+  extend: {
+    summary: 'add long-term validation data (B-LT) and a document timestamp (B-LTA) to a signed PDF',
+    load: () => import('./commands/extend-command.js'),
+  },
   token: {
     summary: 'list the certificates and keys on a PKCS#11 token',
     load: () => import('./commands/token-command.js'),

@@ -62,7 +62,21 @@ export async function requestTimestamp(
   data: Buffer,
   options: TimestampRequestOptions = {},
 ): Promise<Buffer> {
-  const digest = createHash('sha256').update(data).digest();
+  return requestTimestampForDigest(url, createHash('sha256').update(data).digest(), options);
+}
+
+/**
+ * Like `requestTimestamp` for a SHA-256 `digest` computed by the caller (a document timestamp hashes the
+ * ByteRange of a file that may be large, in the same pass as the copy).
+ */
+export async function requestTimestampForDigest(
+  url: string,
+  digest: Buffer,
+  options: TimestampRequestOptions = {},
+): Promise<Buffer> {
+  if (digest.length !== 32) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `A SHA-256 digest has 32 bytes, not ${digest.length}.`);
+  }
   const nonce = randomBytes(8);
   // TimeStampReq { version v1, messageImprint, nonce, certReq TRUE } [RFC 3161 §2.4.1]. The hash algorithm
   // carries NULL parameters as OpenSSL and BouncyCastle clients send them; some TSAs reject absent ones.

@@ -18,6 +18,11 @@ import type { TrueTypeFont } from './stamp/truetype-font.js';
 export type PageSelector = 'first' | 'last' | number;
 
 export interface SignatureFieldSpec {
+  /**
+   * A PAdES signature, or a document timestamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161: /Contents holds
+   * an RFC 3161 token over the ByteRange) [ETSI EN 319 142-1 §5.4.3]. @default 'signature'
+   */
+  kind?: 'signature' | 'document-timestamp';
   signingTime: Date;
   /** Capacity of /Contents in bytes of DER. */
   placeholderSize: number;
@@ -82,6 +87,15 @@ function appendToArray(
 }
 
 function sigDictionary(spec: SignatureFieldSpec): PdfDict {
+  if (spec.kind === 'document-timestamp') {
+    return new PdfDict([
+      ['Type', name('DocTimeStamp')],
+      ['Filter', name('Adobe.PPKLite')],
+      ['SubFilter', name('ETSI.RFC3161')],
+      ['ByteRange', new PdfRaw(Buffer.from(`[${' '.repeat(BYTE_RANGE_WIDTH - 2)}]`, 'latin1'))],
+      ['Contents', new PdfRaw(Buffer.from(`<${'0'.repeat(spec.placeholderSize * 2)}>`, 'latin1'))],
+    ]);
+  }
   const dict = new PdfDict([
     ['Type', name('Sig')],
     ['Filter', name('Adobe.PPKLite')],
@@ -105,7 +119,7 @@ export function prepareSignatureIncrement(
 ): PreparedIncrement {
   const update = new IncrementalUpdate(doc);
   const page = findPage(doc, resolvePageIndex(doc, spec.page));
-  const fieldName = uniqueSignatureFieldName(doc);
+  const fieldName = uniqueSignatureFieldName(doc, spec.kind === 'document-timestamp' ? 'DocTimeStamp' : 'Signature');
 
   const sigRef = update.allocate();
   update.set(sigRef, sigDictionary(spec));

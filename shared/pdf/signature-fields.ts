@@ -101,8 +101,8 @@ export function listSignatures(doc: PdfDocument): FoundSignature[] {
   return out;
 }
 
-/** The first `Signature<n>` not used by any field. */
-export function uniqueSignatureFieldName(doc: PdfDocument): string {
+/** The first `<prefix><n>` (`Signature1`, …) not used by any field. */
+export function uniqueSignatureFieldName(doc: PdfDocument, prefix = 'Signature'): string {
   const names = new Set(listFields(doc).map((f) => f.name));
-  for (let n = 1; ; n++) if (!names.has(`Signature${n}`)) return `Signature${n}`;
+  for (let n = 1; ; n++) if (!names.has(`${prefix}${n}`)) return `${prefix}${n}`;
 }

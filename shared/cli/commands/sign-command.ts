@@ -1,6 +1,5 @@
 /** `signservice sign IN.pdf -o OUT.pdf (--p12 FILE | --key KEY.pem --cert CERT.pem | --key-id HEX | --cert-id ID) [...]` */
-import { requestTimestamp } from '../../crypto/tsa-client.js';
-import { signPdfFile } from '../../pdf/sign-pdf.js';
+import { checkLevel, signPdfFileAtLevel } from '../../pdf/long-term/sign-at-level.js';
 import { loadStampImage } from '../../pdf/stamp/stamp-image.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
 import { invalid, parseCommandArgs, readFileFor } from '../cli-args.js';
@@ -40,6 +39,10 @@ Stamp:
   --lang en|ru            language of the stamp text (default en)
 Other:
   --tsa URL               RFC 3161 timestamp authority: adds a signature timestamp (PAdES B-T)
+  --level LEVEL           PAdES baseline level: B-B (no --tsa), B-T (default with --tsa), B-LT (adds a DSS
+                          with the chains and their CRLs/OCSP responses, fetched from the certificates'
+                          URLs), B-LTA (B-LT plus a document timestamp); B-T and up need --tsa. A TSA or
+                          revocation source that fails makes the command fail: nothing falls back
   --allow-invalid-existing  sign even if an existing signature no longer verifies
   --json                  print the result as JSON
   -h, --help              this help`;
@@ -60,6 +63,7 @@ const OPTIONS = {
   image: { type: 'string' },
   lang: { type: 'string' },
   tsa: { type: 'string' },
+  level: { type: 'string' },
   'allow-invalid-existing': { type: 'boolean' },
   json: { type: 'boolean' },
   'key-id': { type: 'string' },
@@ -91,31 +95,37 @@ export async function run(argv: string[]): Promise<number> {
   const page = parsePage(v.page);
   const image = v.image ? loadStampImage(readFileFor('image', v.image)) : undefined;
   const tsa = v.tsa;
+  const level = checkLevel(v.level ?? (tsa ? 'B-T' : 'B-B'), tsa, '--level');
+  if (level === 'B-B' && tsa) throw invalid('--level B-B makes no timestamp: drop --tsa or choose B-T, B-LT or B-LTA');
   const { key, internalUse, close } = await loadSigningKey(v);
-  let result: Awaited<ReturnType<typeof signPdfFile>>;
+  let result: Awaited<ReturnType<typeof signPdfFileAtLevel>>;
   try {
-    result = await signPdfFile(positionals[0]!, v.output, {
-      key,
-      page,
-      position,
-      visible: !v.invisible,
-      lang,
-      ...(internalUse ? { internalUse: true } : {}),
-      ...(v.name ? { name: v.name } : {}),
-      ...(v.reason ? { reason: v.reason } : {}),
-      ...(v.location ? { location: v.location } : {}),
-      ...(image ? { image } : {}),
-      ...(tsa ? { timestamp: (value: Buffer) => requestTimestamp(tsa, value) } : {}),
-      ...(v['allow-invalid-existing'] ? { allowInvalidExisting: true } : {}),
-    });
+    result = await signPdfFileAtLevel(
+      positionals[0]!,
+      v.output,
+      {
+        key,
+        page,
+        position,
+        visible: !v.invisible,
+        lang,
+        ...(internalUse ? { internalUse: true } : {}),
+        ...(v.name ? { name: v.name } : {}),
+        ...(v.reason ? { reason: v.reason } : {}),
+        ...(v.location ? { location: v.location } : {}),
+        ...(image ? { image } : {}),
+        ...(v['allow-invalid-existing'] ? { allowInvalidExisting: true } : {}),
+      },
+      { level, tsaUrl: tsa },
+    );
   } finally {
     await close();
   }
-  if (v.json) process.stdout.write(`${JSON.stringify({ ...result, internalUse }, null, 2)}\n`);
+  if (v.json) process.stdout.write(`${JSON.stringify({ ...result, level, internalUse }, null, 2)}\n`);
   else {
     process.stdout.write(
       `Signed ${positionals[0]} -> ${v.output}: field ${result.fieldName}, page ${result.pageNumber}` +
-        `${v.invisible ? ' (invisible)' : `, ${position}`}, ${result.outputSize} bytes, sha256 ${result.sha256}` +
+        `${v.invisible ? ' (invisible)' : `, ${position}`}, PAdES ${level}, ${result.outputSize} bytes, sha256 ${result.sha256}` +
         `${internalUse ? ' (internal-use certificate)' : ''}\n`,
     );
   }

@@ -13,6 +13,7 @@ import { chainOf, findIssuer, isSelfSigned } from './issuer-chain.js';
 import { buildOcspRequest, certIdOf } from './ocsp-request.js';
 import { checkOcspResponse, parseOcspResponse } from './ocsp-response.js';
 import type { RevocationFetcher } from './revocation-fetcher.js';
+import { revocationStatusAt } from './revocation-status.js';
 
 /** DER items for a DSS (or one signature's VRI entry). */
 export interface ValidationData {
@@ -45,6 +46,11 @@ export interface CollectOptions {
   fetcher: RevocationFetcher;
   /** @default () => new Date() */
   now?: () => Date;
+  /**
+   * Data the document holds already (an earlier DSS): a certificate whose status it proves for now is not
+   * fetched again, so an archive renewal works after a CA stopped answering for its expired certificates.
+   */
+  existing?: ValidationData;
 }
 
 /**
@@ -67,6 +73,11 @@ export async function collectValidationData(
       const info = describeCertificate(der);
       if (!needsRevocationData(info, der)) continue;
       const issuer = chain[i + 1];
+      // After a certificate expired its status is frozen: evidence for its last day is as good as any.
+      const now = (options.now ?? (() => new Date()))();
+      const at = now > info.notAfter ? info.notAfter : now;
+      if (issuer && options.existing && revocationStatusAt(der, issuer, options.existing, at).status === 'good')
+        continue;
       if (!issuer) {
         throw new AppError(
           ErrorCode.REVOCATION_UNAVAILABLE,
