@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { type Config, loadConfig } from '../shared/config.js';
+import { startCrlRefresh } from '../shared/crypto/internal-ca/crl-refresh.js';
+import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
 import { checkReadiness } from '../shared/health/readiness.js';
@@ -102,11 +104,19 @@ async function main(argv: string[]): Promise<void> {
     operations: { health: { readiness, role }, metrics },
     ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
   });
+  // The internal CA's published CRL is reissued before its nextUpdate.
+  const crlRefresh = startCrlRefresh({
+    store: new FileCaStore(config.dataDir),
+    masterKey,
+    intervalMs: config.publication.crlCheckIntervalMs,
+    logger,
+  });
   const server = await listen(app.callback(), config.http.host, config.http.port);
   process.stdout.write(banner(config, server, launched));
   handleShutdownSignals(
     async () => {
       shuttingDown = true;
+      crlRefresh.stop();
       await launched?.worker.close();
       await server.close();
       await queue.close();

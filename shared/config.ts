@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError, ErrorCode } from './errors.js';
+import { defaultLevel, PADES_LEVELS, type SigningLevel } from './signing/signing-level.js';
 import { type ConfiguredToken, ZTokenList } from './token-list-config.js';
 
 const intFrom = (dflt: number) => z.coerce.number().int().positive().default(dflt);
@@ -56,6 +57,12 @@ const EnvSchema = z.object({
   SIGN_LOG_CHECKPOINT_ENTRIES: intFrom(100),
   SIGN_LOG_CHECKPOINT_MINUTES: intFrom(10),
   SIGN_LOG_TSA_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  TSA_URL: z.url().optional(),
+  INTERNAL_CA_SIGNATURE_LEVEL: z.enum(PADES_LEVELS).optional(),
+  VALIDATION_TIMEOUT_SECONDS: intFrom(10),
+  CA_CRL_CHECK_MINUTES: intFrom(60),
+  SIGNSERVICE_TRUST_ROOTS: optionalText,
+  VERIFY_MAX_PDF_MB: intFrom(30),
 });
 
 export type Config = Readonly<{
@@ -79,6 +86,7 @@ export type Config = Readonly<{
   worker: WorkerConfig;
   bitrix24: Bitrix24Config;
   signLog: SignLogConfig;
+  publication: PublicationConfig;
 }>;
 
 /** Signed checkpoints of the sign log (shared/audit/sign-log-checkpointer.ts). */
@@ -119,6 +127,55 @@ export interface WorkerConfig {
   maxDocumentBytes: number;
   /** How long a graceful shutdown waits for jobs in flight: SHUTDOWN_TIMEOUT_SECONDS @default 60. */
   shutdownTimeoutMs: number;
+  /** PAdES levels and the sources B-T and up need. @default B-B everywhere, no TSA */
+  signing?: SigningConfig;
+}
+
+/** Signature levels per certificate source, the TSA, and the time limit for TSA / OCSP / CRL requests. */
+export interface SigningConfig {
+  /** RFC 3161 TSA (TSA_URL); required by any level above B-B. */
+  tsaUrl: string | undefined;
+  /** Level of internal-CA signatures: INTERNAL_CA_SIGNATURE_LEVEL @default B-T with TSA_URL, else B-B. Tokens: their `level`. */
+  internalCaLevel: SigningLevel;
+  /** Level of a token's signatures without its own `level`. */
+  defaultLevel: SigningLevel;
+  /** VALIDATION_TIMEOUT_SECONDS @default 10. */
+  timeoutMs: number;
+}
+
+/** The verification page and the internal CA's publishing. */
+export interface PublicationConfig {
+  /** PEM files of roots (besides the internal CA's) the verify page trusts: SIGNSERVICE_TRUST_ROOTS, comma-separated. */
+  trustRootFiles: readonly string[];
+  /** Largest PDF the verify page accepts: VERIFY_MAX_PDF_MB @default 30 (MiB). */
+  verifyMaxBytes: number;
+  /** How often the service checks that the CRL is current: CA_CRL_CHECK_MINUTES @default 60. */
+  crlCheckIntervalMs: number;
+}
+
+/** Levels above B-B need a TSA: refuse to start rather than fail every signature later. */
+function signingConfig(
+  tsaUrl: string | undefined,
+  internalLevel: SigningLevel | undefined,
+  tokens: readonly ConfiguredToken[],
+  timeoutSeconds: number,
+): SigningConfig {
+  const wanting = [
+    ...(internalLevel && internalLevel !== 'B-B' ? [`INTERNAL_CA_SIGNATURE_LEVEL=${internalLevel}`] : []),
+    ...tokens.filter((t) => t.level && t.level !== 'B-B').map((t) => `token ${t.label ?? t.serial} level ${t.level}`),
+  ];
+  if (!tsaUrl && wanting.length > 0) {
+    throw new AppError(
+      ErrorCode.CONFIG_INVALID,
+      `TSA_URL is required for ${wanting.join(', ')}: B-T, B-LT and B-LTA need a timestamp authority`,
+    );
+  }
+  return {
+    tsaUrl,
+    internalCaLevel: internalLevel ?? defaultLevel(tsaUrl),
+    defaultLevel: defaultLevel(tsaUrl),
+    timeoutMs: timeoutSeconds * 1000,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -179,6 +236,21 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       prefetch: e.WORKER_PREFETCH,
       maxDocumentBytes: e.SIGNSERVICE_MAX_PDF_MB * 1024 * 1024,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+      signing: signingConfig(
+        e.TSA_URL,
+        e.INTERNAL_CA_SIGNATURE_LEVEL,
+        e.SIGNSERVICE_TOKENS,
+        e.VALIDATION_TIMEOUT_SECONDS,
+      ),
+    },
+    publication: {
+      trustRootFiles: (e.SIGNSERVICE_TRUST_ROOTS ?? '')
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f.length > 0)
+        .map((f) => path.resolve(f)),
+      verifyMaxBytes: e.VERIFY_MAX_PDF_MB * 1024 * 1024,
+      crlCheckIntervalMs: e.CA_CRL_CHECK_MINUTES * 60_000,
     },
     bitrix24: {
       app:

@@ -4,8 +4,11 @@
  * A lost compare-and-set throws `RequestChanged`; the handler then reloads the request and starts over,
  * and every step skips what the stored request says is done.
  */
+
+import type { InventoryEntry } from '../shared/crypto/certificate-inventory.js';
 import type { SignRequest, StepName } from '../shared/domain/sign-request.js';
 import type { Logger } from '../shared/logger.js';
+import type { LevelSources } from '../shared/pdf/long-term/sign-at-level.js';
 import type { StampLanguage } from '../shared/pdf/stamp/stamp-text.js';
 import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
 import type { Store } from '../shared/store/store-ports.js';
@@ -29,6 +32,8 @@ export interface PipelineDeps {
   maxAttempts: number;
   /** Language of the visible stamp. @default 'en' */
   stampLanguage?: StampLanguage;
+  /** The PAdES level (and TSA, revocation fetcher) of a certificate's signatures. @default B-B */
+  levelFor?: (entry: InventoryEntry) => LevelSources;
   observer?: StepObserver;
   /** @default () => new Date() */
   now?: () => Date;

@@ -34,6 +34,7 @@ import { noWorkflowCallback, type WorkflowCallback } from './gateways/workflow-c
 import type { StepObserver } from './pipeline-context.js';
 import { RouteConsumers } from './route-consumers.js';
 import { createSignRequestHandler } from './sign-request-handler.js';
+import { signingLevels } from './signing-levels.js';
 import { startTokenMonitor } from './token-monitor.js';
 
 export interface WorkerDeps {
@@ -107,6 +108,7 @@ function pipelineOf(deps: WorkerDeps, logger: Logger) {
     logger,
     maxAttempts: (deps.retry ?? DEFAULT_RETRY_POLICY).maxAttempts,
     stampLanguage: config.defaultLanguage,
+    levelFor: signingLevels(config.worker),
     ...(metrics ? { observer: stepObserver(metrics) } : {}),
   });
   return robot ? withRobotJobs(robot, pipeline) : pipeline;

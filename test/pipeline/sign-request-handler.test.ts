@@ -14,6 +14,7 @@ import path from 'node:path';
 import { createAccountService } from '../../shared/accounts/account-service.js';
 import type { InventoryEntry } from '../../shared/crypto/certificate-inventory.js';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
+import { createRevocationFetcher } from '../../shared/crypto/revocation/revocation-fetcher.js';
 import type { SigningKey } from '../../shared/crypto/signing-key.js';
 import { loadPemKey } from '../../shared/crypto/software-key.js';
 import type { Account } from '../../shared/domain/account.js';
@@ -25,6 +26,7 @@ import { PdfDocument } from '../../shared/pdf/pdf-document.js';
 import { BufferSource } from '../../shared/pdf/pdf-source.js';
 import { listSignatures } from '../../shared/pdf/signature-fields.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
+import { verifyPdf } from '../../shared/pdf/verify-pdf.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { routeDocuments } from '../../worker/gateways/document-gateway.js';
@@ -34,6 +36,7 @@ import { noWorkflowCallback } from '../../worker/gateways/workflow-callback.js';
 import type { PipelineDeps } from '../../worker/pipeline-context.js';
 import { createSignRequestHandler } from '../../worker/sign-request-handler.js';
 import { createTestPki, type TestPki } from '../support/test-pki.js';
+import { startTestTsa } from '../support/tsa-server.js';
 import { assertAllValidAndTrusted, pdfsig } from '../support/verifiers.js';
 import { makePdf } from './make-pdfs.js';
 import { softwareKeySource } from './software-key-source.js';
@@ -317,5 +320,38 @@ describe('sign-request handler: idempotent steps', function () {
     const stored = (await store.signRequests.get(r.id))!;
     assert.equal(stored.state, 'failed');
     assert.deepEqual(stored.failure, { code: 'TOKEN_ABSENT', message: absent.message });
+  });
+
+  it('signs at the level of the certificate source; a revocation source that fails makes the job wait', async () => {
+    const tsa = await startTestTsa(pki);
+    try {
+      const levels: PipelineDeps = { ...deps, levelFor: () => ({ level: 'B-T', tsaUrl: tsa.url }) };
+      const r = await newRequest();
+      assert.equal(await createSignRequestHandler(levels)(job(r)), 'completed');
+      const output = fs.readFileSync((r.document as { outputPath: string }).outputPath);
+      const report = verifyPdf(new BufferSource(output), { trustRoots: [pki.rootCertDer] });
+      assert.equal(report.signatures[0]!.level, 'B-T');
+      assert.equal((await store.signRequests.get(r.id))!.steps.sign?.data?.level, 'B-T');
+
+      // The test PKI's certificates name a CRL at 127.0.0.1:9, where nothing answers: B-LT cannot be made,
+      // and nothing falls back to a lower level or to local time: the job is retried with the reason.
+      const lt: PipelineDeps = {
+        ...deps,
+        levelFor: () => ({ level: 'B-LT', tsaUrl: tsa.url, fetcher: createRevocationFetcher({ timeoutMs: 2000 }) }),
+      };
+      const waiting = await newRequest();
+      await assert.rejects(
+        createSignRequestHandler(lt)(job(waiting, 1)),
+        (e: unknown) =>
+          e instanceof AppError &&
+          e.code === 'REVOCATION_UNAVAILABLE' &&
+          /127\.0\.0\.1:9\/test-intermediate\.crl/.test(e.message),
+      );
+      const stored = (await store.signRequests.get(waiting.id))!;
+      assert.equal(stored.state, 'signing', 'still open, to be retried');
+      assert.equal(stored.signedSha256, undefined);
+    } finally {
+      await tsa.close();
+    }
   });
 });

@@ -20,6 +20,7 @@ describe('worker configuration', () => {
       prefetch: 4,
       maxDocumentBytes: 100 * 1024 * 1024,
       shutdownTimeoutMs: 60_000,
+      signing: { tsaUrl: undefined, internalCaLevel: 'B-B', defaultLevel: 'B-B', timeoutMs: 10_000 },
     });
     assert.deepEqual(config.queue, { kind: 'amqp', url: 'amqp://localhost', namePrefix: 'signservice' });
   });
@@ -45,7 +46,33 @@ describe('worker configuration', () => {
       prefetch: 2,
       maxDocumentBytes: 5 * 1024 * 1024,
       shutdownTimeoutMs: 10_000,
+      signing: { tsaUrl: undefined, internalCaLevel: 'B-B', defaultLevel: 'B-B', timeoutMs: 10_000 },
     });
+  });
+
+  it('takes a PAdES level per certificate source, and refuses levels above B-B without TSA_URL', () => {
+    const tokens = [
+      { label: 'Archive', module: '/m.so', pinFile: '/p', level: 'B-LTA' },
+      { label: 'Plain', module: '/m.so', pinFile: '/p' },
+    ];
+    const config = loadConfig({
+      SIGNSERVICE_TOKENS: JSON.stringify(tokens),
+      TSA_URL: 'http://tsa.example/tsr',
+      INTERNAL_CA_SIGNATURE_LEVEL: 'B-LT',
+      VALIDATION_TIMEOUT_SECONDS: '5',
+    });
+    assert.equal(config.worker.tokens[0]!.level, 'B-LTA');
+    assert.equal(config.worker.tokens[1]!.level, undefined);
+    assert.deepEqual(config.worker.signing, {
+      tsaUrl: 'http://tsa.example/tsr',
+      internalCaLevel: 'B-LT',
+      defaultLevel: 'B-T',
+      timeoutMs: 5000,
+    });
+    refused({ INTERNAL_CA_SIGNATURE_LEVEL: 'B-LT' }, /TSA_URL is required for INTERNAL_CA_SIGNATURE_LEVEL=B-LT/);
+    refused({ SIGNSERVICE_TOKENS: JSON.stringify(tokens) }, /TSA_URL is required for token Archive level B-LTA/);
+    refused({ INTERNAL_CA_SIGNATURE_LEVEL: 'B-X' }, /INTERNAL_CA_SIGNATURE_LEVEL/);
+    refused({ SIGNSERVICE_TOKENS: '[{"label":"x","module":"/m.so","pinFile":"/p","level":"LTV"}]' }, /level/);
   });
 
   it('refuses malformed token lists with a message that names the problem and never a PIN', () => {

@@ -7,7 +7,7 @@
  */
 import { recordStep, type SignRequest, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
-import { signPdfBuffer } from '../../shared/pdf/sign-pdf.js';
+import { signPdfBufferAtLevel } from '../../shared/pdf/long-term/sign-at-level.js';
 import { assertMaySign } from '../../shared/sign-requests/assert-may-sign.js';
 import { type PipelineContext, type PipelineStep, RequestChanged, signedBlobKey } from '../pipeline-context.js';
 import { sha256Hex } from './fetch-document.js';
@@ -30,7 +30,7 @@ export const signDocument: PipelineStep = {
   name: 'sign',
   done: (request) => request.signedSha256 !== undefined,
   async run(ctx, request) {
-    const { store, keys, stampLanguage } = ctx.deps;
+    const { store, keys, stampLanguage, levelFor } = ctx.deps;
     const account = await store.accounts.get(request.accountId);
     if (!account) {
       throw new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `The account of sign request ${request.id} no longer exists`);
@@ -40,16 +40,22 @@ export const signDocument: PipelineStep = {
     const input = await inputOf(ctx, request);
     const { key, internalUse } = await certificate.openKey();
     const signingTime = ctx.now();
-    const { bytes, result } = await signPdfBuffer(input, {
-      key,
-      signingTime,
-      page: request.placement.page,
-      position: request.placement.position,
-      visible: request.placement.visible,
-      internalUse,
-      ...(request.reason ? { reason: request.reason } : {}),
-      ...(stampLanguage ? { lang: stampLanguage } : {}),
-    });
+    const sources = levelFor?.(certificate.entry) ?? { level: 'B-B' as const };
+    // A TSA or revocation source that fails throws a transient error: the job waits and is retried.
+    const { bytes, result } = await signPdfBufferAtLevel(
+      input,
+      {
+        key,
+        signingTime,
+        page: request.placement.page,
+        position: request.placement.position,
+        visible: request.placement.visible,
+        internalUse,
+        ...(request.reason ? { reason: request.reason } : {}),
+        ...(stampLanguage ? { lang: stampLanguage } : {}),
+      },
+      sources,
+    );
     const blobKey = signedBlobKey(request.id, result.sha256);
     await store.blobs.put(blobKey, bytes);
     const { entry } = certificate;
@@ -64,6 +70,7 @@ export const signDocument: PipelineStep = {
         certSubject: entry.subject,
         certSerial: entry.serialNumber,
         internalUse,
+        level: sources.level,
       },
     });
     try {

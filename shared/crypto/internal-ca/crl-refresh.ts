@@ -3,6 +3,8 @@
  * read, or once half of its validity has passed, so relying parties never hold a CRL past its nextUpdate
  * [RFC 5280 §5.1.2.5]. The service calls it on start and on a timer; a revocation issues one at once.
  */
+import { AppError, ErrorCode } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { MasterKey } from '../master-key.js';
 import { parseCrl } from '../revocation/crl-reader.js';
 import type { CaStore } from './ca-store.js';
@@ -25,4 +27,27 @@ function halfExpired(der: Buffer, now: Date): boolean {
   } catch {
     return true;
   }
+}
+
+/** Checks the CRL now and every `intervalMs`; a CA without a root is skipped quietly. Returns `stop`. */
+export function startCrlRefresh(options: {
+  store: CaStore;
+  masterKey: MasterKey;
+  intervalMs: number;
+  logger: Logger;
+}): { stop(): void } {
+  const check = () =>
+    refreshCrlIfDue(options.store, options.masterKey).then(
+      (issued) => {
+        if (issued) options.logger.info({ ca: options.store.location }, 'internal CA: CRL reissued before nextUpdate');
+      },
+      (error: unknown) => {
+        if (error instanceof AppError && error.code === ErrorCode.CA_NOT_INITIALIZED) return;
+        options.logger.error({ err: error, ca: options.store.location }, 'internal CA: the CRL could not be reissued');
+      },
+    );
+  void check();
+  const timer = setInterval(check, options.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { createRevocationFetcher, type RevocationFetcher } from '../../crypto/revocation/revocation-fetcher.js';
 import { requestTimestamp, requestTimestampForDigest } from '../../crypto/tsa-client.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { PADES_LEVELS, type SigningLevel } from '../../signing/signing-level.js';
 import { type SignPdfOptions, type SignPdfResult, signPdfBuffer, signPdfFile } from '../sign-pdf.js';
 import { extendPdfBuffer, extendPdfFile } from './extend-pdf.js';
 
-export const PADES_LEVELS = ['B-B', 'B-T', 'B-LT', 'B-LTA'] as const;
-export type SigningLevel = (typeof PADES_LEVELS)[number];
+export { PADES_LEVELS, type SigningLevel } from '../../signing/signing-level.js';
 
 /** How to reach the outside world for a level. */
 export interface LevelSources {
