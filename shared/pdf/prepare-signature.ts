@@ -6,7 +6,7 @@
  */
 import { AppError, ErrorCode } from '../errors.js';
 import { IncrementalUpdate } from './incremental-writer.js';
-import { findPage, pageCount } from './page-tree.js';
+import { findPage, type PageInfo, pageCount } from './page-tree.js';
 import { toPdfDate } from './pdf-date.js';
 import type { PdfDocument } from './pdf-document.js';
 import { name, PdfDict, PdfRaw, PdfRef, PdfString } from './pdf-objects.js';
@@ -16,6 +16,7 @@ import { placeStamp, type StampPosition } from './stamp/stamp-placement.js';
 import type { TrueTypeFont } from './stamp/truetype-font.js';
 
 export type PageSelector = 'first' | 'last' | number;
+type Rect = [number, number, number, number];
 
 export interface SignatureFieldSpec {
   /**
@@ -33,7 +34,9 @@ export interface SignatureFieldSpec {
   contactInfo?: string;
   appearance:
     | { kind: 'invisible' }
-    | { kind: 'visible'; position: StampPosition; content: StampContent; font: TrueTypeFont };
+    | { kind: 'visible'; position: StampPosition; content: StampContent; font: TrueTypeFont }
+    /** A stamp style of its own (e.g. stamp-ru-esign.ts) that places and draws itself. */
+    | { kind: 'drawn'; draw(update: IncrementalUpdate, page: PageInfo): { rect: Rect; appearance: PdfRef } };
 }
 
 export interface PreparedIncrement {
@@ -130,6 +133,10 @@ export function prepareSignatureIncrement(
     const placement = placeStamp(page, spec.appearance.position);
     rect = placement.rect;
     apRef = addStampAppearance(update, placement, spec.appearance.content, spec.appearance.font);
+  } else if (spec.appearance.kind === 'drawn') {
+    const drawn = spec.appearance.draw(update, page);
+    rect = drawn.rect;
+    apRef = drawn.appearance;
   } else {
     apRef = addEmptyAppearance(update);
   }

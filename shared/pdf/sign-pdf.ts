@@ -20,8 +20,13 @@ import { RangeHasher } from './range-hasher.js';
 import { listSignatures } from './signature-fields.js';
 import type { StampImage } from './stamp/stamp-image.js';
 import type { StampPosition } from './stamp/stamp-placement.js';
+import { addRuEsignStamp } from './stamp/stamp-ru-esign.js';
 import { type StampLanguage, stampLines } from './stamp/stamp-text.js';
 import { parseTrueType, type TrueTypeFont } from './stamp/truetype-font.js';
+
+/** The stamp conventions SignService draws. */
+export const STAMP_STYLES = ['default', 'ru-esign'] as const;
+export type StampStyle = (typeof STAMP_STYLES)[number];
 
 export interface SignPdfOptions {
   key: SigningKey;
@@ -41,6 +46,11 @@ export interface SignPdfOptions {
   image?: StampImage;
   /** @default 'en' */
   lang?: StampLanguage;
+  /**
+   * `default`: name, time, certificate, issuer; `ru-esign`: the Russian convention (stamp-ru-esign.ts).
+   * @default 'default'
+   */
+  stampStyle?: StampStyle;
   /** Marks the stamp "internal use" (certificates of the company's internal CA). */
   internalUse?: boolean;
   /** RFC 3161 timestamp over the signature value (PAdES B-T). */
@@ -101,24 +111,41 @@ function plan(source: PdfSource, options: SignPdfOptions): Plan {
       ...(options.reason ? { reason: options.reason } : {}),
       ...(options.location ? { location: options.location } : {}),
       ...(options.contactInfo ? { contactInfo: options.contactInfo } : {}),
-      appearance: visible
-        ? {
-            kind: 'visible',
-            position: options.position ?? 'bottom-right',
-            font: loadDefaultFont(),
-            content: {
-              lines: stampLines({
-                lang: options.lang ?? 'en',
-                signerName,
-                certificate: cert,
-                signingTime,
-                ...(options.reason ? { reason: options.reason } : {}),
-                ...(options.internalUse ? { internalUse: true } : {}),
-              }),
-              ...(options.image ? { image: options.image } : {}),
+      appearance: !visible
+        ? { kind: 'invisible' }
+        : options.stampStyle === 'ru-esign'
+          ? {
+              kind: 'drawn',
+              draw: (update, page) =>
+                addRuEsignStamp(
+                  update,
+                  page,
+                  options.position ?? 'bottom-right',
+                  {
+                    lang: options.lang ?? 'ru',
+                    owner: signerName,
+                    certificate: cert,
+                    ...(options.internalUse ? { internalUse: true } : {}),
+                  },
+                  loadDefaultFont(),
+                ),
+            }
+          : {
+              kind: 'visible',
+              position: options.position ?? 'bottom-right',
+              font: loadDefaultFont(),
+              content: {
+                lines: stampLines({
+                  lang: options.lang ?? 'en',
+                  signerName,
+                  certificate: cert,
+                  signingTime,
+                  ...(options.reason ? { reason: options.reason } : {}),
+                  ...(options.internalUse ? { internalUse: true } : {}),
+                }),
+                ...(options.image ? { image: options.image } : {}),
+              },
             },
-          }
-        : { kind: 'invisible' },
     },
     source.size > 0 ? source.read(source.size - 1, 1)[0]! : 0x0a,
   );

@@ -53,6 +53,8 @@ export const signDocument: PipelineStep = {
         internalUse,
         ...(request.reason ? { reason: request.reason } : {}),
         ...(stampLanguage ? { lang: stampLanguage } : {}),
+        // Russian recipients expect the "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" convention.
+        stampStyle: stampLanguage === 'ru' ? 'ru-esign' : 'default',
       },
       sources,
     );

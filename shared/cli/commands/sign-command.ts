@@ -1,5 +1,6 @@
 /** `signservice sign IN.pdf -o OUT.pdf (--p12 FILE | --key KEY.pem --cert CERT.pem | --key-id HEX | --cert-id ID) [...]` */
 import { checkLevel, signPdfFileAtLevel } from '../../pdf/long-term/sign-at-level.js';
+import { STAMP_STYLES, type StampStyle } from '../../pdf/sign-pdf.js';
 import { loadStampImage } from '../../pdf/stamp/stamp-image.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
 import { invalid, parseCommandArgs, readFileFor } from '../cli-args.js';
@@ -36,7 +37,10 @@ Stamp:
   --reason TEXT           reason for signing
   --location TEXT         place of signing
   --image FILE            PNG or JPEG shown on the stamp (e.g. the company seal)
-  --lang en|ru            language of the stamp text (default en)
+  --lang en|ru            language of the stamp text (default en; ru with --stamp-style ru-esign)
+  --stamp-style STYLE     default | ru-esign: the Russian convention, a frame "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ
+                          ПОДПИСЬЮ" with the certificate serial, owner and validity, every line at 7 pt or more
+                          (no image; add --lang en for its English wording)
 Other:
   --tsa URL               RFC 3161 timestamp authority: adds a signature timestamp (PAdES B-T)
   --level LEVEL           PAdES baseline level: B-B (no --tsa), B-T (default with --tsa), B-LT (adds a DSS
@@ -62,6 +66,7 @@ const OPTIONS = {
   location: { type: 'string' },
   image: { type: 'string' },
   lang: { type: 'string' },
+  'stamp-style': { type: 'string' },
   tsa: { type: 'string' },
   level: { type: 'string' },
   'allow-invalid-existing': { type: 'boolean' },
@@ -90,9 +95,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.output) throw invalid('the output file is required: -o OUT.pdf');
   const position = (v.position ?? 'bottom-right') as StampPosition;
   if (!STAMP_POSITIONS.includes(position)) throw invalid(`--position must be one of ${STAMP_POSITIONS.join(', ')}`);
-  const lang = v.lang ?? 'en';
+  const lang = v.lang ?? (v['stamp-style'] === 'ru-esign' ? 'ru' : 'en');
   if (lang !== 'en' && lang !== 'ru') throw invalid('--lang must be en or ru');
   const page = parsePage(v.page);
+  const stampStyle = (v['stamp-style'] ?? 'default') as StampStyle;
+  if (!STAMP_STYLES.includes(stampStyle)) throw invalid(`--stamp-style must be one of ${STAMP_STYLES.join(', ')}`);
+  if (stampStyle === 'ru-esign' && v.image) throw invalid('--stamp-style ru-esign shows no image; drop --image');
   const image = v.image ? loadStampImage(readFileFor('image', v.image)) : undefined;
   const tsa = v.tsa;
   const level = checkLevel(v.level ?? (tsa ? 'B-T' : 'B-B'), tsa, '--level');
@@ -109,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
         position,
         visible: !v.invisible,
         lang,
+        stampStyle,
         ...(internalUse ? { internalUse: true } : {}),
         ...(v.name ? { name: v.name } : {}),
         ...(v.reason ? { reason: v.reason } : {}),

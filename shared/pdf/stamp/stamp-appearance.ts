@@ -36,7 +36,8 @@ function fitLine(font: FontSubset, text: string, size: number, maxWidth: number)
   return { text: `${chars.join('')}…`, size: s };
 }
 
-function addFont(update: IncrementalUpdate, subset: FontSubset): PdfRef {
+/** Embeds the subset (Type0 / CIDFontType2, Identity-H, ToUnicode) and returns the font dictionary. */
+export function addFont(update: IncrementalUpdate, subset: FontSubset): PdfRef {
   const built = subset.build();
   const fontFile = update.allocate();
   update.set(

@@ -31,7 +31,15 @@ const PREFERRED_WIDTH = 200;
 const PREFERRED_HEIGHT = 62;
 const MARGIN = 12;
 
-export function placeStamp(page: PageInfo, position: StampPosition): StampPlacement {
+/**
+ * The stamp's rectangle for `position`, at `preferred` size (points) or smaller when the page's cell (a third of
+ * its width, half its height) is smaller.
+ */
+export function placeStamp(
+  page: PageInfo,
+  position: StampPosition,
+  preferred: { width: number; height: number } = { width: PREFERRED_WIDTH, height: PREFERRED_HEIGHT },
+): StampPlacement {
   const [x0, y0, x1, y1] = page.visibleBox;
   const W = x1 - x0;
   const H = y1 - y0;
@@ -40,9 +48,9 @@ export function placeStamp(page: PageInfo, position: StampPosition): StampPlacem
   const visH = quarter ? W : H;
   const margin = Math.min(MARGIN, visW / 30, visH / 30);
   // Each cell is a third of the width and a half of the height; keep the aspect ratio when shrinking.
-  const scale = Math.min(1, (visW / 3 - 2 * margin) / PREFERRED_WIDTH, (visH / 2 - 2 * margin) / PREFERRED_HEIGHT);
-  const width = PREFERRED_WIDTH * scale;
-  const height = PREFERRED_HEIGHT * scale;
+  const scale = Math.min(1, (visW / 3 - 2 * margin) / preferred.width, (visH / 2 - 2 * margin) / preferred.height);
+  const width = preferred.width * scale;
+  const height = preferred.height * scale;
   const [vertical, horizontal] = position.split('-') as ['top' | 'bottom', 'left' | 'center' | 'right'];
   const u = horizontal === 'left' ? margin : horizontal === 'right' ? visW - margin - width : (visW - width) / 2;
   const v = vertical === 'bottom' ? margin : visH - margin - height;
