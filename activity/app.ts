@@ -28,10 +28,11 @@ import { enrollRoutes } from './routes/enroll.js';
 import { type HealthRoutesDeps, healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { staticAssetRoutes } from './routes/static-assets.js';
+import { verifyPageRoutes } from './routes/verify-page.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken'>>;
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication'>>;
   /** Sends enrollment links from the control panel; without it links can only be copied. */
   mailer?: Mailer;
   store: Store;
@@ -91,16 +92,23 @@ export function createApp(deps: AppDeps): Koa {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
-  if (config.dataDir) {
-    // The internal CA's root, CRL and OCSP responder: public, read-only.
-    const ca = caPublicationRoutes({
-      store: new FileCaStore(config.dataDir),
+  const caStore = config.dataDir ? new FileCaStore(config.dataDir) : undefined;
+  // The internal CA's root, CRL and OCSP responder, and the verification page: public.
+  const publication = [
+    ...(caStore
+      ? [caPublicationRoutes({ store: caStore, masterKey: deps.masterKey, ...(deps.now ? { now: deps.now } : {}) })]
+      : []),
+    verifyPageRoutes({
+      renderer,
       masterKey: deps.masterKey,
-      ...(deps.now ? { now: deps.now } : {}),
-    });
-    app.use(ca.routes());
-    app.use(ca.allowedMethods());
-  }
+      publicBaseUrl: config.publicBaseUrl,
+      defaultLanguage: config.defaultLanguage,
+      ca: caStore,
+      trustRootFiles: config.publication?.trustRootFiles ?? [],
+      ...(config.publication ? { maxBytes: config.publication.verifyMaxBytes } : {}),
+    }),
+  ];
+  for (const router of publication) app.use(router.routes()).use(router.allowedMethods());
   if (deps.bitrix24) {
     const b24 = {
       store: deps.store,

@@ -172,6 +172,8 @@ export const ErrorCode = {
    * SignService): nothing is built on top of it. Never retried; `signservice audit verify` names the entry.
    */
   SIGN_LOG_BROKEN: 'SIGN_LOG_BROKEN',
+  /** A state-changing form came without a valid CSRF token or from another origin. */
+  CSRF_REJECTED: 'CSRF_REJECTED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -279,6 +281,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   ADMIN_FORBIDDEN: { http: 403, exit: 77, transient: false },
   ADMIN_CSRF: { http: 403, exit: 77, transient: false },
   SIGN_LOG_BROKEN: { http: 500, exit: 1, transient: false },
+  CSRF_REJECTED: { http: 403, exit: 77, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

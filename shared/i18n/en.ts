@@ -3,6 +3,7 @@
  * (escaped there). Keys mirror ru.ts; the Messages type makes the compiler check that both are complete.
  */
 import { enSigning, enSigningMail } from './en-signing.js';
+import { enVerify } from './en-verify.js';
 
 export const en = {
   languageName: 'English',
@@ -64,12 +65,17 @@ export const en = {
       text: 'Bitrix24 did not send what this page needs. Open it again from the deal.',
     },
     INVALID_ARGUMENT: { title: 'The request is not valid', text: 'Go back, reload the page and try again.' },
+    CSRF_REJECTED: {
+      title: 'The form has expired',
+      text: 'The form was not sent from this page, or it is too old. Go back, reload the page and send it again.',
+    },
     GENERIC: {
       title: 'Something went wrong',
       text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',
     },
   },
   ...enSigning,
+  ...enVerify,
   mail: {
     ...enSigningMail,
     enrollment: {

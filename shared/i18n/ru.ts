@@ -1,6 +1,7 @@
 /** Russian texts of the pages and e-mails; keys mirror en.ts (checked by the Messages type). */
 import type { Messages } from './en.js';
 import { ruSigning, ruSigningMail } from './ru-signing.js';
+import { ruVerify } from './ru-verify.js';
 
 export const ru: Messages = {
   languageName: 'Русский',
@@ -62,6 +63,10 @@ export const ru: Messages = {
       title: 'Неполный запрос от Битрикс24',
       text: 'Битрикс24 не передал нужные странице данные. Откройте её снова из сделки.',
     },
+    CSRF_REJECTED: {
+      title: 'Форма устарела',
+      text: 'Форма отправлена не с этой страницы или слишком старая. Вернитесь, обновите страницу и отправьте её снова.',
+    },
     INVALID_ARGUMENT: { title: 'Неверный запрос', text: 'Вернитесь назад, обновите страницу и попробуйте снова.' },
     GENERIC: {
       title: 'Что-то пошло не так',
@@ -69,6 +74,7 @@ export const ru: Messages = {
     },
   },
   ...ruSigning,
+  ...ruVerify,
   mail: {
     ...ruSigningMail,
     enrollment: {

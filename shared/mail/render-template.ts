@@ -11,7 +11,15 @@ import Handlebars from 'handlebars';
 import { AppError, ErrorCode } from '../errors.js';
 import { fillPlaceholders, type Language, messagesFor } from '../i18n/messages.js';
 
-export type PageName = 'enroll' | 'enroll-done' | 'message' | 'sign-dialog' | 'approval' | 'b24-message' | 'admin';
+export type PageName =
+  | 'enroll'
+  | 'enroll-done'
+  | 'message'
+  | 'sign-dialog'
+  | 'approval'
+  | 'b24-message'
+  | 'admin'
+  | 'verify';
 export type EmailName =
   | 'enrollment'
   | 'lockout'
@@ -41,6 +49,7 @@ const PAGES: readonly PageName[] = [
   'approval',
   'b24-message',
   'admin',
+  'verify',
 ];
 const EMAILS: readonly EmailName[] = [
   'enrollment',
