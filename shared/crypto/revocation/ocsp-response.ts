@@ -173,7 +173,8 @@ export function checkOcspResponse(response: OcspResponse, certificate: Certifica
   const single = response.responses.find((r) => {
     const hashes = issuerHashes(issuer, r.certId.hashAlgorithm);
     return (
-      hashes?.nameHash.equals(r.certId.issuerNameHash) &&
+      hashes !== undefined &&
+      hashes.nameHash.equals(r.certId.issuerNameHash) &&
       hashes.keyHash.equals(r.certId.issuerKeyHash) &&
       sameSerial(r.certId.serialNumber, certificate.serialNumberContent)
     );

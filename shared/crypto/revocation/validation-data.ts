@@ -75,7 +75,7 @@ export async function collectValidationData(
       const issuer = chain[i + 1];
       // After a certificate expired its status is frozen: evidence for its last day is as good as any.
       const now = (options.now ?? (() => new Date()))();
-      const at = Math.min(now, info.notAfter);
+      const at = now > info.notAfter ? info.notAfter : now;
       if (issuer && options.existing && revocationStatusAt(der, issuer, options.existing, at).status === 'good')
         continue;
       if (!issuer) {
