@@ -38,7 +38,7 @@ import { signingLevels } from './signing-levels.js';
 import { startTokenMonitor } from './token-monitor.js';
 
 export interface WorkerDeps {
-  config: Pick<Config, 'dataDir' | 'masterKey' | 'defaultLanguage' | 'worker'>;
+  config: Pick<Config, 'dataDir' | 'masterKey' | 'defaultLanguage' | 'worker'> & Partial<Pick<Config, 'publicBaseUrl'>>;
   store: Store;
   queue: JobQueue;
   tokens: ServedTokens;
@@ -95,7 +95,11 @@ function pipelineOf(deps: WorkerDeps, logger: Logger) {
   const b24 = robot
     ? {
         documents: bitrix24DocumentGateway({ b24: robot.b24, maxBytes: config.worker.maxDocumentBytes, logger }),
-        notifier: bitrix24Notifier({ ...robot, fallback: logNotifier(logger) }),
+        notifier: bitrix24Notifier({
+          ...robot,
+          fallback: logNotifier(logger),
+          ...(config.publicBaseUrl ? { verifyUrl: `${config.publicBaseUrl}/verify` } : {}),
+        }),
         workflow: bitrix24WorkflowCallback(robot),
       }
     : undefined;

@@ -150,6 +150,7 @@ export const enSigningMail = {
     rejectedText: '{signer} rejected the document of deal {deal}. Reason: {reason}',
     expiredText: 'The request to {signer} to sign the document of deal {deal} expired at {deadline}.',
     failedText: 'Signing the document of deal {deal} failed: {message}',
+    verify: 'Verify this document (who signed it and whether the signatures hold):',
   },
   'admin-alert': {
     subject: 'SignService needs an administrator: {summary}',

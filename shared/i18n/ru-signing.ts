@@ -148,6 +148,7 @@ export const ruSigningMail: typeof enSigningMail = {
     rejectedText: '{signer} отклонил(а) документ сделки {deal}. Причина: {reason}',
     expiredText: 'Запрос на подпись документа сделки {deal} для {signer} истёк {deadline}.',
     failedText: 'Не удалось подписать документ сделки {deal}: {message}',
+    verify: 'Проверить этот документ (кто подписал и целы ли подписи):',
   },
   'admin-alert': {
     subject: 'SignService нужен администратор: {summary}',

@@ -16,6 +16,8 @@ export interface SignatureFacts {
   fileId: string;
   dealId: number;
   requestId: string;
+  /** The public verification page (<PUBLIC_BASE_URL>/verify), when known. */
+  verifyUrl?: string;
 }
 
 const RESULT_WORDS: Record<PortalLanguage, Record<RobotResult, string>> = {
@@ -34,6 +36,7 @@ export function signedComment(f: SignatureFacts, lang: PortalLanguage): string {
       `Одноразовый код: ${f.otp === 'used' ? 'подтверждён' : 'отключён для этой учётной записи'}`,
       `Подписанный файл: ID ${f.fileId}`,
       `Запрос: ${f.requestId}`,
+      ...(f.verifyUrl ? [`Проверить документ: [URL=${f.verifyUrl}]${f.verifyUrl}[/URL]`] : []),
     ].join('\n');
   }
   return [
@@ -43,6 +46,7 @@ export function signedComment(f: SignatureFacts, lang: PortalLanguage): string {
     `One-time code: ${f.otp === 'used' ? 'used' : 'disabled for this account'}`,
     `Signed file: id ${f.fileId}`,
     `Request: ${f.requestId}`,
+    ...(f.verifyUrl ? [`Verify this document: [URL=${f.verifyUrl}]${f.verifyUrl}[/URL]`] : []),
   ].join('\n');
 }
 

@@ -18,7 +18,7 @@ import type { Notifier } from './notifier.js';
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 
 /** Who signed what, from the request's step records and the account. */
-async function signatureFacts(deps: RobotDeps, request: SignRequest): Promise<SignatureFacts> {
+async function signatureFacts(deps: RobotDeps & { verifyUrl?: string }, request: SignRequest): Promise<SignatureFacts> {
   const account = await deps.store.accounts.get(request.accountId);
   const sign = request.steps.sign?.data ?? {};
   const serial = text(sign.certSerial);
@@ -34,11 +34,14 @@ async function signatureFacts(deps: RobotDeps, request: SignRequest): Promise<Si
     fileId: text(request.steps.deliver?.data.fileId),
     dealId: request.document.kind === 'bitrix24' ? request.document.entityId : 0,
     requestId: request.id,
+    ...(deps.verifyUrl ? { verifyUrl: deps.verifyUrl } : {}),
   };
 }
 
 /** Creates the notifier. */
-export function bitrix24Notifier(deps: RobotDeps & { fallback: Notifier; logger: Logger }): Notifier {
+export function bitrix24Notifier(
+  deps: RobotDeps & { fallback: Notifier; logger: Logger /** the public verification page */; verifyUrl?: string },
+): Notifier {
   return {
     async signed(request) {
       if (request.document.kind !== 'bitrix24') return deps.fallback.signed(request);

@@ -206,6 +206,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
       outcome: fillPlaceholders(m[key], values),
       text: fillPlaceholders(m[`${key}Text`], values),
       dealLink: ctx.dealLink,
+      ...(key === 'signed' ? { verifyLink: `${deps.publicBaseUrl}/verify?lang=${language}` } : {}),
     };
     return deliver(ctx, requester, 'outcome', bitrix, { name: 'signature-outcome', language, data });
   }
