@@ -20,7 +20,10 @@ describe('verify-this-document link', () => {
         verifyLink,
       });
       assert.ok(mail.text.includes(words) && mail.text.includes(verifyLink), mail.text);
-      assert.ok(mail.html.includes(words) && mail.html.includes(`href="${verifyLink.replace('=', '&#x3D;')}"`), mail.html);
+      assert.ok(
+        mail.html.includes(words) && mail.html.includes(`href="${verifyLink.replace('=', '&#x3D;')}"`),
+        mail.html,
+      );
     }
     const without = renderer.email('signature-outcome', 'en', { name: 'A', deal: 'D', outcome: 'failed', text: 'x' });
     assert.equal(without.text.includes('Verify this document'), false);
