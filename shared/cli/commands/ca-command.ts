@@ -147,6 +147,11 @@ async function init(v: Values, positionals: string[]): Promise<number> {
     validityYears: intOption(v.years, '--years', 10),
     ...(publicUrl ? { publicBaseUrl: publicUrl } : {}),
   });
+  // The OCSP responder's certificate and the first CRL, so the published URLs answer from the start.
+  const { ensureOcspSigner } = await import('../../crypto/internal-ca/ocsp-signer.js');
+  const { issueCrl } = await import('../../crypto/internal-ca/crl.js');
+  await ensureOcspSigner(store, masterKey);
+  await issueCrl({ store, masterKey });
   const info = describeCertificate(root.certificate);
   const json = {
     dataDir,
@@ -161,7 +166,8 @@ async function init(v: Values, positionals: string[]): Promise<number> {
     v,
     json,
     `Created the internal CA "${info.subject}" (${info.publicKeyDescription}, valid until ${json.notAfter.slice(0, 10)}) ` +
-      `in ${store.location}; keys sealed under master key ${masterKey.keyId}.\n` +
+      `in ${store.location}; keys sealed under master key ${masterKey.keyId}. It publishes ${root.publicBaseUrl}/ca/root.crt, ` +
+      `/ca/root.crl and the OCSP responder /ca/ocsp from the service.\n` +
       `Next: 'signservice ca export-root -o DIR' and install the root as trusted (see INSTALL-ROOT.txt).`,
   );
 }
