@@ -44,7 +44,9 @@ export function requireSameOrigin(options: Pick<CsrfOptions, 'publicBaseUrl'>): 
   const publicOrigin = new URL(options.publicBaseUrl).origin;
   return async function checkOrigin(ctx, next) {
     const origin = ctx.get('origin');
-    if (!origin || (origin !== publicOrigin && origin !== ctx.origin)) {
+    // The origin the request reached (Koa 3's ctx.origin is the Origin header itself, so it cannot serve here).
+    const reached = `${ctx.protocol}://${ctx.host}`;
+    if (!origin || (origin !== publicOrigin && origin !== reached)) {
       throw new AppError(ErrorCode.CSRF_REJECTED, `the form was sent from ${origin || 'an unknown origin'}`);
     }
     await next();

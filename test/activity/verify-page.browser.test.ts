@@ -244,23 +244,24 @@ describe('verification page /verify (Chromium, axe-core)', function () {
     }
   });
 
-  it('refuses a POST without the page token or from another origin, and stores nothing', async () => {
+  it('refuses a POST from another origin (even with a valid token) or without the page token; stores nothing', async () => {
     const before = fs.readdirSync(ca.dir).sort();
-    const form = new FormData();
-    form.set('csrf', 'forged');
-    form.set('pdf', new Blob([fs.readFileSync(files.blta)], { type: 'application/pdf' }), 'x.pdf');
-    const foreign = await fetch(`${served.url}/verify`, {
-      method: 'POST',
-      body: form,
-      headers: { Origin: 'https://evil.example' },
-    });
-    assert.equal(foreign.status, 403);
-    const noToken = await fetch(`${served.url}/verify`, {
-      method: 'POST',
-      body: form,
-      headers: { Origin: served.url },
-    });
-    assert.equal(noToken.status, 403);
+    const page = await fetch(`${served.url}/verify`);
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    const token = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const post = (csrf: string, headers: Record<string, string>) => {
+      const form = new FormData();
+      form.set('csrf', csrf);
+      form.set('pdf', new Blob([new Uint8Array(fs.readFileSync(files.blta))], { type: 'application/pdf' }), 'x.pdf');
+      return fetch(`${served.url}/verify`, { method: 'POST', body: form, headers });
+    };
+    assert.equal((await post(token, { Cookie: cookie, Origin: 'https://evil.example' })).status, 403);
+    assert.equal((await post(token, { Cookie: cookie })).status, 403, 'no Origin at all');
+    assert.equal((await post('forged', { Cookie: cookie, Origin: served.url })).status, 403);
+    assert.equal((await post(token, { Origin: served.url })).status, 403, 'no cookie');
+    const genuine = await post(token, { Cookie: cookie, Origin: served.url });
+    assert.equal(genuine.status, 200);
+    assert.match(await genuine.text(), /verify-card/);
     assert.deepEqual(fs.readdirSync(ca.dir).sort(), before);
   });
 });
