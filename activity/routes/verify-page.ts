@@ -59,11 +59,15 @@ export function verifyPageRoutes(deps: VerifyPageDeps): Router {
   const render = (ctx: Context, language: Language, extra: { error?: string; result?: VerifyView }) => {
     noStore(ctx);
     allowFramingBy(ctx, []); // the page's own script and stylesheet; never framed
+    // With "no-referrer" a browser sends `Origin: null` on a form POST [Fetch §3.1]; the Origin check needs
+    // the real one, and this page's URL carries nothing secret.
+    ctx.set('Referrer-Policy', 'same-origin');
     ctx.type = 'html';
     const t = messagesFor(language).verify;
     ctx.body = deps.renderer.page('verify', language, {
       title: t.title,
       cspNonce: ctx.state.cspNonce as string,
+      referrerPolicy: 'same-origin',
       stylesheet: 'static/verify.css',
       script: 'static/verify.js',
       csrfToken: issueCsrfToken(ctx, csrf),
