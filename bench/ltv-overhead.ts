@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApp } from '../activity/app.js';
 import { signPdfBufferAtLevel } from '../shared/pdf/long-term/sign-at-level.js';
+import { storeKeysFor } from '../shared/store/create-store.js';
 import { openEmbeddedStore } from '../shared/store/embedded/embedded-store.js';
 import { startServedCa } from '../test/support/internal-ca-server.js';
 import { runTool } from '../test/support/run-tool.js';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
 async function verifyPageTimes(pdf: Buffer, ca: Awaited<ReturnType<typeof startServedCa>>, runs: number) {
   const dir = path.join(os.tmpdir(), `ltv-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+  const store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), storeKeysFor(ca.masterKey));
   const served = await serveApp(
     createApp({
       config: {

@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import { createApp } from '../../activity/app.js';
 import { loadPemKey } from '../../shared/crypto/software-key.js';
 import { signPdfFileAtLevel } from '../../shared/pdf/long-term/sign-at-level.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
@@ -85,7 +86,7 @@ describe('verification page /verify (Chromium, axe-core)', function () {
     await signPdfFileAtLevel(base, files.untrusted, { key: eve }, { level: 'B-B' });
     files.notPdf = at('notes.txt');
     fs.writeFileSync(files.notPdf, 'These are notes, not a PDF.\n');
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), storeKeysFor(ca.masterKey));
     served = await serveApp(
       createApp({
         config: {
