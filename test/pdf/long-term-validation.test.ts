@@ -230,6 +230,19 @@ describe('PAdES B-LT / B-LTA and archive renewal', function () {
       );
     }
     await assertPdfsigValid(files.blt!, 1);
+    // Two years on, the signer's certificate has expired: it is judged at the signature timestamp's time, and
+    // the embedded OCSP response still proves it was not revoked then.
+    const fd0 = fs.openSync(files.blt!, 'r');
+    const later = verifyPdf(new FileSource(fd0), {
+      trustRoots: roots(),
+      revocation: 'hard-fail',
+      now: new Date(Date.now() + 2 * 365 * 86_400_000),
+    });
+    fs.closeSync(fd0);
+    const aged = later.signatures[0]!;
+    assert.equal(aged.validationTime.basis, 'signature-timestamp');
+    assert.deepEqual(aged.validationTime.time, aged.timestamp!.time);
+    assert.equal(aged.ok && aged.level === 'B-LT', true, aged.problems.join('; '));
     // Without the DSS the same signature cannot be validated offline: hard-fail refuses, soft-fail reports.
     const fd = fs.openSync(files.chain!, 'r');
     const firstRevision = PdfDocument.open(new FileSource(fd));
