@@ -5,6 +5,7 @@
  * timestamp of a three-signature chain, and all of it still verifies after the CA and the TSA are gone.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +74,9 @@ describe('PAdES B-LT / B-LTA and archive renewal', function () {
   it('B-LT: a DSS with the chain, CRL/OCSP and TSA chain; valid offline with revocation required', async () => {
     const mary = await ca.issue('Мария Иванова', 'maria@acme.example');
     const out = path.join(dir, 'b-lt.pdf');
-    await signPdfFileAtLevel(base, out, { key: ca.keyOf(mary) }, { level: 'B-LT', tsaUrl: tsa.url });
+    const signed = await signPdfFileAtLevel(base, out, { key: ca.keyOf(mary) }, { level: 'B-LT', tsaUrl: tsa.url });
+    assert.equal(signed.sha256, createHash('sha256').update(fs.readFileSync(out)).digest('hex'));
+    assert.equal(signed.outputSize, fs.statSync(out).size);
     assert.ok(
       fs.readFileSync(out).subarray(0, fs.statSync(base).size).equals(fs.readFileSync(base)),
       'input is a prefix',
@@ -104,6 +107,7 @@ describe('PAdES B-LT / B-LTA and archive renewal', function () {
     const cli = await runCli(['sign', base, '-o', out, '--level', 'B-LTA', '--tsa', tsa.url, '--cert-id', ivan.id, '--data-dir', ca.dir], { SIGNSERVICE_MASTER_KEY: ca.masterKeyBase64 });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /PAdES B-LTA/);
+    assert.match(cli.stdout, new RegExp(`sha256 ${createHash('sha256').update(fs.readFileSync(out)).digest('hex')}`));
     const report = offline(out);
     assert.equal(report.signatures.length, 2);
     const [sig, stamp] = report.signatures;

@@ -20,7 +20,7 @@ export type DigestTimestamper = (sha256: Buffer) => Promise<Buffer>;
 export async function appendDocumentTimestamp(
   input: Buffer,
   timestamp: DigestTimestamper,
-): Promise<{ bytes: Buffer; fieldName: string }> {
+): Promise<{ bytes: Buffer; fieldName: string; sha256: string }> {
   const doc = PdfDocument.open(new BufferSource(input));
   const prepared = prepareSignatureIncrement(
     doc,
@@ -34,7 +34,9 @@ export async function appendDocumentTimestamp(
     input.length > 0 ? input[input.length - 1]! : 0x0a,
   );
   const byteRange = fillByteRange(prepared, input.length);
-  const hasher = new RangeHasher(byteRange, crypto.createHash('sha256').update(input), input.length);
+  // One pass over the input serves both the ByteRange digest and the output's own SHA-256.
+  const inputHash = crypto.createHash('sha256').update(input);
+  const hasher = new RangeHasher(byteRange, inputHash.copy(), input.length);
   hasher.update(prepared.bytes, input.length);
   const token = await timestamp(hasher.digest());
   const capacity = (prepared.contentsEnd - prepared.contentsStart - 2) / 2;
@@ -45,5 +47,6 @@ export async function appendDocumentTimestamp(
     );
   }
   prepared.bytes.write(token.toString('hex'), prepared.contentsStart + 1, 'latin1');
-  return { bytes: Buffer.concat([input, prepared.bytes]), fieldName: prepared.fieldName };
+  const sha256 = inputHash.update(prepared.bytes).digest('hex');
+  return { bytes: Buffer.concat([input, prepared.bytes]), fieldName: prepared.fieldName, sha256 };
 }

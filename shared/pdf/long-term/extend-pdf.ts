@@ -4,6 +4,7 @@
  * every signature and timestamp in the document, then — for B-LTA — a document timestamp over all of it.
  * Used right after signing (`sign --level`) and on its own (`extend`) years later.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RevocationFetcher } from '../../crypto/revocation/revocation-fetcher.js';
@@ -37,6 +38,8 @@ export interface ExtendOptions {
 
 export interface ExtendResult {
   bytes: Buffer;
+  /** SHA-256 of `bytes`, lower-case hex. */
+  sha256: string;
   /** Items the new DSS added (existing ones are not counted). */
   added: { certificates: number; ocspResponses: number; crls: number };
   /** The new document timestamp's field (B-LTA). */
@@ -74,14 +77,12 @@ export async function extendPdfBuffer(input: Buffer, options: ExtendOptions): Pr
     crls: all.crls.filter((c) => !existing.crls.some((e) => e.equals(c))).length,
   };
   const dss = buildDssIncrement(doc, all, vri, input[input.length - 1] ?? 0x0a);
-  let bytes: Buffer = Buffer.concat([input, dss]);
-  let documentTimestamp: string | undefined;
+  const bytes: Buffer = Buffer.concat([input, dss]);
   if (options.level === 'B-LTA') {
     const stamped = await appendDocumentTimestamp(bytes, options.timestamp!);
-    bytes = stamped.bytes;
-    documentTimestamp = stamped.fieldName;
+    return { bytes: stamped.bytes, sha256: stamped.sha256, added, documentTimestamp: stamped.fieldName };
   }
-  return { bytes, added, documentTimestamp };
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), added, documentTimestamp: undefined };
 }
 
 /** `extendPdfBuffer` from a file to a file, written atomically (`outputPath` may be `inputPath`). */

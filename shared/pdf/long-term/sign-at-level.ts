@@ -4,7 +4,6 @@
  * data of the chains) and B-LTA (plus a document timestamp over that). The signing time is never taken from
  * the local clock alone beyond B-B: a TSA or revocation source that fails fails the signature.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createRevocationFetcher, type RevocationFetcher } from '../../crypto/revocation/revocation-fetcher.js';
@@ -72,8 +71,8 @@ export async function signPdfBufferAtLevel(
 ): Promise<{ bytes: Buffer; result: SignPdfResult }> {
   const signed = await signPdfBuffer(input, withTimestamp(options, sources));
   if (sources.level !== 'B-LT' && sources.level !== 'B-LTA') return signed;
-  const { bytes } = await extendPdfBuffer(signed.bytes, extendOptions(sources));
-  return { bytes, result: { ...signed.result, outputSize: bytes.length, sha256: sha256Hex(bytes) } };
+  const { bytes, sha256 } = await extendPdfBuffer(signed.bytes, extendOptions(sources));
+  return { bytes, result: { ...signed.result, outputSize: bytes.length, sha256 } };
 }
 
 /** Signs `inputPath` into `outputPath` at `sources.level`; the output appears only when every step worked. */
@@ -90,13 +89,9 @@ export async function signPdfFileAtLevel(
   const signedOnly = path.join(dir, `.${path.basename(outputPath)}.${process.pid}.${Date.now()}.signed.tmp`);
   try {
     const result = await signPdfFile(inputPath, signedOnly, withTimestamp(options, sources));
-    const { bytes } = await extendPdfFile(signedOnly, outputPath, extendOptions(sources));
-    return { ...result, outputSize: bytes.length, sha256: sha256Hex(bytes) };
+    const { bytes, sha256 } = await extendPdfFile(signedOnly, outputPath, extendOptions(sources));
+    return { ...result, outputSize: bytes.length, sha256 };
   } finally {
     await fs.rm(signedOnly, { force: true });
   }
-}
-
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
