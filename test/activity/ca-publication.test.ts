@@ -16,6 +16,8 @@ import { issueCertificate } from '../../shared/crypto/internal-ca/issue-certific
 import { revokeCertificate } from '../../shared/crypto/internal-ca/revoke-certificate.js';
 import { buildOcspRequest, certIdOf } from '../../shared/crypto/revocation/ocsp-request.js';
 import { checkOcspResponse, parseOcspResponse } from '../../shared/crypto/revocation/ocsp-response.js';
+import { createRevocationFetcher } from '../../shared/crypto/revocation/revocation-fetcher.js';
+import { collectValidationData } from '../../shared/crypto/revocation/validation-data.js';
 import { silentLogger } from '../../shared/logger.js';
 import { loadTemplates } from '../../shared/mail/render-template.js';
 import { makeCaFixture, openssl, opensslResult, writeCertPem } from '../crypto/internal-ca/ca-fixture.js';
@@ -137,5 +139,22 @@ describe('internal CA publication: /ca/root.crt, /ca/root.crl, /ca/ocsp', functi
     assert.deepEqual(Buffer.from(await root.arrayBuffer()), (await fixture.store.loadRoot())!.certificate);
     const nothingElse = await fetch(`${base}/ca/root.json`);
     assert.equal(nothingElse.status, 404);
+  });
+
+  it('B-LT fetching: CRL and OCSP answers are cached until their nextUpdate (one request each)', async () => {
+    const requests: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      requests.push(`${init?.method ?? 'GET'} ${String(input)}`);
+      return fetch(input, init);
+    };
+    const fetcher = createRevocationFetcher({ fetch: counting });
+    const rootDer = (await fixture.store.loadRoot())!.certificate;
+    for (let i = 0; i < 3; i++) {
+      const data = await collectValidationData([alice.certificate], [rootDer], { fetcher });
+      assert.equal(data.ocspResponses.length, 1);
+    }
+    assert.deepEqual(requests, [`POST ${base}/ca/ocsp`]);
+    for (let i = 0; i < 2; i++) await fetcher.crl(`${base}/ca/root.crl`);
+    assert.equal(requests.filter((r) => r.endsWith('/ca/root.crl')).length, 1);
   });
 });

@@ -5,7 +5,6 @@
  * fetched and checked now. Nothing is made up: a source that fails makes the whole collection fail with the
  * reason, because a B-LT document without its revocation data would only pretend to be verifiable offline.
  */
-import { randomBytes } from 'node:crypto';
 import { AppError, ErrorCode } from '../../errors.js';
 import { type CertificateInfo, describeCertificate } from '../certificate-info.js';
 import { crlEntryOf, crlProblem, parseCrl } from './crl-reader.js';
@@ -118,7 +117,8 @@ async function revocationFor(info: CertificateInfo, issuer: Buffer, options: Col
   for (const url of info.ocspUrls) {
     try {
       const id = certIdOf(info, describeCertificate(issuer));
-      const answer = await options.fetcher.ocsp(url, buildOcspRequest(id, randomBytes(16)), id.der.toString('hex'));
+      // No nonce, as the RFC 5019 profile has it: the answer is then cacheable until its nextUpdate.
+      const answer = await options.fetcher.ocsp(url, buildOcspRequest(id), id.der.toString('hex'));
       const check = checkOcspResponse(parseOcspResponse(answer), info, issuer);
       if (check.problem || !check.single) throw new Error(check.problem);
       if (check.single.status === 'unknown') throw new Error('the responder does not know the certificate');
