@@ -14,7 +14,7 @@
   const chosen = form.querySelector('.verify-chosen');
   const maxBytes = Number(form.dataset.maxBytes);
   const show = () => {
-    const file = input.files && input.files[0];
+    const file = input.files?.[0];
     if (!file) {
       chosen.textContent = '';
       return;
@@ -38,7 +38,7 @@
     }
   });
   form.addEventListener('submit', (event) => {
-    const file = input.files && input.files[0];
+    const file = input.files?.[0];
     if (file && file.size > maxBytes) {
       event.preventDefault();
       chosen.textContent = form.dataset.tooLarge;

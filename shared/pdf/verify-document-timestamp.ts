@@ -26,11 +26,11 @@ export function verifyDocumentTimestamp(
   } catch (error) {
     problems.push(`The document timestamp is damaged: ${(error as Error).message}.`);
   }
-  const imprint = token !== undefined && token.info.hashedMessage.equals(digest);
+  const imprint = token?.info.hashedMessage.equals(digest) === true;
   if (token && !imprint)
     problems.push('The document was changed after the document timestamp: the imprint does not match.');
   if (token?.problem) problems.push(token.problem);
-  const integrity = facts.rangeOk && token !== undefined && token.signatureValid && imprint && !token.problem;
+  const integrity = facts.rangeOk && token?.signatureValid === true && imprint && !token.problem;
   const tsa = token?.tsaCertificate;
   const genTime = token?.info.genTime ?? ctx.now;
   const expired = tsa !== undefined && describeCertificate(tsa).notAfter < ctx.now;

@@ -173,8 +173,7 @@ export function checkOcspResponse(response: OcspResponse, certificate: Certifica
   const single = response.responses.find((r) => {
     const hashes = issuerHashes(issuer, r.certId.hashAlgorithm);
     return (
-      hashes !== undefined &&
-      hashes.nameHash.equals(r.certId.issuerNameHash) &&
+      hashes?.nameHash.equals(r.certId.issuerNameHash) === true &&
       hashes.keyHash.equals(r.certId.issuerKeyHash) &&
       sameSerial(r.certId.serialNumber, certificate.serialNumberContent)
     );

@@ -74,7 +74,7 @@ export async function collectValidationData(
       const issuer = chain[i + 1];
       // After a certificate expired its status is frozen: evidence for its last day is as good as any.
       const now = (options.now ?? (() => new Date()))();
-      const at = now > info.notAfter ? info.notAfter : now;
+      const at = new Date(Math.min(now.getTime(), info.notAfter.getTime()));
       if (issuer && options.existing && revocationStatusAt(der, issuer, options.existing, at).status === 'good')
         continue;
       if (!issuer) {
