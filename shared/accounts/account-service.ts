@@ -1,14 +1,16 @@
 /**
  * Signer accounts: what the administrator creates and manages. `login` is the name the administrator sees;
+ * an account belongs to one portal (`memberId`) or, made by an operator without one, to none (service-wide);
  * the Bitrix24 user link (portal member_id + user id) is what a signature request is matched by, with the
- * e-mail as the fallback the first time a user is seen. Every change is written to the sign log.
+ * e-mail as the fallback the first time a user is seen — within the account's own portal only. Every change
+ * is written to the sign log.
  */
 import { randomUUID } from 'node:crypto';
 import { type Account, type BitrixUserLink, LOGIN_PATTERN } from '../domain/account.js';
 import type { SignLogAction, SignLogActor } from '../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
-import type { Store } from '../store/store-ports.js';
+import type { AccountFilter, Store } from '../store/store-ports.js';
 
 export interface AccountServiceDeps {
   store: Store;
@@ -21,6 +23,9 @@ export interface NewAccount {
   login: string;
   description?: string;
   email?: string;
+  /** The portal the account belongs to. @default the portal of `bitrix`; none: a service-wide account */
+  memberId?: string;
+  /** The Bitrix24 user it is linked to; its portal must be `memberId`. */
   bitrix?: BitrixUserLink;
   /** Sign without a one-time code (every such signature is logged as "signed without OTP"). @default false */
   otpDisabled?: boolean;
@@ -32,7 +37,8 @@ export interface NewAccount {
 export interface AccountService {
   /** @throws AppError INVALID_ARGUMENT for a bad login/e-mail/link, ACCOUNT_EXISTS for a taken login. */
   add(options: NewAccount): Promise<Account>;
-  list(): Promise<Account[]>;
+  /** All accounts, or one portal's (`{ memberId }`), by login. */
+  list(filter?: AccountFilter): Promise<Account[]>;
   /** @throws AppError ACCOUNT_NOT_FOUND */
   get(options: { login: string }): Promise<Account>;
   /** Turns "OTP disabled" on or off. */
@@ -40,8 +46,10 @@ export interface AccountService {
   /** Lifts an OTP lockout and forgets the failures (logged as 'unlocked'). */
   unlock(options: { login: string; actor?: SignLogActor }): Promise<Account>;
   /**
-   * The account of a Bitrix24 user: by portal member_id + user id; failing that, the one account with the
-   * user's e-mail that is not linked to anybody else, which then gets linked. Undefined when none fits.
+   * The account of a Bitrix24 user: by portal member_id + user id; failing that, the one account of the
+   * same portal with the user's e-mail that is linked to nobody yet, which then gets linked (compare-and-set:
+   * a linked account is never re-linked; service-wide accounts and other portals' accounts are never
+   * candidates; two candidates link neither). Undefined when none fits.
    */
   findForBitrixUser(options: { memberId: string; userId: number; email?: string }): Promise<Account | undefined>;
 }
@@ -63,6 +71,15 @@ function validate(options: NewAccount): void {
     (!options.bitrix.memberId.trim() || !(Number.isInteger(options.bitrix.userId) && options.bitrix.userId > 0))
   ) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, 'a Bitrix24 link needs the portal member_id and a positive user id');
+  }
+  if (options.memberId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(options.memberId)) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, `'${options.memberId}' is not a portal member_id`);
+  }
+  if (options.bitrix && options.memberId !== undefined && options.bitrix.memberId !== options.memberId) {
+    throw new AppError(
+      ErrorCode.INVALID_ARGUMENT,
+      `the Bitrix24 user must be a user of the account's portal ${options.memberId}, not of ${options.bitrix.memberId}`,
+    );
   }
   if ((options.description ?? '').length > 500) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, 'the description is longer than 500 characters');
@@ -104,6 +121,7 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
     login: options.login,
     description: options.description ?? '',
     email: options.email,
+    memberId: options.memberId ?? options.bitrix?.memberId,
     bitrix: options.bitrix,
     status: 'active',
     otpDisabled: options.otpDisabled ?? false,
@@ -114,7 +132,10 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
     updatedAt: at,
   };
   await deps.store.accounts.create(account);
-  await log(deps, 'account_created', account, options.actor, { otpDisabled: account.otpDisabled });
+  await log(deps, 'account_created', account, options.actor, {
+    otpDisabled: account.otpDisabled,
+    ...(account.memberId ? { memberId: account.memberId } : {}),
+  });
   if (account.otpDisabled) await log(deps, 'otp_disabled', account, options.actor);
   deps.logger.info({ accountId: account.id, login: account.login }, 'account created');
   return account;
@@ -148,13 +169,22 @@ async function findForBitrixUser(deps: Deps, options: { memberId: string; userId
   const { memberId, userId, email } = options;
   const linked = await deps.store.accounts.findByBitrixUser(memberId, userId);
   if (linked || !email) return linked;
-  const candidates = (await deps.store.accounts.findByEmail(email)).filter((a) => a.bitrix === undefined);
+  // Only this portal's accounts that nobody uses yet: a user of another portal with the same e-mail is
+  // another person as far as we can prove, and a service-wide account is linked by an operator only.
+  const candidates = (await deps.store.accounts.findByEmail(email)).filter(
+    (a) => a.memberId === memberId && a.bitrix === undefined,
+  );
   // Two unlinked accounts with one e-mail: guessing could let one person sign as the other.
   if (candidates.length !== 1) return undefined;
   const account = candidates[0] as Account;
-  const updated: Account = { ...account, bitrix: { memberId, userId }, updatedAt: deps.now() };
-  await deps.store.accounts.update(updated);
+  const at = deps.now();
+  if (!(await deps.store.accounts.linkBitrixUser(account.id, { memberId, userId }, at))) {
+    // Linked meanwhile (to this user by a concurrent call, or to someone else): never re-link.
+    return deps.store.accounts.findByBitrixUser(memberId, userId);
+  }
+  const updated: Account = { ...account, bitrix: { memberId, userId }, updatedAt: at };
   await log(deps, 'account_updated', updated, { role: 'system' }, { linkedBitrixUser: userId, memberId, by: 'email' });
+  deps.logger.info({ accountId: account.id, memberId, userId }, 'account linked to its Bitrix24 user by e-mail');
   return updated;
 }
 
@@ -167,7 +197,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
   };
   return {
     add: (options) => addAccount(resolved, options),
-    list: () => resolved.store.accounts.list(),
+    list: (filter) => resolved.store.accounts.list(filter),
     get: ({ login }) => getAccount(resolved, login),
     setOtpDisabled: (options) => setOtpDisabled(resolved, options),
     unlock: (options) => unlock(resolved, options),

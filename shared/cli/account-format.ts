@@ -10,16 +10,17 @@ export function otpState(account: Account, now = new Date()): string {
   return account.otp ? 'enrolled' : 'not enrolled';
 }
 
-function bitrixText(account: Account): string {
-  return account.bitrix ? `${account.bitrix.memberId}/${account.bitrix.userId}` : '-';
-}
+/** The portal column: its member_id, or '-' for a service-wide account. */
+const portalText = (account: Account): string => account.memberId ?? '-';
+/** The Bitrix24 user the account is linked to on its portal. */
+const userText = (account: Account): string => (account.bitrix ? String(account.bitrix.userId) : '-');
 
 /** A table with one account per line. */
 export function describeAccountList(accounts: Account[]): string {
   if (accounts.length === 0) return 'No accounts yet (signservice account add LOGIN).';
   const rows = [
-    ['LOGIN', 'STATUS', 'OTP', 'E-MAIL', 'BITRIX24', 'DESCRIPTION'],
-    ...accounts.map((a) => [a.login, a.status, otpState(a), a.email ?? '-', bitrixText(a), a.description]),
+    ['LOGIN', 'STATUS', 'OTP', 'E-MAIL', 'PORTAL', 'USER', 'DESCRIPTION'],
+    ...accounts.map((a) => [a.login, a.status, otpState(a), a.email ?? '-', portalText(a), userText(a), a.description]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
@@ -39,7 +40,8 @@ export function describeAccount(account: Account, grants: CertificateGrant[]): s
     `Id:           ${account.id}`,
     `Description:  ${account.description || '-'}`,
     `E-mail:       ${account.email ?? '-'}`,
-    `Bitrix24:     ${account.bitrix ? `portal ${account.bitrix.memberId}, user ${account.bitrix.userId}` : 'not linked'}`,
+    `Portal:       ${account.memberId ?? 'none (service-wide account)'}`,
+    `Bitrix24:     ${account.bitrix ? `user ${account.bitrix.userId}` : 'not linked'}`,
     `Status:       ${account.status}`,
     `OTP:          ${otpState(account)}${account.otp ? ` (enrolled ${account.otp.enrolledAt.toISOString()})` : ''}`,
   ];

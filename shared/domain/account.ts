@@ -1,7 +1,8 @@
 /**
  * A signer's account: the name the administrator sees (`login`), a description to tell two Marys apart,
- * the linked Bitrix24 user (Bitrix24's REST API exposes no login, so the link is portal member_id + user
- * id, with e-mail as the fallback when linking), and the OTP state.
+ * the portal it belongs to (`memberId`; none for a service-wide account an operator made without a portal),
+ * the linked Bitrix24 user of that portal (Bitrix24's REST API exposes no login, so the link is portal
+ * member_id + user id, with e-mail as the fallback when linking), and the OTP state.
  */
 import type { EncryptedSecret } from './encrypted-secret.js';
 
@@ -32,6 +33,11 @@ export interface Account {
   login: string;
   description: string;
   email: string | undefined;
+  /**
+   * The portal (member_id) the account belongs to; undefined for a service-wide account that an operator
+   * made without a portal. Only a user of this portal can ever be linked: `bitrix.memberId` equals it.
+   */
+  memberId: string | undefined;
   bitrix: BitrixUserLink | undefined;
   status: AccountStatus;
   /** Signs without a code; every such signature is logged as "signed without OTP". */
@@ -49,3 +55,11 @@ export interface Account {
 
 /** Logins are short, printable, and unique case-insensitively. */
 export const LOGIN_PATTERN = /^[\p{L}\p{N}._@-]{2,64}$/u;
+
+/** Why an account's portal and its Bitrix24 link disagree, or undefined when they agree. */
+export function portalBindingProblem(account: Pick<Account, 'login' | 'memberId' | 'bitrix'>): string | undefined {
+  if (account.bitrix === undefined || account.bitrix.memberId === account.memberId) return undefined;
+  return account.memberId === undefined
+    ? `account '${account.login}' belongs to no portal, so it cannot be linked to a user of portal ${account.bitrix.memberId}`
+    : `account '${account.login}' belongs to portal ${account.memberId}, not to portal ${account.bitrix.memberId}`;
+}

@@ -3,7 +3,7 @@
  * and in MongoDB alike. JavaScript's Unicode-aware `toLowerCase` is used rather than SQLite's NOCASE,
  * which folds ASCII only and would let "Мария" and "МАРИЯ" coexist.
  */
-import { LOGIN_PATTERN } from '../domain/account.js';
+import { type Account, LOGIN_PATTERN, portalBindingProblem } from '../domain/account.js';
 import { AppError, ErrorCode } from '../errors.js';
 
 /** The case-insensitive uniqueness key of a login (NFC first, so composed and decomposed é are one). */
@@ -24,4 +24,10 @@ export function assertValidLogin(login: string): void {
       `The login '${login}' is not allowed: use 2 to 64 letters, digits, '.', '_', '@' or '-'`,
     );
   }
+}
+
+/** Refuses an account linked to a user of another portal than its own (both adapters, create and update). */
+export function assertPortalBinding(account: Pick<Account, 'login' | 'memberId' | 'bitrix'>): void {
+  const problem = portalBindingProblem(account);
+  if (problem) throw new AppError(ErrorCode.INVALID_ARGUMENT, `The Bitrix24 link does not fit: ${problem}`);
 }

@@ -6,7 +6,7 @@
  * can implement them with its own atomic primitive.
  */
 import type { SignLogKey } from '../audit/sign-log-key.js';
-import type { Account } from '../domain/account.js';
+import type { Account, BitrixUserLink } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
@@ -15,16 +15,39 @@ import type { SignLogEntry, SignLogInput } from '../domain/sign-log-entry.js';
 import type { SignRequest, SignRequestState } from '../domain/sign-request.js';
 import type { AdminRepositories } from './admin-ports.js';
 
+/** Which accounts `AccountRepository.list` returns. */
+export interface AccountFilter {
+  /** Only the accounts of this portal (member_id); service-wide accounts have none and are left out. */
+  memberId?: string;
+}
+
 export interface AccountRepository {
-  /** Throws AppError ACCOUNT_EXISTS when the login (case-insensitive) is taken. */
+  /**
+   * Throws AppError ACCOUNT_EXISTS when the login (case-insensitive) is taken, INVALID_ARGUMENT when the
+   * Bitrix24 link names another portal than the account's `memberId` (also on update).
+   */
   create(account: Account): Promise<void>;
   get(id: string): Promise<Account | undefined>;
   getByLogin(login: string): Promise<Account | undefined>;
   findByBitrixUser(memberId: string, userId: number): Promise<Account | undefined>;
   findByEmail(email: string): Promise<Account[]>;
-  list(): Promise<Account[]>;
+  /** By login (case-insensitive order). */
+  list(filter?: AccountFilter): Promise<Account[]>;
   /** Replaces the account's mutable fields (all but id/createdAt); sets updatedAt. */
   update(account: Account): Promise<void>;
+  /**
+   * Compare-and-set for the e-mail fallback: links the account to `link` only if it belongs to the portal
+   * `link.memberId` and is linked to nobody yet. False when it is linked already, belongs to another portal
+   * (or to none), or the user is linked to another account meanwhile. Never re-links.
+   */
+  linkBitrixUser(accountId: string, link: BitrixUserLink, at: Date): Promise<boolean>;
+  /**
+   * The rate limit of `otp_failed` sign-log entries, atomically: adds `add` failed attempts to the account's
+   * tally of attempts no entry has counted yet; when the last entry that took the tally is at least
+   * `minGapMs` old (0: always), takes the whole tally — returns it, resets it to 0 and records `at` — and
+   * otherwise returns 0 (the attempts wait, counted, for the next entry).
+   */
+  takeOtpFailureTally(accountId: string, at: Date, options: { add: number; minGapMs: number }): Promise<number>;
   /**
    * Accepts OTP time step `step` only if it is greater than the stored `otp.lastStep` (compare-and-set):
    * the replay guard of RFC 6238 §5.2. Returns false when the step was already used.

@@ -84,13 +84,14 @@ describe('account service (embedded store)', () => {
     );
   });
 
-  it('matches Bitrix24 users by user id, falling back to a unique unlinked e-mail, which then links', async () => {
+  it('matches Bitrix24 users by user id, falling back to a unique unlinked e-mail of the same portal', async () => {
     const linked = await accounts.add({
       login: 'linked',
       bitrix: { memberId: 'p1', userId: 5 },
       email: 'same@example.test',
     });
-    const byMail = await accounts.add({ login: 'bymail', email: 'Mary@Example.test' });
+    assert.equal(linked.memberId, 'p1', 'a linked account belongs to its link’s portal');
+    const byMail = await accounts.add({ login: 'bymail', memberId: 'p1', email: 'Mary@Example.test' });
     assert.equal((await accounts.findForBitrixUser({ memberId: 'p1', userId: 5 }))?.id, linked.id);
     // Same user id on another portal is another person.
     assert.equal(await accounts.findForBitrixUser({ memberId: 'p2', userId: 5 }), undefined);
@@ -105,11 +106,61 @@ describe('account service (embedded store)', () => {
     );
     const update = (await fx.signLog()).find((e) => e.action === 'account_updated');
     assert.equal(update?.details?.by, 'email');
+    assert.equal(update?.details?.memberId, 'p1');
   });
 
-  it('does not guess between two unlinked accounts with the same e-mail', async () => {
-    await accounts.add({ login: 'twin1', email: 'twins@example.test' });
-    await accounts.add({ login: 'twin2', email: 'twins@example.test' });
+  it('attack: a user of portal B with the e-mail of portal A’s unlinked account is not linked to it', async () => {
+    const anna = await accounts.add({ login: 'anna', memberId: 'portal-a', email: 'anna@acme.test' });
+    const intruder = await accounts.findForBitrixUser({ memberId: 'portal-b', userId: 7, email: 'anna@acme.test' });
+    assert.equal(intruder, undefined);
+    const after = await accounts.get({ login: 'anna' });
+    assert.equal(after.bitrix, undefined, 'still linked to nobody');
+    assert.deepEqual(after, anna);
+    // Anna herself, on her own portal, is linked as before.
+    assert.equal(
+      (await accounts.findForBitrixUser({ memberId: 'portal-a', userId: 3, email: 'anna@acme.test' }))?.id,
+      anna.id,
+    );
+  });
+
+  it('attack: an account linked already is never re-linked, from its own portal or another', async () => {
+    const boris = await accounts.add({
+      login: 'boris',
+      email: 'boris@acme.test',
+      bitrix: { memberId: 'portal-a', userId: 4 },
+    });
+    for (const memberId of ['portal-a', 'portal-b']) {
+      assert.equal(await accounts.findForBitrixUser({ memberId, userId: 8, email: 'boris@acme.test' }), undefined);
+    }
+    assert.deepEqual((await accounts.get({ login: 'boris' })).bitrix, boris.bitrix);
+    assert.equal((await fx.signLog()).filter((e) => e.action === 'account_updated').length, 0);
+  });
+
+  it('never links a service-wide account by e-mail, and refuses a link to another portal’s user', async () => {
+    const ops = await accounts.add({ login: 'ops', email: 'ops@acme.test' });
+    assert.equal(ops.memberId, undefined);
+    assert.equal(
+      await accounts.findForBitrixUser({ memberId: 'portal-a', userId: 2, email: 'ops@acme.test' }),
+      undefined,
+    );
+    assert.equal((await accounts.get({ login: 'ops' })).bitrix, undefined);
+    await assert.rejects(
+      accounts.add({ login: 'mixed', memberId: 'portal-a', bitrix: { memberId: 'portal-b', userId: 2 } }),
+      hasCode(ErrorCode.INVALID_ARGUMENT),
+    );
+    await assert.rejects(
+      accounts.add({ login: 'odd', memberId: 'not a member id' }),
+      hasCode(ErrorCode.INVALID_ARGUMENT),
+    );
+    assert.deepEqual(
+      (await accounts.list({ memberId: 'portal-a' })).map((a) => a.login),
+      [],
+    );
+  });
+
+  it('does not guess between two unlinked accounts of the portal with the same e-mail', async () => {
+    await accounts.add({ login: 'twin1', memberId: 'p', email: 'twins@example.test' });
+    await accounts.add({ login: 'twin2', memberId: 'p', email: 'twins@example.test' });
     assert.equal(
       await accounts.findForBitrixUser({ memberId: 'p', userId: 1, email: 'twins@example.test' }),
       undefined,

@@ -155,7 +155,7 @@ export class B24AppFixture {
     });
     // Re-read: enrollment changed the account after `addSigner` created it.
     const enrolled = (await this.store.accounts.get(signer.account.id)) ?? signer.account;
-    const linked = { ...enrolled, bitrix: { memberId: portal.memberId, userId: user.id } };
+    const linked = { ...enrolled, memberId: portal.memberId, bitrix: { memberId: portal.memberId, userId: user.id } };
     await this.store.accounts.update(linked);
     return { ...signer, account: linked, userId: user.id };
   }

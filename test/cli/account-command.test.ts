@@ -58,7 +58,7 @@ describe('signservice account (CLI)', () => {
       'Mary Smith, accounting',
       '--email',
       'mary@acme.test',
-      '--bitrix-member',
+      '--portal',
       'm1',
       '--bitrix-user',
       '7',
@@ -72,15 +72,28 @@ describe('signservice account (CLI)', () => {
     assert.equal(dup.code, 65);
     assert.match(dup.stderr, /exists already/);
     const list = await cli('list');
-    assert.match(list.stdout, /^LOGIN +STATUS +OTP/m);
-    assert.match(list.stdout, /^mary\.s +active +not enrolled +mary@acme\.test +m1\/7 +Mary Smith, accounting$/m);
+    assert.match(list.stdout, /^LOGIN +STATUS +OTP +E-MAIL +PORTAL +USER +DESCRIPTION$/m);
+    assert.match(list.stdout, /^mary\.s +active +not enrolled +mary@acme\.test +m1 +7 +Mary Smith, accounting$/m);
+    assert.match(list.stdout, /^john +active +not enrolled +john@acme\.test +- +- *$/m);
     const json = JSON.parse((await cli('list', '--json')).stdout) as { login: string }[];
     assert.deepEqual(
       json.map((a) => a.login),
       ['john', 'mary.s'],
     );
     const show = await cli('show', 'mary.s');
-    assert.match(show.stdout, /Bitrix24: +portal m1, user 7/);
+    assert.match(show.stdout, /Portal: +m1\n/);
+    assert.match(show.stdout, /Bitrix24: +user 7/);
+    assert.match((await cli('show', 'john')).stdout, /Portal: +none \(service-wide account\)\nBitrix24: +not linked/);
+    // A portal's account not linked yet (its user is found by e-mail later), and the portal's list.
+    assert.equal((await cli('add', 'olga', '--portal', 'm1', '--email', 'olga@acme.test')).code, 0);
+    const ofPortal = JSON.parse((await cli('list', '--portal', 'm1', '--json')).stdout) as { login: string }[];
+    assert.deepEqual(
+      ofPortal.map((a) => a.login),
+      ['mary.s', 'olga'],
+    );
+    const noPortal = await cli('add', 'pavel', '--bitrix-user', '7');
+    assert.equal(noPortal.code, 64);
+    assert.match(noPortal.stderr, /--bitrix-user takes a numeric user id of the --portal/);
     assert.match(show.stdout, /Certificates: none granted/);
     const missing = await cli('show', 'nobody');
     assert.equal(missing.code, 65);

@@ -97,7 +97,7 @@ async function main(): Promise<number> {
         p.user.email,
         '--description',
         `${p.user.name} ${p.user.lastName}`,
-        '--bitrix-member',
+        '--portal',
         portal.memberId,
         '--bitrix-user',
         String(p.user.id),

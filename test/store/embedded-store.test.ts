@@ -19,7 +19,7 @@ import { MasterKey } from '../../shared/crypto/master-key.js';
 import { createLogger } from '../../shared/logger.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from '../../shared/store/embedded/sqlite-schema.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { createVersion3Store, insertLegacyRows } from './legacy-sqlite-log.js';
 import { makeSignRequest } from './sign-request-contract.js';
@@ -188,6 +188,34 @@ describe('embedded store (SQLite)', function () {
       assert.deepEqual(await store.signLogCheckpoints.list(), []);
       assert.equal(await store.serviceKeys.get(), undefined);
       assert.equal((await allEntries(store)).filter((e) => e.mac).length, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('upgrades a version 3 file: linked accounts get their link’s portal, unlinked ones stay service-wide', async () => {
+    const file = freshFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const v3 = new Database(file);
+    for (const step of MIGRATIONS.slice(0, 3)) v3.exec(step);
+    v3.pragma('user_version = 3');
+    const insert = v3.prepare(
+      `INSERT INTO accounts (id, login, login_key, description, email, email_key, bitrix_member_id, bitrix_user_id,
+         status, otp_disabled, otp_failures, created_at, updated_at)
+       VALUES (?, ?, ?, '', NULL, NULL, ?, ?, 'active', 0, '[]', '2025-03-01T09:00:00.000Z', '2025-03-01T09:00:00.000Z')`,
+    );
+    insert.run('id-linked', 'linked', 'linked', 'portal-a', 7);
+    insert.run('id-free', 'free', 'free', null, null);
+    v3.close();
+    const store = await openEmbeddedStore(file, keys);
+    try {
+      assert.equal((await store.accounts.get('id-linked'))?.memberId, 'portal-a');
+      assert.equal((await store.accounts.get('id-free'))?.memberId, undefined);
+      assert.deepEqual(
+        (await store.accounts.list({ memberId: 'portal-a' })).map((a) => a.login),
+        ['linked'],
+      );
+      assert.equal(await store.accounts.takeOtpFailureTally('id-free', new Date(), { add: 1, minGapMs: 60_000 }), 1);
     } finally {
       await store.close();
     }

@@ -114,7 +114,11 @@ describe('MongoDB store', function () {
       const doc = throughBson(toAccountDocument(account));
       assert.deepEqual(fromAccountDocument(doc), account);
     }
+    // A document written before accounts had a portal reads as belonging to its link's portal.
+    const { memberId: _absent, ...legacy } = toAccountDocument(full);
+    assert.equal(fromAccountDocument(throughBson(legacy)).memberId, 'm');
     const bareDoc = toAccountDocument(bare);
+    assert.equal(bareDoc.memberId, null);
     assert.equal(bareDoc.email, null);
     assert.equal(bareDoc.otp, null);
     assert.equal(bareDoc.loginLower, bare.login.toLowerCase());

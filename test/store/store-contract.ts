@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import type { EnrollmentLink } from '../../shared/domain/enrollment-link.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { describeAccountContract, describeOtpStateContract } from './account-contract.js';
+import { describeAccountPortalContract } from './account-portal-contract.js';
 import { describeAdminContract } from './admin-contract.js';
 import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
@@ -43,6 +44,7 @@ export function describeStoreContract(name: string, adapter: StoreAdapter): void
 
     describeAccountContract(fx);
     describeOtpStateContract(fx);
+    describeAccountPortalContract(fx);
     describeEnrollmentContract(fx);
     describeGrantContract(fx);
     describeSignLogContract(fx);

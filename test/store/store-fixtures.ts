@@ -28,6 +28,8 @@ export function makeAccount(overrides: Partial<Account> = {}): Account {
     login: `user-${id.slice(0, 8)}`,
     description: 'Sales, Moscow office',
     email: undefined,
+    // A linked account belongs to its link's portal unless the test says otherwise.
+    memberId: overrides.bitrix?.memberId,
     bitrix: undefined,
     status: 'active',
     otpDisabled: false,

@@ -22,8 +22,8 @@ const USAGE = `Usage: signservice account <command> [options]
 Signer accounts: who may sign, how they confirm (one-time codes), and with which certificates.
 
 Commands:
-  add LOGIN               create an account
-  list                    list the accounts
+  add LOGIN               create an account (of a portal with --portal; without: service-wide)
+  list                    list the accounts (one portal's with --portal)
   show LOGIN              one account with its OTP state and certificate grants
   disable-otp LOGIN       let the account sign WITHOUT a one-time code (logged on every signature)
   enable-otp LOGIN        require one-time codes again
@@ -35,8 +35,9 @@ Commands:
 Options:
   --description TEXT      (add) what tells this person apart, e.g. "Mary Smith, accounting"
   --email ADDRESS         (add) where enrollment links and notices go
-  --bitrix-member ID      (add) the Bitrix24 portal's member_id ...
-  --bitrix-user N         (add) ... and the user's id on that portal
+  --portal MEMBER_ID      (add, list) the Bitrix24 portal the account belongs to (its member_id); only
+                          users of that portal can be linked to it, by --bitrix-user or by e-mail
+  --bitrix-user N         (add) link the account to this user id of the --portal now
   --otp-disabled          (add) create the account with OTP disabled
   --send                  (enroll-link) e-mail the link to the account's address
   --lang en|ru            (enroll-link) language of the e-mail (default: DEFAULT_LANGUAGE)
@@ -50,7 +51,7 @@ The store, master key, mail and link settings come from the environment (see REA
 const OPTIONS = {
   description: { type: 'string' },
   email: { type: 'string' },
-  'bitrix-member': { type: 'string' },
+  portal: { type: 'string' },
   'bitrix-user': { type: 'string' },
   'otp-disabled': { type: 'boolean' },
   send: { type: 'boolean' },
@@ -84,10 +85,10 @@ function argument(args: string[], index: number, name: string): string {
 const loginOf = (ctx: Context) => argument(ctx.args, 0, 'LOGIN');
 
 function bitrixLink(values: Values) {
-  const member = values['bitrix-member'];
+  const member = values.portal;
   const user = values['bitrix-user'];
-  if (member === undefined && user === undefined) return undefined;
-  if (!member || !user || !/^\d+$/.test(user)) throw invalid('--bitrix-member and a numeric --bitrix-user go together');
+  if (user === undefined) return undefined;
+  if (!member || !/^\d+$/.test(user)) throw invalid('--bitrix-user takes a numeric user id of the --portal');
   return { memberId: member, userId: Number(user) };
 }
 
@@ -104,6 +105,7 @@ async function add(ctx: Context): Promise<void> {
     login: loginOf(ctx),
     ...(values.description !== undefined ? { description: values.description } : {}),
     ...(values.email !== undefined ? { email: values.email } : {}),
+    ...(values.portal !== undefined ? { memberId: values.portal } : {}),
     ...(bitrix ? { bitrix } : {}),
     otpDisabled: values['otp-disabled'] === true,
     actor: ACTOR,
@@ -114,7 +116,7 @@ async function add(ctx: Context): Promise<void> {
 }
 
 async function list(ctx: Context): Promise<void> {
-  const all = await ctx.accounts.list();
+  const all = await ctx.accounts.list(ctx.values.portal !== undefined ? { memberId: ctx.values.portal } : {});
   ctx.out(ctx.values.json ? JSON.stringify(all.map(publicAccount), null, 2) : describeAccountList(all));
 }
 

@@ -5,7 +5,7 @@
 import type { Account } from '../../domain/account.js';
 import type { EncryptedSecret } from '../../domain/encrypted-secret.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import { assertValidLogin, emailKey, loginKey } from '../store-keys.js';
+import { assertPortalBinding, assertValidLogin, emailKey, loginKey } from '../store-keys.js';
 import type { AccountRepository } from '../store-ports.js';
 import { isUniqueViolation, type SqliteDatabase, sqliteError, withStoreErrors } from './sqlite-database.js';
 
@@ -14,6 +14,7 @@ interface AccountRow {
   login: string;
   description: string;
   email: string | null;
+  member_id: string | null;
   bitrix_member_id: string | null;
   bitrix_user_id: number | null;
   status: Account['status'];
@@ -35,6 +36,7 @@ const COLUMNS = [
   'description',
   'email',
   'email_key',
+  'member_id',
   'bitrix_member_id',
   'bitrix_user_id',
   'status',
@@ -59,6 +61,7 @@ function toRow(a: Account): Record<(typeof COLUMNS)[number], string | number | n
     description: a.description,
     email: a.email ?? null,
     email_key: a.email ? emailKey(a.email) : null,
+    member_id: a.memberId ?? null,
     bitrix_member_id: a.bitrix?.memberId ?? null,
     bitrix_user_id: a.bitrix?.userId ?? null,
     status: a.status,
@@ -80,6 +83,7 @@ function fromRow(r: AccountRow): Account {
     login: r.login,
     description: r.description,
     email: r.email ?? undefined,
+    memberId: r.member_id ?? undefined,
     bitrix:
       r.bitrix_member_id !== null && r.bitrix_user_id !== null
         ? { memberId: r.bitrix_member_id, userId: r.bitrix_user_id }
@@ -143,6 +147,17 @@ export function embeddedAccountRepository(db: SqliteDatabase): AccountRepository
   );
   const byEmail = db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE email_key = ? ORDER BY login_key');
   const all = db.prepare<[], AccountRow>('SELECT * FROM accounts ORDER BY login_key');
+  const ofPortal = db.prepare<[string], AccountRow>('SELECT * FROM accounts WHERE member_id = ? ORDER BY login_key');
+  const link = db.prepare(
+    `UPDATE accounts SET bitrix_member_id = @memberId, bitrix_user_id = @userId, updated_at = @at
+     WHERE id = @id AND member_id = @memberId AND bitrix_member_id IS NULL AND bitrix_user_id IS NULL`,
+  );
+  const tallyOf = db.prepare<[string], { otp_fail_tally: number; otp_fail_logged_at: string | null }>(
+    'SELECT otp_fail_tally, otp_fail_logged_at FROM accounts WHERE id = ?',
+  );
+  const setTally = db.prepare(
+    'UPDATE accounts SET otp_fail_tally = @tally, otp_fail_logged_at = coalesce(@loggedAt, otp_fail_logged_at) WHERE id = @id',
+  );
   const acceptStep = db.prepare('UPDATE accounts SET otp_last_step = ? WHERE id = ? AND otp_last_step < ?');
   const failuresOf = db.prepare<[string], { otp_failures: string }>('SELECT otp_failures FROM accounts WHERE id = ?');
   const setFailures = db.prepare('UPDATE accounts SET otp_failures = ? WHERE id = ?');
@@ -163,9 +178,20 @@ export function embeddedAccountRepository(db: SqliteDatabase): AccountRepository
     return kept.length;
   });
 
+  const takeTally = db.transaction((id: string, at: Date, add: number, minGapMs: number): number => {
+    const row = tallyOf.get(id);
+    if (!row) throw notFound(id);
+    const tally = row.otp_fail_tally + add;
+    const last = row.otp_fail_logged_at ? new Date(row.otp_fail_logged_at).getTime() : undefined;
+    const due = tally > 0 && (minGapMs === 0 || last === undefined || at.getTime() - last >= minGapMs);
+    setTally.run({ id, tally: due ? 0 : tally, loggedAt: due ? at.toISOString() : null });
+    return due ? tally : 0;
+  });
+
   return withStoreErrors('accounts', {
     async create(account) {
       assertValidLogin(account.login);
+      assertPortalBinding(account);
       try {
         insert.run(toRow(account));
       } catch (e) {
@@ -187,11 +213,12 @@ export function embeddedAccountRepository(db: SqliteDatabase): AccountRepository
     async findByEmail(email) {
       return byEmail.all(emailKey(email)).map(fromRow);
     },
-    async list() {
-      return all.all().map(fromRow);
+    async list(filter = {}) {
+      return (filter.memberId === undefined ? all.all() : ofPortal.all(filter.memberId)).map(fromRow);
     },
     async update(account) {
       assertValidLogin(account.login);
+      assertPortalBinding(account);
       let changes: number;
       try {
         changes = update.run(toRow(account)).changes;
@@ -213,6 +240,20 @@ export function embeddedAccountRepository(db: SqliteDatabase): AccountRepository
     },
     async setLockedUntil(accountId, until) {
       if (setLock.run({ id: accountId, until: iso(until) }).changes === 0) throw notFound(accountId);
+    },
+    async linkBitrixUser(accountId, target, at) {
+      try {
+        const params = { id: accountId, memberId: target.memberId, userId: target.userId, at: at.toISOString() };
+        return link.run(params).changes === 1;
+      } catch (e) {
+        // The user was linked to another account meanwhile: this one stays unlinked.
+        if (isUniqueViolation(e, 'accounts.bitrix_member_id')) return false;
+        throw e;
+      }
+    },
+    async takeOtpFailureTally(accountId, at, { add, minGapMs }) {
+      // IMMEDIATE: concurrent failures each add to the tally, and exactly one of them takes it.
+      return takeTally.immediate(accountId, at, add, minGapMs);
     },
   });
 }

@@ -147,8 +147,27 @@ CREATE TRIGGER IF NOT EXISTS service_keys_no_delete BEFORE DELETE ON service_key
   BEGIN SELECT RAISE(ABORT, 'the service key is never replaced'); END;
 `;
 
+/**
+ * Version 5: accounts belong to one portal (`member_id`, NULL for a service-wide account); accounts linked
+ * already get their link's portal. And the tally behind the rate limit of `otp_failed` entries: failed
+ * attempts no entry has counted yet, and when the last such entry was written.
+ */
+export const SCHEMA_V5_SQL = `
+ALTER TABLE accounts ADD COLUMN member_id TEXT;
+UPDATE accounts SET member_id = bitrix_member_id WHERE bitrix_member_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS accounts_member ON accounts (member_id, login_key);
+ALTER TABLE accounts ADD COLUMN otp_fail_tally INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN otp_fail_logged_at TEXT;
+`;
+
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL, SCHEMA_V4_SQL];
+export const MIGRATIONS: readonly string[] = [
+  SCHEMA_SQL,
+  SCHEMA_V2_SQL,
+  SCHEMA_V3_SQL,
+  SCHEMA_V4_SQL,
+  SCHEMA_V5_SQL,
+];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,7 +7,7 @@ import type { Collection, Db, Document } from 'mongodb';
 import type { Account } from '../../domain/account.js';
 import type { EncryptedSecret } from '../../domain/encrypted-secret.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import { assertValidLogin, emailKey, loginKey } from '../store-keys.js';
+import { assertPortalBinding, assertValidLogin, emailKey, loginKey } from '../store-keys.js';
 import type { AccountRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
@@ -20,6 +20,8 @@ export interface AccountDocument {
   description: string;
   email: string | null;
   emailLower: string | null;
+  /** The account's portal; null for a service-wide account. Absent in documents written before (migrated at start). */
+  memberId?: string | null;
   bitrix: { memberId: string; userId: number } | null;
   status: Account['status'];
   otpDisabled: boolean;
@@ -29,6 +31,11 @@ export interface AccountDocument {
   language?: 'en' | 'ru' | null;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * The rate limit of `otp_failed` entries (takeOtpFailureTally): attempts not counted by an entry yet, and
+   * when the last entry took the tally. Kept out of the Account; `update` leaves it alone.
+   */
+  otpFailLog?: { tally: number; loggedAt: Date | null };
 }
 
 const secretCopy = (s: EncryptedSecret): EncryptedSecret => ({
@@ -47,6 +54,7 @@ export function toAccountDocument(a: Account): AccountDocument {
     description: a.description,
     email: a.email ?? null,
     emailLower: a.email ? emailKey(a.email) : null,
+    memberId: a.memberId ?? null,
     bitrix: a.bitrix ? { memberId: a.bitrix.memberId, userId: a.bitrix.userId } : null,
     status: a.status,
     otpDisabled: a.otpDisabled,
@@ -65,6 +73,8 @@ export function fromAccountDocument(d: AccountDocument): Account {
     login: d.login,
     description: d.description,
     email: d.email ?? undefined,
+    // Documents from before accounts had a portal: a linked account belongs to its link's portal.
+    memberId: d.memberId ?? d.bitrix?.memberId ?? undefined,
     bitrix: d.bitrix ? { memberId: d.bitrix.memberId, userId: d.bitrix.userId } : undefined,
     status: d.status,
     otpDisabled: d.otpDisabled,
@@ -84,7 +94,7 @@ export function fromAccountDocument(d: AccountDocument): Account {
  * down, so a stale read-modify-write cannot reopen a used code [RFC 6238 §5.2].
  */
 export function accountUpdatePipeline(a: Account): Document[] {
-  const { _id, createdAt, otp, ...rest } = toAccountDocument(a);
+  const { _id, createdAt, otp, otpFailLog, ...rest } = toAccountDocument(a);
   const set: Document = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, { $literal: v }]));
   set.otp = otp
     ? { $mergeObjects: [{ $literal: otp }, { lastStep: { $max: [{ $literal: otp.lastStep }, '$otp.lastStep'] } }] }
@@ -109,6 +119,46 @@ function existsError(error: unknown, a: Account): AppError {
 
 const notFound = (id: string) => new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `No account with id ${id}`);
 
+/**
+ * Gives accounts written before accounts had a portal their `memberId`: the link's portal, or null
+ * (service-wide). Idempotent; run at start, so `list({ memberId })` finds them.
+ */
+export async function migrateAccountPortals(db: Db): Promise<void> {
+  await db
+    .collection<AccountDocument>(COLLECTIONS.accounts)
+    .updateMany({ memberId: { $exists: false } }, [{ $set: { memberId: { $ifNull: ['$bitrix.memberId', null] } } }]);
+}
+
+/** Whether the tally is taken now: the one rule, applied to the stored state the update saw. */
+function tallyDue(tally: number, loggedAt: Date | null, at: Date, minGapMs: number): boolean {
+  return tally > 0 && (minGapMs === 0 || loggedAt === null || at.getTime() - loggedAt.getTime() >= minGapMs);
+}
+
+/** One pipeline update of the otp_failed tally: the same rule as tallyDue, in the server's terms. */
+function tallyPipeline(at: Date, add: number, minGapMs: number): Document[] {
+  const tally = { $add: [{ $ifNull: ['$otpFailLog.tally', 0] }, add] };
+  const last = { $ifNull: ['$otpFailLog.loggedAt', null] };
+  const due = {
+    $and: [
+      { $gt: [tally, 0] },
+      {
+        $or: [
+          { $eq: [minGapMs, 0] },
+          { $eq: [last, null] },
+          { $gte: [{ $subtract: [{ $literal: at }, last] }, minGapMs] },
+        ],
+      },
+    ],
+  };
+  return [
+    {
+      $set: {
+        otpFailLog: { tally: { $cond: [due, 0, tally] }, loggedAt: { $cond: [due, { $literal: at }, last] } },
+      },
+    },
+  ];
+}
+
 /** The AccountRepository over MongoDB. */
 export function mongoAccountRepository(db: Db): AccountRepository {
   const col: Collection<AccountDocument> = db.collection<AccountDocument>(COLLECTIONS.accounts);
@@ -121,6 +171,7 @@ export function mongoAccountRepository(db: Db): AccountRepository {
   return withMongoErrors('accounts', {
     async create(account) {
       assertValidLogin(account.login);
+      assertPortalBinding(account);
       try {
         await col.insertOne(toAccountDocument(account));
       } catch (e) {
@@ -137,11 +188,13 @@ export function mongoAccountRepository(db: Db): AccountRepository {
         .toArray();
       return docs.map(fromAccountDocument);
     },
-    async list() {
-      return (await col.find({}).sort({ loginLower: 1 }).toArray()).map(fromAccountDocument);
+    async list(filter = {}) {
+      const query = filter.memberId === undefined ? {} : { memberId: filter.memberId };
+      return (await col.find(query).sort({ loginLower: 1 }).toArray()).map(fromAccountDocument);
     },
     async update(account) {
       assertValidLogin(account.login);
+      assertPortalBinding(account);
       let matched: number;
       try {
         matched = (await col.updateOne({ _id: account.id }, accountUpdatePipeline(account))).matchedCount;
@@ -185,6 +238,31 @@ export function mongoAccountRepository(db: Db): AccountRepository {
     async setLockedUntil(accountId, until) {
       const set = until ? { 'lockout.lockedUntil': until } : { 'lockout.lockedUntil': null, 'lockout.failures': [] };
       if ((await col.updateOne({ _id: accountId }, { $set: set })).matchedCount === 0) throw notFound(accountId);
+    },
+    async linkBitrixUser(accountId, target, at) {
+      // Compare-and-set: only an unlinked account of that portal matches; the unique index settles a race
+      // for the same user.
+      try {
+        const result = await col.updateOne(
+          { _id: accountId, memberId: target.memberId, bitrix: null },
+          { $set: { bitrix: { memberId: target.memberId, userId: target.userId }, updatedAt: at } },
+        );
+        return result.modifiedCount === 1;
+      } catch (e) {
+        if (isDuplicateKey(e, 'bitrix_user_unique')) return false;
+        throw e;
+      }
+    },
+    async takeOtpFailureTally(accountId, at, { add, minGapMs }) {
+      // One findOneAndUpdate, returning the state it changed: a read and a write apart would race.
+      const before = await col.findOneAndUpdate({ _id: accountId }, tallyPipeline(at, add, minGapMs), {
+        returnDocument: 'before',
+        projection: { otpFailLog: 1 },
+      });
+      if (!before) throw notFound(accountId);
+      // The update applied tallyDue to exactly this before-image (one atomic document update).
+      const tally = (before.otpFailLog?.tally ?? 0) + add;
+      return tallyDue(tally, before.otpFailLog?.loggedAt ?? null, at, minGapMs) ? tally : 0;
     },
   });
 }

@@ -36,6 +36,8 @@ const INDEXES: Record<string, IndexDescription[]> = {
       partialFilterExpression: { 'bitrix.memberId': { $type: 'string' } },
     },
     { key: { emailLower: 1 }, name: 'email' },
+    // list({ memberId }): a portal's accounts by login.
+    { key: { memberId: 1, loginLower: 1 }, name: 'portal_login' },
   ],
   [COLLECTIONS.enrollments]: [
     { key: { tokenHash: 1 }, name: 'token_unique', unique: true },

@@ -4,11 +4,12 @@
  * start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store.
  */
 import type { Store, StoreKeys } from '../store-ports.js';
-import { mongoAccountRepository } from './mongo-account-repository.js';
+import { migrateAccountPortals, mongoAccountRepository } from './mongo-account-repository.js';
 import { ensureAdminIndexes, mongoAdminRepositories } from './mongo-admin-store.js';
 import { mongoBlobStore } from './mongo-blob-store.js';
 import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
+import { mongoError } from './mongo-errors.js';
 import { mongoGrantRepository } from './mongo-grant-repository.js';
 import { mongoPortalRepository } from './mongo-portal-repository.js';
 import { mongoServiceKeyRepository } from './mongo-service-key-repository.js';
@@ -24,6 +25,12 @@ import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
 export async function openMongoStore(url: string, dbName: string, keys: StoreKeys): Promise<Store> {
   const { client, db } = await connectMongo(url, dbName);
   await ensureAdminIndexes(db);
+  try {
+    await migrateAccountPortals(db);
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw mongoError(e, 'cannot give existing accounts their portal');
+  }
   return {
     kind: 'mongodb',
     accounts: mongoAccountRepository(db),
