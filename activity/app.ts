@@ -18,6 +18,7 @@ import type { JobQueue } from '../shared/queue/queue-port.js';
 import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
 import type { Store } from '../shared/store/store-ports.js';
 import { adminPanel } from './admin/admin-panel.js';
+import { csrfTokens } from './middleware/csrf-guard.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { signingUiRouters } from './routes/b24-signing-ui.js';
@@ -32,7 +33,7 @@ import { verifyPageRoutes } from './routes/verify-page.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication'>>;
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication' | 'limits'>>;
   /** Sends enrollment links from the control panel; without it links can only be copied. */
   mailer?: Mailer;
   store: Store;
@@ -79,10 +80,17 @@ export function createApp(deps: AppDeps): Koa {
     ...(deps.now ? { now: deps.now } : {}),
   });
 
+  const csrf = csrfTokens(deps.masterKey);
   const app = new Koa({ proxy: deps.proxy ?? false });
   app.use(errorHandler({ logger, renderer, defaultLanguage: config.defaultLanguage, isApi: isJsonPath }));
   app.use(securityHeaders({ hsts: config.publicBaseUrl.startsWith('https:') }));
-  const enroll = enrollRoutes({ enrollment, renderer, defaultLanguage: config.defaultLanguage });
+  const enroll = enrollRoutes({
+    enrollment,
+    renderer,
+    defaultLanguage: config.defaultLanguage,
+    csrf,
+    origin: new URL(config.publicBaseUrl).origin,
+  });
   app.use(enroll.routes());
   app.use(enroll.allowedMethods());
   app.use(staticAssetRoutes().routes());
@@ -121,6 +129,7 @@ export function createApp(deps: AppDeps): Koa {
     };
     const signing = signingUiRouters({
       config,
+      csrf,
       store: deps.store,
       masterKey: deps.masterKey,
       renderer,

@@ -32,10 +32,11 @@ function percentile(sorted: number[], p: number): number {
 async function openDialog(fx: B24UiFixture, portal: PortalHandle, signer: UiSigner, dealId: number) {
   const opened = await fx.emulator.openPlacement(portal, 'CRM_DEAL_DETAIL_TOOLBAR', signer.userId, { dealId });
   const session = /data-session="([^"]+)"/.exec(opened.response.body)?.[1];
+  const csrf = /data-csrf="([^"]+)"/.exec(opened.response.body)?.[1];
   const file = /<select id="sign-file"[^>]*>\s*<option value="([^"]+)"/.exec(opened.response.body)?.[1];
-  if (!session || !file) throw new Error(`the dialog did not open (${opened.response.status})`);
+  if (!session || !csrf || !file) throw new Error(`the dialog did not open (${opened.response.status})`);
   const [fieldCode, fileId] = file.split(':');
-  return { session, fieldCode, fileId };
+  return { session, csrf, fieldCode, fileId };
 }
 
 /** One signature: submit, then watch the emulator until the deal's file changed and the comment is there. */
@@ -54,7 +55,13 @@ async function oneRun(fx: B24UiFixture, portal: PortalHandle, signer: UiSigner, 
   const started = performance.now();
   const answer = await fetch(`${fx.baseUrl}/b24/dialog/sign`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-dialog-session': dialog.session },
+    // What the dialog's script sends (the browser adds the page's origin).
+    headers: {
+      'content-type': 'application/json',
+      'x-dialog-session': dialog.session,
+      'x-csrf-token': dialog.csrf,
+      origin: new URL(fx.baseUrl).origin,
+    },
     body,
   });
   if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${await answer.text()}`);

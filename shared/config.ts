@@ -27,6 +27,12 @@ const EnvSchema = z.object({
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   HOST: z.string().default('0.0.0.0'),
   PORT: intFrom(8080),
+  OPS_HOST: z.string().default('127.0.0.1'),
+  OPS_PORT: intFrom(8082),
+  POLL_MAX_PER_SESSION: intFrom(2),
+  POLL_MAX_TOTAL: intFrom(100),
+  PREVIEW_PROCESSES: intFrom(2),
+  ADMIN_EMAIL: optionalText,
   SMTP_URL: optionalText,
   MAIL_FROM: z.string().default('SignService <signservice@localhost>'),
   OTP_ISSUER: z.string().default('SignService'),
@@ -76,6 +82,16 @@ export type Config = Readonly<{
   masterKey: { source: 'env'; value: string } | { source: 'file'; file: string; createIfMissing: boolean };
   publicBaseUrl: string;
   http: { host: string; port: number };
+  /**
+   * The operations listener of `npm start` / `start:activity` (/health, /ready, /metrics): OPS_HOST @default
+   * 127.0.0.1, OPS_PORT @default 8082. `start:worker` serves them on OPS_HOST:WORKER_PORT. The public port
+   * answers /health only.
+   */
+  ops: { host: string; port: number };
+  /** Per-session and total limits of what a page holder can make the app do (activity). */
+  limits: ActivityLimits;
+  /** The service operator's address (ADMIN_EMAIL): lockout notices of accounts without a portal go there. */
+  adminEmail: string | undefined;
   mail: { kind: 'smtp'; url: string; from: string } | { kind: 'outbox'; dir: string; from: string };
   otp: { issuer: string; lockoutFailures: number; lockoutWindowMinutes: number; lockoutMinutes: number };
   enrollmentLinkMinutes: number;
@@ -97,6 +113,16 @@ export interface SignLogConfig {
   checkpointEveryMs: number;
   /** RFC 3161 timestamp authority for checkpoints: SIGN_LOG_TSA_URL, @default none (no timestamps). */
   tsaUrl: string | undefined;
+}
+
+/** What one page holder, and everybody together, can make the activity do at once. */
+export interface ActivityLimits {
+  /** Long polls (dialog and approval status) in flight per dialog session or approval link: POLL_MAX_PER_SESSION @default 2. */
+  pollsPerSession: number;
+  /** Long polls in flight in the process altogether: POLL_MAX_TOTAL @default 100. */
+  pollsTotal: number;
+  /** `pdftoppm` processes rendering preview pages at once: PREVIEW_PROCESSES @default 2. */
+  previewProcesses: number;
 }
 
 /** The Bitrix24 app: its OAuth credentials, the per-portal request budget, which endpoints are acceptable. */
@@ -217,6 +243,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     masterKey,
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ''),
     http: { host: e.HOST, port: e.PORT },
+    ops: { host: e.OPS_HOST, port: e.OPS_PORT },
+    limits: {
+      pollsPerSession: e.POLL_MAX_PER_SESSION,
+      pollsTotal: e.POLL_MAX_TOTAL,
+      previewProcesses: e.PREVIEW_PROCESSES,
+    },
+    adminEmail: e.ADMIN_EMAIL,
     mail: e.SMTP_URL
       ? { kind: 'smtp' as const, url: e.SMTP_URL, from: e.MAIL_FROM }
       : { kind: 'outbox' as const, dir: path.join(dataDir, 'outbox'), from: e.MAIL_FROM },

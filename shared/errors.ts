@@ -172,8 +172,16 @@ export const ErrorCode = {
    * SignService): nothing is built on top of it. Never retried; `signservice audit verify` names the entry.
    */
   SIGN_LOG_BROKEN: 'SIGN_LOG_BROKEN',
-  /** A state-changing form came without a valid CSRF token or from another origin. */
+  /**
+   * A state-changing call from a browser without proof that one of our own pages sent it: its Origin (or,
+   * without one, its Referer) is not PUBLIC_BASE_URL's origin, or its CSRF token is missing or not the one
+   * bound to the page's session or link. Nothing was changed.
+   */
   CSRF_REJECTED: 'CSRF_REJECTED',
+  /** Too many calls of this kind at once (per session or in total); `details.retryAfterSeconds` says when to retry. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The approval link's request was decided or expired: the link shows only its outcome, never the document. */
+  APPROVAL_CLOSED: 'APPROVAL_CLOSED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -282,6 +290,8 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   ADMIN_CSRF: { http: 403, exit: 77, transient: false },
   SIGN_LOG_BROKEN: { http: 500, exit: 1, transient: false },
   CSRF_REJECTED: { http: 403, exit: 77, transient: false },
+  TOO_MANY_REQUESTS: { http: 429, exit: 75, transient: true },
+  APPROVAL_CLOSED: { http: 410, exit: 65, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

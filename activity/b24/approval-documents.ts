@@ -1,8 +1,10 @@
 /**
  * The approval page's view of a request's document: the deal's title, the PDF itself (fetched from the deal
  * through the worker's Bitrix24 document gateway, the same resolution of "which file" the signature will
- * use), its page count and page images (pdf-preview.ts). The bytes of the few requests being looked at are
- * kept in memory for a few minutes, so a page with five images downloads the file once.
+ * use), its page count and page images (page-render-pool.ts: a few pdftoppm processes at most, each page
+ * rendered once). The bytes of the few requests being looked at are kept in memory for a few minutes, so a
+ * page with five images downloads the file once. The routes ask for any of this only while the request
+ * waits for its signer (approval.ts): a decided or expired request's document is never fetched again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
@@ -10,7 +12,7 @@ import { AppError, ErrorCode } from '../../shared/errors.js';
 import { readDeal } from '../../worker/bitrix24/deal-files.js';
 import { bitrix24DocumentGateway } from '../../worker/gateways/bitrix24-document-gateway.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
-import { countPages, pdftoppmAvailable, renderPagePng } from './pdf-preview.js';
+import { countPages, pdftoppmAvailable } from './pdf-preview.js';
 
 /** Pages shown as images at most (the rest: download). */
 export const PREVIEW_PAGES = 5;
@@ -80,7 +82,7 @@ export function approvalDocuments(deps: B24UiDeps): ApprovalDocuments {
       if (page > Math.min(countPages(pdf), PREVIEW_PAGES)) {
         throw new AppError(ErrorCode.PDF_PAGE_OUT_OF_RANGE, `The preview shows pages 1 to ${PREVIEW_PAGES} only`);
       }
-      return renderPagePng(pdf, page);
+      return deps.pages.png(pdf, page);
     },
   };
 }

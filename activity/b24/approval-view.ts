@@ -73,6 +73,7 @@ export function approvalView(input: ApprovalViewInput): Record<string, unknown> 
     outcomeKind: outcome?.kind ?? '',
     outcomeText: outcome?.text ?? '',
     inProgress: outcome?.kind === 'progress',
+    state: r.state,
     dealTitle: input.dealTitle,
     signerName: input.signerName,
     message: r.robot?.message ?? '',

@@ -36,6 +36,9 @@ const PURPOSE = 'signservice/b24-dialog-session/v1';
 /** How long a dialog stays usable after it was opened. */
 export const DIALOG_SESSION_MINUTES = 30;
 
+/** What the dialog's CSRF token is bound to, and the key of its long-poll limit: the session itself. */
+export const dialogCsrfBinding = (sessionToken: string): string => `dialog:${sessionToken}`;
+
 /** Issues and checks dialog sessions with a key derived from the master key. */
 export interface DialogSessions {
   issue(session: Omit<DialogSession, 'expiresAt'>, now: Date): { token: string; expiresAt: Date };

@@ -12,7 +12,7 @@ import { PdfDocument } from '../../shared/pdf/pdf-document.js';
 import { BufferSource } from '../../shared/pdf/pdf-source.js';
 
 /** Resolution of the preview images (a 595 pt wide A4 page becomes ~740 px wide). */
-const PREVIEW_DPI = 90;
+export const PREVIEW_DPI = 90;
 /** A render that takes longer than this is abandoned (the page then shows the download link only). */
 const RENDER_TIMEOUT_MS = 20_000;
 
@@ -33,10 +33,14 @@ export function countPages(pdf: Buffer): number {
   return pageCount(PdfDocument.open(new BufferSource(pdf)));
 }
 
-/** Page `page` (1-based) of `pdf` as PNG. @throws AppError INTERNAL when pdftoppm fails or times out */
-export function renderPagePng(pdf: Buffer, page: number): Promise<Buffer> {
+/**
+ * Page `page` (1-based) of `pdf` as PNG at `dpi`: one pdftoppm process. Callers go through the render pool
+ * (page-render-pool.ts), which bounds how many run at once and caches the result.
+ * @throws AppError INTERNAL when pdftoppm fails or times out
+ */
+export function renderPagePng(pdf: Buffer, page: number, dpi = PREVIEW_DPI): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const args = ['-png', '-r', String(PREVIEW_DPI), '-f', String(page), '-l', String(page), '-singlefile', '-'];
+    const args = ['-png', '-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', '-'];
     const child = spawn('pdftoppm', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

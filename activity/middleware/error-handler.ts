@@ -44,6 +44,9 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware {
   const respond = (ctx: Context, status: number, error: AppError | undefined) => {
     ctx.status = status;
     noStore(ctx);
+    // A limit says when to come back (TOO_MANY_REQUESTS) [RFC 9110 §10.2.3].
+    const retryAfter = error?.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
     if (isApi(ctx)) {
       const code = error?.code ?? (status === 404 ? 'NOT_FOUND' : ErrorCode.INTERNAL);
       const message = error && status < 500 ? error.message : status === 404 ? 'not found' : 'internal error';

@@ -2,8 +2,10 @@
  * Security headers for every answer of the activity app. The content security policy allows nothing but
  * our own form target, data: images (the QR code) and the one inline style block carrying this request's
  * nonce [CSP Level 3 §7.2]; no scripts at all. Pages may not be framed (the Bitrix24 iframe pages will
- * relax `frameAncestors` for their own routes) and never send a Referer, because enrollment URLs carry a
- * one-time token [RFC 9110 §10.1.3 lets the Referer leak the whole URL otherwise].
+ * relax `frameAncestors` for their own routes) and send a Referer to this app only, because enrollment and
+ * approval URLs carry tokens [RFC 9110 §10.1.3 lets the Referer leak the whole URL otherwise]:
+ * `same-origin` rather than `no-referrer`, because with `no-referrer` browsers send `Origin: null` on a
+ * page's own POSTs [Fetch §3.1 "serializing a request origin"], and the CSRF guard needs the real origin.
  */
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -35,7 +37,7 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): Middlewar
         `frame-ancestors ${frameAncestors}`,
       ].join('; '),
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      'Referrer-Policy': 'same-origin',
       'Cross-Origin-Opener-Policy': 'same-origin',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',

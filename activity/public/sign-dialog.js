@@ -1,7 +1,8 @@
 // The Sign dialog's script (served as a file: the page's CSP allows scripts from the app only). It keeps the
 // description beside the position grid in step with the choice, sends the signature (POST ../dialog/sign,
-// the page's signed session in the body), then follows the request (GET ../dialog/status/ID, long-polled)
-// until it is completed (link to the signed file) or failed (a specific message; the form stays usable).
+// the page's signed session and its CSRF token in headers), then follows the request (GET
+// ../dialog/status/ID, long-polled; a 429 waits as long as Retry-After says) until it is completed (link to
+// the signed file) or failed (a specific message; the form stays usable).
 (() => {
   const form = document.getElementById('sign-form');
   if (!form) return;
@@ -14,6 +15,8 @@
   const submit = document.getElementById('sign-submit');
   const otp = document.getElementById('sign-otp');
   const session = form.dataset.session;
+  const csrf = form.dataset.csrf;
+  const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const fill = (text, values) =>
     text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
@@ -86,12 +89,23 @@
   }
 
   async function call(url, init) {
-    const response = await fetch(url, {
-      ...init,
-      headers: { accept: 'application/json', 'content-type': 'application/json', 'x-dialog-session': session },
-      credentials: 'omit',
-      cache: 'no-store',
-    });
+    let response;
+    for (;;) {
+      response = await fetch(url, {
+        ...init,
+        headers: {
+          accept: 'application/json',
+          'content-type': 'application/json',
+          'x-dialog-session': session,
+          'x-csrf-token': csrf,
+        },
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+      // Too many status calls at once: wait as told, then ask again (only status calls are limited).
+      if (response.status !== 429 || init.method !== 'GET') break;
+      await wait(Math.max(1, Number(response.headers.get('retry-after')) || 2) * 1000);
+    }
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw body.error ?? { code: 'GENERIC', message: `HTTP ${response.status}` };
     return body;

@@ -2,28 +2,33 @@
  * The approval page of a robot step, at the link the signer gets by e-mail and Bitrix24 notification
  * (shared/sign-requests/approval-link.ts: bound to the request and the signer's account, valid until the
  * step's deadline). GET shows the deal, the workflow's message, a preview of the pages and two forms:
- * approve & sign (certificate, one-time code) or reject with a reason; both are plain form POSTs answered
- * by a redirect to the page (post/redirect/get), or by the page again with the reason when the code or the
- * certificate was refused. A request that is no longer waiting shows its outcome only. Framing is allowed
+ * approve & sign (certificate, one-time code) or reject with a reason and the one-time code — every decision
+ * needs the code. Both are plain form POSTs carrying the page's CSRF token, checked with their Origin
+ * (csrf-guard.ts), answered by a redirect to the page (post/redirect/get), or by the page again with the
+ * reason when the code or the certificate was refused. A request that is no longer waiting, or whose link
+ * has expired, shows its outcome only: its document and page images answer 410 and are never fetched again.
+ * The status route is a long poll under the per-link and total limits (poll-slots.ts). Framing is allowed
  * for the portal's origins, so the page works inside Bitrix24 and from the e-mail alike.
  */
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { SignRequest } from '../../shared/domain/sign-request.js';
+import { SIGN_REQUEST_STATES, type SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
-import { formatDateTime, type Language, pickLanguage } from '../../shared/i18n/messages.js';
+import { pickLanguage } from '../../shared/i18n/messages.js';
 import { readApprovalToken } from '../../shared/sign-requests/approval-link.js';
 import { approveSignRequest, rejectSignRequest } from '../../shared/sign-requests/approve-sign-request.js';
-import { type ApprovalDocuments, approvalDocuments } from '../b24/approval-documents.js';
-import { approvalView } from '../b24/approval-view.js';
+import { approvalDocuments } from '../b24/approval-documents.js';
+import { type ApprovalPage, approvalPage } from '../b24/approval-page.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
-import { certificateChoices } from '../b24/certificate-choices.js';
 import { dialogErrorText } from '../b24/dialog-error-text.js';
+import { approvalCsrfBinding, isOpen, type OpenedLink } from '../b24/opened-link.js';
+import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
+import { csrfGuard } from '../middleware/csrf-guard.js';
 import { formBody } from '../middleware/form-body.js';
 import { allowFramingBy, portalOrigins } from '../middleware/framed-page.js';
 import { noStore } from '../middleware/security-headers.js';
 
-/** Refusals the signer can correct on the page (another code, another certificate). */
+/** Refusals the signer can correct on the page (another code, another certificate, a reason). */
 const CORRECTABLE = new Set<string>([
   ErrorCode.OTP_INVALID,
   ErrorCode.OTP_REPLAYED,
@@ -36,15 +41,8 @@ const CORRECTABLE = new Set<string>([
   ErrorCode.INVALID_ARGUMENT,
 ]);
 
-interface Opened {
-  token: string;
-  request: SignRequest;
-  usable: boolean;
-  language: Language;
-}
-
 /** The request behind the link, after the link's own checks; frames the answer for its portal. */
-async function openLink(deps: B24UiDeps, ctx: Context): Promise<Opened> {
+async function openLink(deps: B24UiDeps, ctx: Context): Promise<OpenedLink> {
   noStore(ctx);
   const token = ctx.params.token as string;
   const link = readApprovalToken(deps.masterKey, token, deps.now());
@@ -63,60 +61,50 @@ async function openLink(deps: B24UiDeps, ctx: Context): Promise<Opened> {
   return { token, request, usable: link.usable, language };
 }
 
-/** The page; `depth` is how many path segments below /b24/approve/:token the current URL is. */
-async function renderPage(
-  deps: B24UiDeps,
-  docs: ApprovalDocuments,
-  ctx: Context,
-  opened: Opened,
-  depth: number,
-  error?: string,
-) {
-  const { request, language } = opened;
-  const account = await deps.store.accounts.get(request.accountId);
-  const now = deps.now();
-  const open = opened.usable && request.state === 'awaiting_signer';
-  const [dealTitle, certificates, preview] = await Promise.all([
-    docs.dealTitle(request),
-    open && account ? certificateChoices(deps.store, deps.keys, account, now) : Promise.resolve([]),
-    open ? docs.preview(request) : Promise.resolve(undefined),
-  ]);
-  const up = '../'.repeat(depth);
-  ctx.type = 'html';
-  ctx.body = deps.renderer.page('approval', language, {
-    ...approvalView({
-      language,
-      request,
-      account,
-      usable: opened.usable,
-      dealTitle,
-      signerName: account ? account.description || account.login : '',
-      certificates,
-      preview,
-      ...(error ? { error } : {}),
-      formatDate: (d) => formatDateTime(d, language, deps.timeZone),
-    }),
-    selfBase: `${up}${encodeURIComponent(opened.token)}`,
-    assetBase: `${up}../../static`,
-    script: 'approval.js',
-    cspNonce: ctx.state.cspNonce as string,
-  });
+/** The link, refused with APPROVAL_CLOSED (410) once it may show only the outcome. */
+async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLink> {
+  const opened = await openLink(deps, ctx);
+  if (!isOpen(opened)) {
+    throw new AppError(
+      ErrorCode.APPROVAL_CLOSED,
+      'This request was decided or has expired; its approval link shows only the outcome',
+    );
+  }
+  return opened;
+}
+
+/** Re-shows the page with the reason when the signer can correct the answer; rethrows anything else. */
+async function showCorrectable(deps: B24UiDeps, page: ApprovalPage, ctx: Context, opened: OpenedLink, error: unknown) {
+  if (!(error instanceof AppError && CORRECTABLE.has(error.code))) throw error;
+  const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
+  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, deps.timeZone));
+  ctx.status = errorOutcome(error).http;
 }
 
 /** The approval routes. */
 export function approvalRoutes(deps: B24UiDeps): Router {
   const router = new Router({ prefix: '/b24/approve/:token' });
   const docs = approvalDocuments(deps);
+  const page = approvalPage(deps, docs);
+  const guard = csrfGuard({
+    tokens: deps.csrf,
+    origin: deps.origin,
+    binding: (ctx) => approvalCsrfBinding(ctx.params.token as string),
+  });
   const actor = (request: SignRequest) => ({
     role: 'signer',
     ...(request.robot ? { memberId: request.robot.memberId, userId: request.robot.signerUserId } : {}),
   });
+  const back = (ctx: Context, opened: OpenedLink) => {
+    ctx.status = 303;
+    ctx.redirect(`../${encodeURIComponent(opened.token)}?lang=${opened.language}`);
+  };
 
   router.get('/', async function showApproval(ctx) {
-    await renderPage(deps, docs, ctx, await openLink(deps, ctx), 0);
+    await page.render(ctx, await openLink(deps, ctx), 0);
   });
 
-  router.post('/approve', formBody(), async function approve(ctx) {
+  router.post('/approve', formBody(), guard, async function approve(ctx) {
     const opened = await openLink(deps, ctx);
     const form = ctx.state.form as URLSearchParams;
     try {
@@ -133,49 +121,63 @@ export function approvalRoutes(deps: B24UiDeps): Router {
         now: deps.now,
       });
     } catch (error) {
-      if (!(error instanceof AppError && CORRECTABLE.has(error.code))) throw error;
-      const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
-      await renderPage(deps, docs, ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error));
-      ctx.status = errorOutcome(error).http;
+      await showCorrectable(deps, page, ctx, opened, error);
       return;
     }
-    ctx.status = 303;
-    ctx.redirect(`../${encodeURIComponent(opened.token)}?lang=${opened.language}`);
+    back(ctx, opened);
   });
 
-  router.post('/reject', formBody(), async function reject(ctx) {
+  router.post('/reject', formBody(), guard, async function reject(ctx) {
     const opened = await openLink(deps, ctx);
     const form = ctx.state.form as URLSearchParams;
-    await rejectSignRequest({
-      store: deps.store,
-      queue: deps.queue,
-      requestId: opened.request.id,
-      reason: form.get('reason') ?? '',
-      actor: actor(opened.request),
-      now: deps.now,
-    });
-    ctx.status = 303;
-    ctx.redirect(`../${encodeURIComponent(opened.token)}?lang=${opened.language}`);
+    try {
+      await rejectSignRequest({
+        store: deps.store,
+        queue: deps.queue,
+        requestId: opened.request.id,
+        reason: form.get('reason') ?? '',
+        actor: actor(opened.request),
+        now: deps.now,
+        authorization: { authorizer: deps.authorizer, otp: form.get('otp') ?? undefined, clientAddress: ctx.ip },
+      });
+    } catch (error) {
+      await showCorrectable(deps, page, ctx, opened, error);
+      return;
+    }
+    back(ctx, opened);
   });
 
   router.get('/status', async function approvalStatus(ctx) {
-    const { request } = await openLink(deps, ctx);
-    ctx.body = { state: request.state };
+    const opened = await openLink(deps, ctx);
+    const after = typeof ctx.query.after === 'string' ? ctx.query.after : undefined;
+    if (after === undefined || !(SIGN_REQUEST_STATES as readonly string[]).includes(after)) {
+      ctx.body = { state: opened.request.state };
+      return;
+    }
+    const release = deps.polls.acquire(approvalCsrfBinding(opened.token));
+    try {
+      const load = async () => (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
+      ctx.body = { state: (await waitForStateChange(load, after, clientGone(ctx))).state };
+    } finally {
+      release();
+    }
   });
 
   router.get('/document.pdf', async function downloadDocument(ctx) {
-    const { request } = await openLink(deps, ctx);
+    const { request } = await openForDocument(deps, ctx);
+    const bytes = await docs.bytes(request);
     ctx.type = 'application/pdf';
     ctx.attachment(`deal-${request.document.kind === 'bitrix24' ? request.document.entityId : ''}.pdf`);
-    ctx.body = await docs.bytes(request);
+    ctx.body = bytes;
   });
 
   router.get('/page/:page.png', async function pageImage(ctx) {
-    const { request } = await openLink(deps, ctx);
-    const page = Number(ctx.params.page);
-    if (!Number.isSafeInteger(page) || page < 1) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'no such page');
+    const { request } = await openForDocument(deps, ctx);
+    const number = Number(ctx.params.page);
+    if (!Number.isSafeInteger(number) || number < 1) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'no such page');
+    const png = await docs.pagePng(request, number);
     ctx.type = 'image/png';
-    ctx.body = await docs.pagePng(request, page);
+    ctx.body = png;
   });
 
   return router;

@@ -2,13 +2,15 @@
  * The signer-facing Bitrix24 pages as one unit for createApp: the Sign dialog (placement POST), its API,
  * and the approval page, over one set of dependencies — the certificate inventory as the service sees it
  * (internal CA in the data directory plus the token snapshots the workers left there; this process serves
- * no token) and the OTP gate (TOTP verifier with lockout e-mails when a mailer is given).
+ * no token), the OTP gate (TOTP verifier with lockout e-mails when a mailer is given), and the limits
+ * (long polls per session and in total, the preview's pdftoppm pool) of config.limits.
  */
 import type { Router } from '@koa/router';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import { snapshotStoreIn } from '../../shared/cli/data-dir.js';
-import type { Config } from '../../shared/config.js';
+import type { ActivityLimits, Config } from '../../shared/config.js';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
+import type { Account } from '../../shared/domain/account.js';
 import type { Logger } from '../../shared/logger.js';
 import type { TemplateRenderer } from '../../shared/mail/render-template.js';
 import { createOtpAuthorizer } from '../../shared/otp/otp-authorizer.js';
@@ -18,12 +20,23 @@ import { type CertificateKeySource, createCertificateKeySource } from '../../sha
 import type { ServedTokens } from '../../shared/signing/served-tokens.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
+import { pageRenderPool } from '../b24/page-render-pool.js';
+import type { CsrfTokens } from '../middleware/csrf-guard.js';
+import { pollSlots } from '../middleware/poll-slots.js';
 import { approvalRoutes } from './approval.js';
 import { dialogApiRoutes } from './dialog-api.js';
 import { signDialogRoutes } from './sign-dialog.js';
 
+/** The limits when config.limits is not given (the defaults of shared/config.ts). */
+const DEFAULT_LIMITS: ActivityLimits = { pollsPerSession: 2, pollsTotal: 100, previewProcesses: 2 };
+
 export interface SigningUiOptions {
-  config: Pick<Config, 'publicBaseUrl' | 'otp' | 'defaultLanguage'> & Partial<Pick<Config, 'dataDir' | 'worker'>>;
+  config: Pick<Config, 'publicBaseUrl' | 'otp' | 'defaultLanguage'> &
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'limits'>>;
+  /** The app's CSRF tokens (one set for every page). */
+  csrf: CsrfTokens;
+  /** Announces a lockout to the signer and the administrator (lockout-announcer.ts). */
+  onLocked?: (account: Account, lockedUntil: Date) => Promise<void>;
   store: Store;
   masterKey: MasterKey;
   renderer: TemplateRenderer;
@@ -51,7 +64,15 @@ export function signingUiRouters(options: SigningUiOptions): Router[] {
       masterKey: () => masterKey,
       otherTokens: snapshotStoreIn(dataDir),
     });
-  const verifier = createTotpVerifier({ store, masterKey, settings: config.otp, now, logger });
+  const verifier = createTotpVerifier({
+    store,
+    masterKey,
+    settings: config.otp,
+    now,
+    logger,
+    ...(options.onLocked ? { onLocked: options.onLocked } : {}),
+  });
+  const limits = config.limits ?? DEFAULT_LIMITS;
   const deps: B24UiDeps = {
     store,
     masterKey,
@@ -65,6 +86,10 @@ export function signingUiRouters(options: SigningUiOptions): Router[] {
     logger,
     now,
     maxDocumentBytes: config.worker?.maxDocumentBytes ?? 100 * 1024 * 1024,
+    csrf: options.csrf,
+    origin: new URL(config.publicBaseUrl).origin,
+    polls: pollSlots({ perKey: limits.pollsPerSession, total: limits.pollsTotal }),
+    pages: pageRenderPool({ processes: limits.previewProcesses }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
   return [signDialogRoutes(deps), dialogApiRoutes(deps), approvalRoutes(deps)];

@@ -1,22 +1,26 @@
 /**
  * The Sign dialog's API, called by its script with the page's signed session (header `X-Dialog-Session`):
- * `POST /b24/dialog/sign` checks the certificate grant and the one-time code right here (a wrong code is a
- * 401 with a message and the dialog stays usable), creates the request `approved` and queues it
+ * `POST /b24/dialog/sign` — its Origin and its CSRF token (header `X-CSRF-Token`, bound to the session;
+ * csrf-guard.ts) checked first — checks the certificate grant and the one-time code right here (a wrong
+ * code is a 401 with a message and the dialog stays usable), creates the request `approved` and queues it
  * (submit-sign-request.ts); `GET /b24/dialog/status/:id?after=STATE` answers as soon as the request has
- * left STATE (long poll, at most ~20 s), with the link to the signed file once it is completed. Who signs,
- * on which portal and which deal come from the session only, never from the body.
+ * left STATE (long poll, at most ~20 s, within the per-session and total limits of poll-slots.ts), with the
+ * link to the signed file once it is completed. Who signs, on which portal and which deal come from the
+ * session only, never from the body.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Router } from '@koa/router';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import type { DocumentRef, SignPlacement, SignRequest } from '../../shared/domain/sign-request.js';
-import { FINAL_STATES, SIGN_REQUEST_STATES } from '../../shared/domain/sign-request.js';
+import { SIGN_REQUEST_STATES } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
 import { submitSignRequest } from '../../shared/sign-requests/submit-sign-request.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
-import { type DialogSession, dialogSessions } from '../b24/dialog-session.js';
+import { type DialogSession, dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
+import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
 import { signedFileLink } from '../b24/signed-file-link.js';
+import { csrfGuard } from '../middleware/csrf-guard.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { noStore } from '../middleware/security-headers.js';
 
@@ -30,9 +34,8 @@ const ZSignBody = z.object({
   position: z.enum(STAMP_POSITIONS),
 });
 
-/** How long one status call waits for a change, and how often it looks. */
-const LONG_POLL_MS = 20_000;
-const POLL_EVERY_MS = 20;
+/** The dialog session a call carries (header X-Dialog-Session). */
+const sessionHeader = (ctx: Context): string => ctx.get('x-dialog-session');
 
 function parseSignBody(input: unknown): z.infer<typeof ZSignBody> {
   const parsed = ZSignBody.safeParse(input);
@@ -65,13 +68,14 @@ async function ownRequest(deps: B24UiDeps, session: DialogSession, id: string): 
   return request;
 }
 
-/** Waits until the request leaves `after` (or is final), at most LONG_POLL_MS. */
-async function nextState(deps: B24UiDeps, session: DialogSession, id: string, after: string | undefined) {
-  const until = Date.now() + LONG_POLL_MS;
-  for (;;) {
-    const request = await ownRequest(deps, session, id);
-    if (request.state !== after || FINAL_STATES.has(request.state) || Date.now() >= until) return request;
-    await sleep(POLL_EVERY_MS);
+/** Waits (within the poll limits) until the request leaves `after` or is final. */
+async function nextState(deps: B24UiDeps, ctx: Context, session: DialogSession, id: string, after: string) {
+  await ownRequest(deps, session, id);
+  const release = deps.polls.acquire(dialogCsrfBinding(sessionHeader(ctx)));
+  try {
+    return await waitForStateChange(() => ownRequest(deps, session, id), after, clientGone(ctx));
+  } finally {
+    release();
   }
 }
 
@@ -79,10 +83,15 @@ async function nextState(deps: B24UiDeps, session: DialogSession, id: string, af
 export function dialogApiRoutes(deps: B24UiDeps): Router {
   const router = new Router();
   const sessions = dialogSessions(deps.masterKey);
+  const guard = csrfGuard({
+    tokens: deps.csrf,
+    origin: deps.origin,
+    binding: (ctx) => dialogCsrfBinding(sessionHeader(ctx)),
+  });
 
-  router.post('/b24/dialog/sign', jsonBody(), async function signFromDialog(ctx) {
+  router.post('/b24/dialog/sign', guard, jsonBody(), async function signFromDialog(ctx) {
     noStore(ctx);
-    const session = sessions.verify(ctx.get('x-dialog-session'), deps.now());
+    const session = sessions.verify(sessionHeader(ctx), deps.now());
     const body = parseSignBody(ctx.state.json);
     const account = await signerOf(deps, session);
     const document: DocumentRef = {
@@ -118,12 +127,13 @@ export function dialogApiRoutes(deps: B24UiDeps): Router {
 
   router.get('/b24/dialog/status/:id', async function dialogStatus(ctx) {
     noStore(ctx);
-    const session = sessions.verify(ctx.get('x-dialog-session'), deps.now());
+    const session = sessions.verify(sessionHeader(ctx), deps.now());
     const after = typeof ctx.query.after === 'string' ? ctx.query.after : undefined;
-    const wait = after !== undefined && (SIGN_REQUEST_STATES as readonly string[]).includes(after);
-    const request = wait
-      ? await nextState(deps, session, ctx.params.id as string, after)
-      : await ownRequest(deps, session, ctx.params.id as string);
+    const id = ctx.params.id as string;
+    const request =
+      after !== undefined && (SIGN_REQUEST_STATES as readonly string[]).includes(after)
+        ? await nextState(deps, ctx, session, id, after)
+        : await ownRequest(deps, session, id);
     const link = request.state === 'completed' ? await signedFileLink(deps, request) : undefined;
     ctx.body = {
       id: request.id,

@@ -18,7 +18,7 @@ import { formatDateTime, type Language, messagesFor } from '../../shared/i18n/me
 import { type B24UiDeps, languageOfLang } from '../b24/b24-ui-deps.js';
 import { certificateChoices } from '../b24/certificate-choices.js';
 import { dealFileChoices } from '../b24/deal-file-choices.js';
-import { dialogSessions } from '../b24/dialog-session.js';
+import { dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
 import { readAsPageUser } from '../b24/page-user.js';
 import { dialogView } from '../b24/sign-dialog-view.js';
 import { allowFramingBy, portalOrigins } from '../middleware/framed-page.js';
@@ -122,6 +122,7 @@ export function signDialogRoutes(deps: B24UiDeps): Router {
         certificates,
         formatDate: (d) => formatDateTime(d, language, deps.timeZone),
       }),
+      csrfToken: deps.csrf.tokenFor(dialogCsrfBinding(session.token)),
       script: 'sign-dialog.js',
       cspNonce: ctx.state.cspNonce as string,
     });

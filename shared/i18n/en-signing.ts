@@ -78,6 +78,8 @@ export const enSigning = {
     B24_FORBIDDEN: 'The dialog has expired. Close it and open it again from the deal.',
     INVALID_ARGUMENT: 'Check the form: {message}',
     GENERIC: 'Signing failed: {message}',
+    CSRF_REJECTED:
+      'The dialog could not prove it is the page SignService opened. Close it and open it again from the deal.',
     NETWORK: 'SignService did not answer. Check the connection and try again.',
   },
   approval: {
@@ -97,6 +99,7 @@ export const enSigning = {
     reasonLabel: 'Reason (the workflow receives it)',
     reject: 'Reject',
     reasonRequired: 'Say why you reject the document.',
+    rejectOtpHint: 'Rejecting needs your one-time code too: it proves the decision is yours.',
     done: {
       approved: 'Approved. The document is being signed; this page shows the result in a moment.',
       completed: 'Signed on {at}. The signed PDF is on the deal and the workflow continues.',

@@ -32,6 +32,13 @@ export const en = {
     submit: 'Confirm',
     wrongCode: 'That code does not match. Check that the phone shows the correct time, then type the code shown now.',
     badForm: 'This form does not belong to the link any more. Reload the page and try again.',
+    revealIntro:
+      'Open this page on your computer with your phone at hand. The key is made only when you press the button, and each press makes a new one: use the last one shown.',
+    reveal: 'Show my key',
+    revealHint: 'Nothing is set up until you confirm a code from the app.',
+    newKey: 'Show a new key',
+    newKeyHint: 'Scanning did not work or someone else saw this key? Make a new one; the key above stops working.',
+    staleKey: 'A newer key was shown for this link (in another tab or window). Scan the key below and type its code.',
   },
   done: {
     title: 'Your authenticator is set up',
@@ -66,9 +73,14 @@ export const en = {
     },
     INVALID_ARGUMENT: { title: 'The request is not valid', text: 'Go back, reload the page and try again.' },
     CSRF_REJECTED: {
-      title: 'The form has expired',
-      text: 'The form was not sent from this page, or it is too old. Go back, reload the page and send it again.',
+      title: 'Not sent from this page',
+      text: 'SignService accepts this only from its own page. Nothing was changed. Open the page again from the e-mail or from Bitrix24 and try once more.',
     },
+    APPROVAL_CLOSED: {
+      title: 'This request is closed',
+      text: 'The request was decided or has expired, so its document is no longer shown here. Open the approval link to see how it ended.',
+    },
+    TOO_MANY_REQUESTS: { title: 'Too many requests', text: 'Please wait a few seconds and try again.' },
     GENERIC: {
       title: 'Something went wrong',
       text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',

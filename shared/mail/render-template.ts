@@ -13,6 +13,7 @@ import { fillPlaceholders, type Language, messagesFor } from '../i18n/messages.j
 
 export type PageName =
   | 'enroll'
+  | 'enroll-key'
   | 'enroll-done'
   | 'message'
   | 'sign-dialog'
@@ -43,6 +44,7 @@ export interface TemplateRenderer {
 
 const PAGES: readonly PageName[] = [
   'enroll',
+  'enroll-key',
   'enroll-done',
   'message',
   'sign-dialog',

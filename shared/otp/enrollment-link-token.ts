@@ -4,13 +4,9 @@
  * link: unknown, used and expired links are refused, in that order.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { EncryptedSecret } from '../domain/encrypted-secret.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { EnrollmentRepository } from '../store/store-ports.js';
-
-/** A link that may be used now; its pending secret is present. */
-export type ValidEnrollmentLink = EnrollmentLink & { pendingSecret: EncryptedSecret };
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -25,9 +21,10 @@ export function enrollmentTokenHash(token: string): string {
 }
 
 /**
- * The CSRF value of the confirmation form: HMAC-SHA256 keyed with the link's pending secret over the
- * token hash. It needs no server-side state or extra key (any activity instance can check it), is bound
- * to one link, and stops working with the link. It reveals nothing new: the page shows the secret anyway.
+ * The confirmation form's key tag: HMAC-SHA256 keyed with the link's pending secret over the token hash.
+ * It binds the confirmation to the key the form showed — a newer key (another press of "Show my key")
+ * makes it stale — with no server-side state. It reveals nothing new: the page shows the secret anyway.
+ * (The CSRF token of the page's POSTs is the app's, activity/middleware/csrf-guard.ts.)
  */
 export function enrollmentFormToken(secret: Buffer, tokenHash: string): string {
   return createHmac('sha256', secret).update(`signservice-enroll-form:${tokenHash}`).digest('base64url');
@@ -45,7 +42,7 @@ export async function loadValidLink(
   enrollments: EnrollmentRepository,
   token: string,
   at: Date,
-): Promise<ValidEnrollmentLink> {
+): Promise<EnrollmentLink> {
   const link = TOKEN_PATTERN.test(token) ? await enrollments.getByTokenHash(enrollmentTokenHash(token)) : undefined;
   if (!link) {
     throw new AppError(
@@ -57,17 +54,11 @@ export async function loadValidLink(
   if (link.usedAt) {
     throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
   }
-  if (!link.pendingSecret) {
-    throw new AppError(
-      ErrorCode.ENROLLMENT_LINK_INVALID,
-      'This enrollment link is not known; ask the administrator for a new one',
-    );
-  }
   if (link.expiresAt.getTime() <= at.getTime()) {
     throw new AppError(
       ErrorCode.ENROLLMENT_LINK_EXPIRED,
       `This enrollment link expired at ${link.expiresAt.toISOString()}; ask the administrator for a new one`,
     );
   }
-  return { ...link, pendingSecret: link.pendingSecret };
+  return link;
 }

@@ -1,8 +1,11 @@
 /**
  * OTP enrollment by link. The administrator creates a link (single use, valid `linkMinutes`, stored only
- * as the SHA-256 of its random token); the link's page shows a fresh secret as a QR code and as text; the
- * person confirms with a first valid code, and only then does the secret replace the account's old one.
- * After that the link answers "already used" and nothing about the secret is shown again.
+ * as the SHA-256 of its random token) that holds no secret yet. Opening the link (`open`) shows who it is
+ * for and a button; only when the person asks for the key on the page (`reveal`, a POST) is a secret made,
+ * stored sealed as the link's pending secret and shown as a QR code and as text — a new one each time they
+ * ask, so whoever opened the link first (a mail scanner, a preview pane) knows nothing that lasts. The
+ * person confirms with a first valid code of the key shown last (`complete`), and only then does the secret
+ * replace the account's old one. After that the link answers "already used" and nothing is shown again.
  */
 import type { MasterKey } from '../crypto/master-key.js';
 import type { Account } from '../domain/account.js';
@@ -44,7 +47,14 @@ export interface CreatedEnrollmentLink {
   expiresAt: Date;
 }
 
-/** What the enrollment page shows while the link is valid. */
+/** What the enrollment page shows before the person asks for the key. */
+export interface EnrollmentLinkView {
+  login: string;
+  issuer: string;
+  expiresAt: Date;
+}
+
+/** What the enrollment page shows once the person asked for the key. */
 export interface EnrollmentView {
   login: string;
   issuer: string;
@@ -53,18 +63,29 @@ export interface EnrollmentView {
   /** The base32 secret in groups of four, for typing it in by hand. */
   manualSecret: string;
   expiresAt: Date;
-  /** The hidden form value that binds the confirmation POST to this link (CSRF). */
+  /** The hidden form value that binds the confirmation to this key: a newer key makes it stale. */
   formToken: string;
 }
 
 export interface EnrollmentService {
   /** @throws AppError ACCOUNT_DISABLED */
   createLink(options: { account: Account; actor?: SignLogActor }): Promise<CreatedEnrollmentLink>;
-  /** @throws AppError ENROLLMENT_LINK_INVALID / _USED / _EXPIRED */
-  open(options: { token: string }): Promise<EnrollmentView>;
+  /** Who the link is for; reveals nothing. @throws AppError ENROLLMENT_LINK_INVALID / _USED / _EXPIRED */
+  open(options: { token: string }): Promise<EnrollmentLinkView>;
   /**
-   * Confirms the enrollment with the first code. Throws ENROLLMENT_LINK_* for a bad link, INVALID_ARGUMENT
-   * for a form that does not belong to the link, OTP_INVALID for a wrong code (the link stays usable).
+   * Makes a new secret for the link (replacing one shown before) and returns it for the page.
+   * @throws AppError ENROLLMENT_LINK_INVALID / _USED / _EXPIRED
+   */
+  reveal(options: { token: string; clientAddress?: string }): Promise<EnrollmentView>;
+  /**
+   * The key shown last, again (to re-show the page after a wrong code, in the page's own POST flow).
+   * @throws AppError ENROLLMENT_LINK_*, INVALID_ARGUMENT when no key was shown yet
+   */
+  shown(options: { token: string }): Promise<EnrollmentView>;
+  /**
+   * Confirms the enrollment with the first code of the key shown last. Throws ENROLLMENT_LINK_* for a bad
+   * link, INVALID_ARGUMENT when no key was shown yet or the form belongs to an older key, OTP_INVALID for a
+   * wrong code (the link stays usable).
    */
   complete(options: { token: string; formToken: string; code: string; clientAddress?: string }): Promise<{
     login: string;
@@ -90,16 +111,15 @@ async function createLink(deps: Deps, { account, actor }: { account: Account; ac
   }
   const at = deps.now();
   const token = newEnrollmentToken();
-  const secret = generateTotpSecret();
+  // No secret yet: it is made when the person asks for it on the page (reveal).
   const link: EnrollmentLink = {
     tokenHash: enrollmentTokenHash(token),
     accountId: account.id,
     createdAt: at,
     expiresAt: new Date(at.getTime() + deps.linkMinutes * 60_000),
     usedAt: undefined,
-    pendingSecret: sealTotpSecret(deps.masterKey, account.id, secret),
+    pendingSecret: undefined,
   };
-  secret.fill(0);
   // A new link replaces the account's earlier ones: only the newest mail works.
   await deps.store.enrollments.expireForAccount(account.id, at);
   await deps.store.enrollments.create(link);
@@ -117,21 +137,57 @@ async function createLink(deps: Deps, { account, actor }: { account: Account; ac
   return { url: `${deps.publicBaseUrl}/enroll/${token}`, token, expiresAt: link.expiresAt };
 }
 
-async function openLink(deps: Deps, { token }: { token: string }): Promise<EnrollmentView> {
+async function openLink(deps: Deps, { token }: { token: string }): Promise<EnrollmentLinkView> {
   const link = await loadValidLink(deps.store.enrollments, token, deps.now());
   const account = await loadAccount(deps, link.accountId);
+  return { login: account.login, issuer: deps.issuer, expiresAt: link.expiresAt };
+}
+
+/** The page's view of `secret` (QR code, key for typing, the form's key tag). */
+async function keyView(deps: Deps, account: Account, link: EnrollmentLink, secret: Buffer): Promise<EnrollmentView> {
+  const otpUri = buildOtpUri({ secret, issuer: deps.issuer, accountName: account.login });
+  return {
+    login: account.login,
+    issuer: deps.issuer,
+    otpUri,
+    qrDataUrl: await renderOtpQrDataUrl(otpUri),
+    manualSecret: formatSecretForManualEntry(secret),
+    expiresAt: link.expiresAt,
+    formToken: enrollmentFormToken(secret, link.tokenHash),
+  };
+}
+
+async function reveal(deps: Deps, options: { token: string; clientAddress?: string }): Promise<EnrollmentView> {
+  const at = deps.now();
+  const link = await loadValidLink(deps.store.enrollments, options.token, at);
+  const account = await loadAccount(deps, link.accountId);
+  const secret = generateTotpSecret();
+  try {
+    const sealed = sealTotpSecret(deps.masterKey, account.id, secret);
+    if (!(await deps.store.enrollments.replacePendingSecret(link.tokenHash, sealed, at))) {
+      // Used or expired between the check and now: say which.
+      await loadValidLink(deps.store.enrollments, options.token, at);
+      throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
+    }
+    deps.logger.info(
+      { accountId: account.id, login: account.login, clientAddress: options.clientAddress },
+      'enrollment key shown (a new one)',
+    );
+    return await keyView(deps, account, link, secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+async function shown(deps: Deps, { token }: { token: string }): Promise<EnrollmentView> {
+  const link = await loadValidLink(deps.store.enrollments, token, deps.now());
+  const account = await loadAccount(deps, link.accountId);
+  if (!link.pendingSecret) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, 'No key was shown for this link yet: press "Show my key" first');
+  }
   const secret = openTotpSecret(deps.masterKey, account.id, link.pendingSecret);
   try {
-    const otpUri = buildOtpUri({ secret, issuer: deps.issuer, accountName: account.login });
-    return {
-      login: account.login,
-      issuer: deps.issuer,
-      otpUri,
-      qrDataUrl: await renderOtpQrDataUrl(otpUri),
-      manualSecret: formatSecretForManualEntry(secret),
-      expiresAt: link.expiresAt,
-      formToken: enrollmentFormToken(secret, link.tokenHash),
-    };
+    return await keyView(deps, account, link, secret);
   } finally {
     secret.fill(0);
   }
@@ -144,13 +200,18 @@ async function complete(
   const at = deps.now();
   const link = await loadValidLink(deps.store.enrollments, options.token, at);
   const account = await loadAccount(deps, link.accountId);
-  const secret = openTotpSecret(deps.masterKey, account.id, link.pendingSecret);
+  if (!link.pendingSecret) {
+    throw new AppError(ErrorCode.INVALID_ARGUMENT, 'No key was shown for this link yet: press "Show my key" first');
+  }
+  const pending = link.pendingSecret;
+  const secret = openTotpSecret(deps.masterKey, account.id, pending);
   let steps: number[];
   try {
     if (!formTokenMatches(options.formToken, enrollmentFormToken(secret, link.tokenHash))) {
       throw new AppError(
         ErrorCode.INVALID_ARGUMENT,
-        'The form does not belong to this enrollment link; reload the page',
+        'A newer key was shown for this link (another tab or window): scan the newest key and type its code',
+        { details: { reason: 'stale_key' } },
       );
     }
     // No throttling here: whoever holds the link sees the secret anyway, so guessing codes gains nothing.
@@ -171,7 +232,7 @@ async function complete(
   await deps.store.accounts.update({
     ...account,
     // Re-enrollment replaces the old secret; the confirming step counts as used (RFC 6238 §5.2).
-    otp: { secret: link.pendingSecret, enrolledAt: at, lastStep: Math.max(...steps) },
+    otp: { secret: pending, enrolledAt: at, lastStep: Math.max(...steps) },
     lockout: { failures: [], lockedUntil: undefined },
     updatedAt: at,
   });
@@ -198,6 +259,8 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   return {
     createLink: (options) => createLink(resolved, options),
     open: (options) => openLink(resolved, options),
+    reveal: (options) => reveal(resolved, options),
+    shown: (options) => shown(resolved, options),
     complete: (options) => complete(resolved, options),
   };
 }

@@ -6,7 +6,8 @@
  * the person at once and is never stored. Then `awaiting_signer → approved` with compare-and-set and the job
  * goes to the route of the key's home. A certificate the administrator has to renew (expired, revoked, not
  * yet valid) that the signer did not pick by hand fails the request: the workflow is told why at once
- * instead of waiting for its deadline.
+ * instead of waiting for its deadline. Rejecting from the approval page needs the one-time code too (the
+ * link alone proves only that someone holds the link); an operator's `request reject` does not.
  */
 
 import type { SignLogActor } from '../domain/sign-log-entry.js';
@@ -35,6 +36,13 @@ export interface ApproveSignRequestOptions extends AnswerSignRequestOptions {
   otp: string | undefined;
   /** The certificate the signer picked; @default the step's preselection, else the default or only grant. */
   certId?: string;
+  clientAddress?: string;
+}
+
+/** The signer's own proof for a rejection: the one-time code, checked like an approval's. */
+export interface RejectAuthorization {
+  authorizer: OtpAuthorizer;
+  otp: string | undefined;
   clientAddress?: string;
 }
 
@@ -153,15 +161,32 @@ export async function approveSignRequest(o: ApproveSignRequestOptions): Promise<
   return stored;
 }
 
+/** Checks the signer's code for a rejection; the account's "OTP disabled" switch applies as for signing. */
+async function authorizeRejection(o: AnswerSignRequestOptions, request: SignRequest, auth: RejectAuthorization) {
+  const account = await o.store.accounts.get(request.accountId);
+  if (!account) throw new AppError(ErrorCode.ACCOUNT_NOT_FOUND, `The account of sign request ${request.id} is gone`);
+  return auth.authorizer.authorizeSignature({
+    account,
+    code: auth.otp,
+    requestId: request.id,
+    ...(o.actor ? { actor: o.actor } : {}),
+    ...(auth.clientAddress ? { clientAddress: auth.clientAddress } : {}),
+  });
+}
+
 /**
- * Rejects the request with the signer's reason; the workflow is told Result=rejected.
- * @throws AppError SIGN_REQUEST_NOT_FOUND / _NOT_PENDING / _EXPIRED, INVALID_ARGUMENT (no reason)
+ * Rejects the request with the signer's reason; the workflow is told Result=rejected. With `authorization`
+ * (the approval page) the signer's one-time code is checked first, exactly as for approving.
+ * @throws AppError SIGN_REQUEST_NOT_FOUND / _NOT_PENDING / _EXPIRED, INVALID_ARGUMENT (no reason), the OTP errors
  */
-export async function rejectSignRequest(o: AnswerSignRequestOptions & { reason: string }): Promise<SignRequest> {
+export async function rejectSignRequest(
+  o: AnswerSignRequestOptions & { reason: string; authorization?: RejectAuthorization },
+): Promise<SignRequest> {
   const now = o.now ?? (() => new Date());
   const reason = o.reason.trim().slice(0, 1000);
   if (!reason) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'Say why the document is rejected');
   const request = await pendingRequest(o, now());
+  const otp = o.authorization ? (await authorizeRejection(o, request, o.authorization)).otp : undefined;
   const at = now();
   const rejected = transition(request, 'rejected', at, { failure: { code: 'REJECTED', message: reason } });
   if (!(await o.store.signRequests.update(rejected, request.version))) {
@@ -174,6 +199,7 @@ export async function rejectSignRequest(o: AnswerSignRequestOptions & { reason: 
       actor: { accountId: request.accountId, role: 'signer', ...o.actor },
       outcome: 'ok',
       requestId: request.id,
+      ...(otp ? { otp } : {}),
       details: { reason },
     },
     `rejected:${request.id}`,

@@ -8,6 +8,7 @@
 import type { SignLogKey } from '../audit/sign-log-key.js';
 import type { Account, BitrixUserLink } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
+import type { EncryptedSecret } from '../domain/encrypted-secret.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
 import type { NewSignLogCheckpoint, SignLogCheckpoint, StoredServiceKey } from '../domain/sign-log-checkpoint.js';
@@ -64,6 +65,11 @@ export interface EnrollmentRepository {
   getByTokenHash(tokenHash: string): Promise<EnrollmentLink | undefined>;
   /** Marks the link used if it is still unused, and forgets its pending secret; false when someone used it first. */
   markUsed(tokenHash: string, at: Date): Promise<boolean>;
+  /**
+   * Stores `secret` as the link's pending secret (replacing an earlier one) if the link is still unused and
+   * not expired at `at`; false otherwise. The enrollment page makes a new secret each time the person asks.
+   */
+  replacePendingSecret(tokenHash: string, secret: EncryptedSecret, at: Date): Promise<boolean>;
   /** Invalidates the account's other unused links (a new link replaces old ones). */
   expireForAccount(accountId: string, at: Date): Promise<void>;
   /** The account's unused links that are still valid at `at` (the panel's "pending link"). */

@@ -1,17 +1,18 @@
 /**
  * The enrollment routes over real HTTP (the Koa app on a random port, the real embedded store, a fake
- * clock): headers, languages, the error pages, CSRF and form handling, and what the logs contain.
+ * clock): headers, languages, the error pages, the key made only on the page's POST (a new one each time),
+ * CSRF (token + Origin) and form handling, and what the logs contain.
  */
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
 import { createApp } from '../../activity/app.js';
 import { createLogger } from '../../shared/logger.js';
+import { enrollmentTokenHash } from '../../shared/otp/enrollment-link-token.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { codeAt, createOtpFixture, type OtpFixture } from '../support/otp-fixture.js';
-import { type ServedApp, serveApp } from '../support/serve-app.js';
+import { type ServedApp, serveAppFor } from '../support/serve-app.js';
 
 const CONFIG = {
-  publicBaseUrl: 'http://localhost:8080',
   otp: { issuer: 'SignService Test', lockoutFailures: 5, lockoutWindowMinutes: 15, lockoutMinutes: 15 },
   enrollmentLinkMinutes: 60,
   defaultLanguage: 'ru' as const,
@@ -23,9 +24,9 @@ describe('enrollment page routes', () => {
   let logs: string[];
 
   async function start(store: Store = fx.store) {
-    served = await serveApp(
+    served = await serveAppFor((url) =>
       createApp({
-        config: CONFIG,
+        config: { ...CONFIG, publicBaseUrl: url },
         store,
         masterKey: fx.masterKey,
         now: fx.now,
@@ -41,19 +42,34 @@ describe('enrollment page routes', () => {
   }
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${served.url}${path}`, { headers });
+  /** A form POST as our page sends it: from the app's own origin (override `origin` to forge one). */
   const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${served.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: served.url, ...headers },
       body: new URLSearchParams(form).toString(),
     });
+  const csrfOf = (html: string) => {
+    const token = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1];
+    assert.ok(token, 'the page carries its CSRF token');
+    return token;
+  };
 
-  /** The hidden form token and the TOTP behind the page's key. */
+  /** Opens the link and asks for the key, as the person does: the key page's HTML. */
+  async function revealKey(path: string): Promise<string> {
+    const landing = await (await get(path)).text();
+    const res = await post(`${path}/key?lang=en`, { csrf_token: csrfOf(landing) });
+    assert.equal(res.status, 200);
+    return res.text();
+  }
+
+  /** The hidden form values and the TOTP behind the page's key. */
   function readForm(html: string) {
     const formToken = /name="form_token" value="([^"]+)"/.exec(html)?.[1];
     const key = /id="otp-key">([A-Z2-7 ]+)</.exec(html)?.[1];
     assert.ok(formToken && key, 'the page has the form token and the key');
-    return { formToken, totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key.replace(/ /g, '')) }) };
+    const secret = OTPAuth.Secret.fromBase32(key.replace(/ /g, ''));
+    return { formToken, csrf: csrfOf(html), totp: new OTPAuth.TOTP({ secret }) };
   }
 
   beforeEach(async () => {
@@ -86,11 +102,84 @@ describe('enrollment page routes', () => {
     }
     assert.equal(res.headers.get('x-frame-options'), 'DENY');
     assert.equal(res.headers.get('cache-control'), 'no-store, max-age=0');
-    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('referrer-policy'), 'same-origin');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.match(res.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
-    assert.match(html, /<img class="qr" id="otp-qr" src="data:image\/png;base64,/);
     assert.ok(!/<script/i.test(html));
+    const key = await revealKey(path);
+    assert.match(key, /<img class="qr" id="otp-qr" src="data:image\/png;base64,/);
+    assert.ok(!/<script/i.test(key));
+  });
+
+  it('opening the link (a mail scanner) reveals no key and makes none; each press makes a new one', async () => {
+    await start();
+    const { path, link } = await newLink();
+    const pending = async () =>
+      (await fx.store.enrollments.getByTokenHash(enrollmentTokenHash(link.token)))?.pendingSecret;
+    for (let i = 0; i < 3; i++) {
+      const html = await (await get(`${path}?lang=en`)).text();
+      assert.ok(!html.includes('otpauth') && !html.includes('data:image') && !html.includes('otp-key'));
+      assert.match(html, /id="enroll-reveal"/);
+    }
+    assert.equal(await pending(), undefined, 'no secret exists after three GETs');
+    const first = readForm(await revealKey(path));
+    const second = readForm(await revealKey(path));
+    assert.notEqual(first.totp.secret.base32, second.totp.secret.base32, 'a new key each time');
+    // The first key's code no longer confirms: the newest key counts.
+    const stale = await post(`${path}?lang=en`, {
+      csrf_token: second.csrf,
+      form_token: first.formToken,
+      code: codeAt(first.totp, fx.now()),
+    });
+    assert.equal(stale.status, 400);
+    assert.match(await stale.text(), /A newer key was shown for this link/);
+    const done = await post(`${path}?lang=en`, {
+      csrf_token: second.csrf,
+      form_token: second.formToken,
+      code: codeAt(second.totp, fx.now()),
+    });
+    assert.equal(done.status, 200);
+  });
+
+  it('attack: POSTs without the page’s CSRF token or from another origin change nothing', async () => {
+    await start();
+    const { path, link, account } = await newLink();
+    const other = await newLink('john');
+    const csrf = csrfOf(await (await get(path)).text());
+    const otherCsrf = csrfOf(await (await get(other.path)).text());
+    const refused = async (response: Response, why: RegExp) => {
+      assert.equal(response.status, 403);
+      assert.match(await response.text(), why);
+    };
+    const evil = 'https://evil.example';
+    await refused(await post(`${path}/key`, { csrf_token: csrf }, { origin: evil }), /CSRF_REJECTED/);
+    await refused(await post(`${path}/key`, { csrf_token: csrf }, { origin: 'null' }), /CSRF_REJECTED/);
+    await refused(await post(`${path}/key`, {}), /CSRF_REJECTED/);
+    await refused(await post(`${path}/key`, { csrf_token: otherCsrf }), /CSRF_REJECTED/);
+    await refused(
+      await post(`${path}/key`, { csrf_token: csrf }, { origin: '', referer: `${evil}/x` }),
+      /CSRF_REJECTED/,
+    );
+    // Neither Origin nor Referer: refused (node's fetch sends no Origin when the header is removed).
+    await refused(
+      await fetch(`${served.url}${path}/key`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf_token: csrf }).toString(),
+      }),
+      /CSRF_REJECTED/,
+    );
+    assert.equal(
+      (await fx.store.enrollments.getByTokenHash(enrollmentTokenHash(link.token)))?.pendingSecret,
+      undefined,
+    );
+    // A Referer from our own origin stands in for a missing Origin.
+    const viaReferer = await post(`${path}/key`, { csrf_token: csrf }, { origin: '', referer: `${served.url}${path}` });
+    assert.equal(viaReferer.status, 200);
+    const { formToken, totp } = readForm(await viaReferer.text());
+    const forged = await post(path, { form_token: formToken, code: codeAt(totp, fx.now()) }, { origin: evil });
+    await refused(forged, /CSRF_REJECTED/);
+    assert.equal((await fx.store.accounts.get(account.id))?.otp, undefined, 'the account is not enrolled');
   });
 
   it('speaks the configured default, Accept-Language, or ?lang=', async () => {
@@ -123,31 +212,39 @@ describe('enrollment page routes', () => {
     assert.deepEqual(await api.json(), { error: { code: 'NOT_FOUND', message: 'not found' } });
   });
 
-  it('re-shows the form on a wrong code, rejects foreign forms, and completes with the right code', async () => {
+  it('re-shows the same key on a wrong code, rejects foreign forms, and completes with the right code', async () => {
     await start();
     const { path, account } = await newLink();
-    const { formToken, totp } = readForm(await (await get(path)).text());
+    const { formToken, csrf, totp } = readForm(await revealKey(path));
 
-    const wrong = await post(`${path}?lang=en`, { form_token: formToken, code: codeAt(totp, fx.now(), 9) });
+    const wrong = await post(`${path}?lang=en`, {
+      csrf_token: csrf,
+      form_token: formToken,
+      code: codeAt(totp, fx.now(), 9),
+    });
     assert.equal(wrong.status, 401);
     const wrongHtml = await wrong.text();
     assert.match(wrongHtml, /role="alert" id="enroll-error">That code does not match/);
     assert.ok(wrongHtml.includes('id="otp-qr"'), 'the form is shown again');
+    assert.equal(readForm(wrongHtml).totp.secret.base32, totp.secret.base32, 'with the same key');
 
-    const forged = await post(path, { form_token: 'x'.repeat(43), code: codeAt(totp, fx.now()) });
+    const forged = await post(path, { csrf_token: csrf, form_token: 'x'.repeat(43), code: codeAt(totp, fx.now()) });
     assert.equal(forged.status, 400);
-    assert.ok(!(await forged.text()).includes('otp-qr'));
 
     const notForm = await fetch(`${served.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', origin: served.url },
       body: '{}',
     });
     assert.equal(notForm.status, 400);
-    const huge = await post(path, { form_token: formToken, code: '1'.repeat(10_000) });
+    const huge = await post(path, { csrf_token: csrf, form_token: formToken, code: '1'.repeat(10_000) });
     assert.equal(huge.status, 400);
 
-    const done = await post(`${path}?lang=en`, { form_token: formToken, code: codeAt(totp, fx.now()) });
+    const done = await post(`${path}?lang=en`, {
+      csrf_token: csrf,
+      form_token: formToken,
+      code: codeAt(totp, fx.now()),
+    });
     assert.equal(done.status, 200);
     assert.equal(done.headers.get('cache-control'), 'no-store, max-age=0');
     const doneHtml = await done.text();
@@ -160,8 +257,11 @@ describe('enrollment page routes', () => {
     const againHtml = await again.text();
     assert.match(againHtml, /This link was used already/);
     assert.ok(!againHtml.includes('data:image') && !againHtml.includes('form_token'));
-    const repost = await post(path, { form_token: formToken, code: codeAt(totp, fx.now(), 1) });
+    const repost = await post(path, { csrf_token: csrf, form_token: formToken, code: codeAt(totp, fx.now(), 1) });
     assert.equal(repost.status, 410);
+    const revealAgain = await post(`${path}/key`, { csrf_token: csrf });
+    assert.equal(revealAgain.status, 410);
+    assert.ok(!(await revealAgain.text()).includes('data:image'));
   });
 
   it('hides unexpected errors behind a generic page and logs them, never with the link token', async () => {

@@ -1,16 +1,19 @@
 /**
  * End to end, as Mary (English) and Ivan (Russian) live it: the administrator creates the account and
  * e-mails the enrollment link (real SMTP server, mail parsed with mailparser); the link from the mail is
- * opened in headless Chromium against the Koa app on the real embedded store; the QR code is read back
- * from the page (screenshot and data: URL, decoded with jsQR), an "authenticator" (otpauth) computes the
- * code from the decoded URI, it is typed and confirmed; opening the link again shows "already used"
- * without any secret. Finally no log line, e-mail or later page contains the OTP secret or the master key.
+ * opened in headless Chromium against the Koa app on the real embedded store — first as a mail scanner
+ * would (a plain GET: no key on the page, none made) — then the person presses "Show my key"; the QR code
+ * is read back from the page (screenshot and data: URL, decoded with jsQR), an "authenticator" (otpauth)
+ * computes the code from the decoded URI, it is typed and confirmed; opening the link again shows "already
+ * used" without any secret. A page of another origin that form-POSTs to the link is refused. Finally no log
+ * line, e-mail or later page contains the OTP secret or the master key.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Koa from 'koa';
 import * as OTPAuth from 'otpauth';
 import type { Page } from 'playwright-core';
 import { createApp } from '../../activity/app.js';
@@ -28,7 +31,7 @@ import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js
 import type { Store } from '../../shared/store/store-ports.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
 import { decodeQrDataUrl, decodeQrPng } from '../support/qr-decode.js';
-import { type ServedApp, serveApp } from '../support/serve-app.js';
+import { type ServedApp, serveApp, serveAppFor } from '../support/serve-app.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/artifacts');
@@ -40,6 +43,16 @@ interface Enrolled {
   secretHex: string;
   /** Pages fetched after the enrollment completed. */
   laterPages: string[];
+}
+
+/** A page on another origin (its own port): the attacker's site. */
+async function serveCrossSitePage(html: string): Promise<ServedApp> {
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.type = 'html';
+    ctx.body = `<!doctype html><html lang="en"><title>Prize</title><body>${html}</body></html>`;
+  });
+  return serveApp(app);
 }
 
 describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function () {
@@ -65,9 +78,9 @@ describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function 
     logs = [];
     logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
     sink = await startSmtpSink();
-    served = await serveApp(
+    served = await serveAppFor((url) =>
       createApp({
-        config: { publicBaseUrl: 'http://127.0.0.1', otp: OTP, enrollmentLinkMinutes: 60, defaultLanguage: 'ru' },
+        config: { publicBaseUrl: url, otp: OTP, enrollmentLinkMinutes: 60, defaultLanguage: 'ru' },
         store,
         masterKey,
         logger,
@@ -148,6 +161,12 @@ describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function 
       const first = await page.goto(link);
       assert.equal(first?.status(), 200);
       assert.equal(await page.locator('html').getAttribute('lang'), language);
+      // What a mail scanner gets: no key on the page, and none made.
+      assert.equal(await page.locator('#otp-qr').count(), 0);
+      assert.ok(!(await page.content()).includes('otpauth'));
+      const stored = await store.accounts.getByLogin(login);
+      assert.equal(stored?.otp, undefined);
+      await Promise.all([page.waitForURL(/\/key\?lang=/), page.locator('#enroll-reveal').click()]);
       const uri = await scanQr(page, login);
       const totp = OTPAuth.URI.parse(uri) as OTPAuth.TOTP;
       assert.equal(totp.issuer, OTP.issuer);
@@ -200,6 +219,33 @@ describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function 
   it('Ivan enrolls in Russian from the e-mailed link', async () => {
     const link = await adminSendsLink('ivan', 'ivan@acme.test', 'ru');
     await personEnrolls('ivan', link, 'ru');
+  });
+
+  it('attack: a page of another origin form-POSTs to the link (with a scraped CSRF token) and is refused', async () => {
+    const link = await adminSendsLink('olga', 'olga@acme.test', 'en');
+    const base = link.replace(/\?.*$/, '');
+    // The attacker fetched the page server-side and copied its token; the victim's browser does the POST.
+    const scraped = /name="csrf_token" value="([^"]+)"/.exec(await (await fetch(link)).text())?.[1] ?? '';
+    assert.ok(scraped);
+    const evil = await serveCrossSitePage(
+      `<form method="post" action="${base}/key"><input type="hidden" name="csrf_token" value="${scraped}">` +
+        `<button id="go">Win a prize</button></form>`,
+    );
+    const page = await chromium.browser.newPage();
+    try {
+      await page.goto(evil.url);
+      const [response] = await Promise.all([page.waitForNavigation(), page.locator('#go').click()]);
+      assert.equal(response?.status(), 403);
+      assert.equal(await page.locator('#otp-qr').count(), 0);
+      assert.match(await page.content(), /CSRF_REJECTED/);
+    } finally {
+      await page.close();
+      await evil.close();
+    }
+    const account = await store.accounts.getByLogin('olga');
+    const enrolledEntries = [];
+    for await (const e of store.signLog.list()) if (e.action === 'enrolled') enrolledEntries.push(e);
+    assert.ok(account && !account.otp && enrolledEntries.every((e) => e.actor.login !== 'olga'));
   });
 
   it('no log line, e-mail or later page contains an OTP secret or the master key', async () => {

@@ -83,7 +83,7 @@ export class B24UiFixture extends B24AppFixture {
       linkMinutes: 60,
     });
     const link = await enrollment.createLink({ account });
-    const view = await enrollment.open({ token: link.token });
+    const view = await enrollment.reveal({ token: link.token });
     const totp = OTPAuth.URI.parse(view.otpUri) as OTPAuth.TOTP;
     let last = step(Date.now());
     await enrollment.complete({

@@ -29,19 +29,32 @@ function pick(html: string, pattern: RegExp, what: string): string {
   return found.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
 }
 
-/** Opens the enrollment link, reads the key like a person typing it into FreeOTP, confirms with a code. */
+/** A form POST as a browser sends it from one of the service's pages: with the page's origin. */
+function postForm(url: URL | string, form: Record<string, string>, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    ...init,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
+    body: new URLSearchParams(form),
+  });
+}
+
+/**
+ * Opens the enrollment link, presses "Show my key", reads the key like a person typing it into FreeOTP,
+ * confirms with a code.
+ */
 export async function enrollLikeFreeOtp(link: string): Promise<Authenticator> {
-  const page = await (await fetch(link)).text();
+  const landing = await (await fetch(link)).text();
+  const reveal = new URL(pick(landing, /<form method="post" action="([^"]+)"/, 'key form'), link);
+  const shown = await postForm(reveal, { csrf_token: pick(landing, /name="csrf_token" value="([^"]+)"/, 'token') });
+  const page = await shown.text();
   const key = pick(page, /id="otp-key">([A-Z2-7 ]+)</, 'manual key').replace(/\s+/g, '');
   const formToken = pick(page, /name="form_token" value="([^"]+)"/, 'form token');
-  const action = new URL(pick(page, /<form method="post" action="([^"]+)"/, 'form'), link);
+  const csrf = pick(page, /name="csrf_token" value="([^"]+)"/, 'CSRF token');
+  const action = new URL(pick(page, /<form method="post" action="([^"]+)"/, 'form'), reveal);
   const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 });
   const app = new Authenticator(totp);
-  const answer = await fetch(action, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ form_token: formToken, code: app.code() }),
-  });
+  const answer = await postForm(action, { csrf_token: csrf, form_token: formToken, code: app.code() });
   const done = await answer.text();
   if (answer.status !== 200 || !done.includes('id="enroll-done"'))
     throw new Error(`enrollment failed (${answer.status})`);
@@ -51,6 +64,8 @@ export async function enrollLikeFreeOtp(link: string): Promise<Authenticator> {
 /** What the Sign dialog page offers, read from its HTML. */
 export interface DialogPage {
   session: string;
+  /** The page's CSRF token for its API calls. */
+  csrf: string;
   files: string[];
   certificates: string[];
 }
@@ -58,20 +73,27 @@ export interface DialogPage {
 /** Reads the dialog page the placement POST answered. */
 export function readDialogPage(html: string): DialogPage {
   const session = pick(html, /data-session="([^"]+)"/, 'dialog session');
+  const csrf = pick(html, /data-csrf="([^"]+)"/, 'CSRF token');
   const options = (id: string) => {
     const select = new RegExp(`<select id="${id}"[^>]*>([\\s\\S]*?)</select>`).exec(html)?.[1] ?? '';
     return [...select.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1] as string);
   };
-  return { session, files: options('sign-file'), certificates: options('sign-cert') };
+  return { session, csrf, files: options('sign-file'), certificates: options('sign-cert') };
 }
 
 /** Signs through the dialog's API and follows the request to its end; returns the final status. */
 export async function signFromDialog(
   base: string,
-  session: string,
+  dialog: Pick<DialogPage, 'session' | 'csrf'>,
   body: Record<string, unknown>,
 ): Promise<{ id: string; state: string; failure?: { code: string; message: string }; signedFileUrl?: string }> {
-  const headers = { 'content-type': 'application/json', 'x-dialog-session': session };
+  // What the dialog's script sends: the session, the page's CSRF token, and (the browser adds it) its origin.
+  const headers = {
+    'content-type': 'application/json',
+    'x-dialog-session': dialog.session,
+    'x-csrf-token': dialog.csrf,
+    origin: new URL(base).origin,
+  };
   const created = await fetch(`${base}/b24/dialog/sign`, { method: 'POST', headers, body: JSON.stringify(body) });
   const first = (await created.json()) as { id?: string; error?: { code: string; message: string } };
   if (created.status !== 202 || !first.id) throw new Error(`the dialog refused: ${JSON.stringify(first.error)}`);
@@ -111,13 +133,9 @@ export async function waitForMail(
 export async function approveOnPage(link: string, code: string): Promise<void> {
   const page = await (await fetch(link)).text();
   const cert = pick(page, /<option value="([^"]+)" selected>/, 'preselected certificate');
+  const csrf = pick(page, /name="csrf_token" value="([^"]+)"/, 'CSRF token');
   const url = new URL(link);
   url.pathname = `${url.pathname}/approve`;
-  const answer = await fetch(url, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ cert, otp: code }),
-  });
+  const answer = await postForm(url, { csrf_token: csrf, cert, otp: code }, { redirect: 'manual' });
   if (answer.status !== 303) throw new Error(`the approval was refused (${answer.status})`);
 }

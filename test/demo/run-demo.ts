@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     );
     const [fieldCode, fileId] = (dialog.files[0] as string).split(':');
     const t0 = Date.now();
-    const signed = await signFromDialog(base, dialog.session, {
+    const signed = await signFromDialog(base, dialog, {
       fieldCode,
       fileId,
       certId: mary1,

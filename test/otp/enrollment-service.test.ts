@@ -1,6 +1,7 @@
 /**
- * Enrollment links against the real embedded store: single use, one hour, stored only as a hash, the
- * first code confirms, re-enrollment replaces the secret, a new link retires the old one.
+ * Enrollment links against the real embedded store: single use, one hour, stored only as a hash, no secret
+ * until the person asks for it (a new one each time), the first code of the key shown last confirms,
+ * re-enrollment replaces the secret, a new link retires the old one.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,23 +49,52 @@ describe('OTP enrollment service (embedded store)', () => {
     assert.ok(!JSON.stringify(entry).includes(link.token));
   });
 
-  it('shows the QR code, the key and a form token while the link is valid', async () => {
+  it('opening the link reveals nothing; each request for the key makes a new one, kept sealed', async () => {
     const account = await fx.addAccount({ login: 'mary' });
     const link = await fx.enrollment.createLink({ account });
-    const view = await fx.enrollment.open({ token: link.token });
+    const stored = () => fx.store.enrollments.getByTokenHash(enrollmentTokenHash(link.token));
+    assert.equal((await stored())?.pendingSecret, undefined, 'a new link holds no secret');
+    const opened = await fx.enrollment.open({ token: link.token });
+    assert.deepEqual(Object.keys(opened).sort(), ['expiresAt', 'issuer', 'login']);
+    assert.equal((await stored())?.pendingSecret, undefined, 'opening (a mail scanner) makes no secret');
+
+    const view = await fx.enrollment.reveal({ token: link.token });
     assert.equal(view.login, 'mary');
     assert.equal(decodeQrDataUrl(view.qrDataUrl), view.otpUri);
     const totp = OTPAuth.URI.parse(view.otpUri) as OTPAuth.TOTP;
     assert.equal(view.manualSecret.replace(/ /g, ''), totp.secret.base32);
     assert.equal(totp.issuer, 'SignService Test');
-    // The page may be reloaded: the same secret until the person confirms.
-    assert.equal((await fx.enrollment.open({ token: link.token })).otpUri, view.otpUri);
+    const sealed = (await stored())?.pendingSecret;
+    assert.ok(sealed && !JSON.stringify(sealed).includes(totp.secret.base32), 'stored sealed');
+    // Asking again makes another key; the first one's form no longer confirms.
+    const again = await fx.enrollment.reveal({ token: link.token });
+    assert.notEqual(again.otpUri, view.otpUri);
+    assert.deepEqual((await fx.enrollment.shown({ token: link.token })).otpUri, again.otpUri);
+    const stale = await fx.enrollment
+      .complete({ token: link.token, formToken: view.formToken, code: codeAt(totp, fx.now()) })
+      .catch((e: unknown) => e);
+    assert.ok(stale instanceof AppError && stale.code === ErrorCode.INVALID_ARGUMENT);
+    assert.equal(stale.details?.reason, 'stale_key');
+    assert.equal((await fx.store.accounts.get(account.id))?.otp, undefined);
+    const latest = OTPAuth.URI.parse(again.otpUri) as OTPAuth.TOTP;
+    await fx.enrollment.complete({ token: link.token, formToken: again.formToken, code: codeAt(latest, fx.now()) });
+    assert.ok((await fx.store.accounts.get(account.id))?.otp);
+  });
+
+  it('refuses a confirmation before any key was shown', async () => {
+    const account = await fx.addAccount({ login: 'mary' });
+    const link = await fx.enrollment.createLink({ account });
+    await assert.rejects(
+      fx.enrollment.complete({ token: link.token, formToken: 'x', code: '123456' }),
+      hasCode(ErrorCode.INVALID_ARGUMENT),
+    );
+    await assert.rejects(fx.enrollment.shown({ token: link.token }), hasCode(ErrorCode.INVALID_ARGUMENT));
   });
 
   it('completes with a valid first code, only once', async () => {
     const account = await fx.addAccount({ login: 'mary' });
     const link = await fx.enrollment.createLink({ account });
-    const view = await fx.enrollment.open({ token: link.token });
+    const view = await fx.enrollment.reveal({ token: link.token });
     const totp = OTPAuth.URI.parse(view.otpUri) as OTPAuth.TOTP;
     await assert.rejects(
       fx.enrollment.complete({ token: link.token, formToken: view.formToken, code: codeAt(totp, fx.now(), 5) }),
@@ -82,6 +112,7 @@ describe('OTP enrollment service (embedded store)', () => {
     assert.ok(enrolled?.otp);
     assert.equal(enrolled.otp.enrolledAt.toISOString(), fx.now().toISOString());
     await assert.rejects(fx.enrollment.open({ token: link.token }), hasCode(ErrorCode.ENROLLMENT_LINK_USED));
+    await assert.rejects(fx.enrollment.reveal({ token: link.token }), hasCode(ErrorCode.ENROLLMENT_LINK_USED));
     await assert.rejects(
       fx.enrollment.complete({ token: link.token, formToken: view.formToken, code: codeAt(totp, fx.now(), 1) }),
       hasCode(ErrorCode.ENROLLMENT_LINK_USED),
@@ -95,8 +126,8 @@ describe('OTP enrollment service (embedded store)', () => {
     const mary = await fx.addAccount({ login: 'mary' });
     const john = await fx.addAccount({ login: 'john' });
     const maryLink = await fx.enrollment.createLink({ account: mary });
-    const johnView = await fx.enrollment.open({ token: (await fx.enrollment.createLink({ account: john })).token });
-    const maryTotp = OTPAuth.URI.parse((await fx.enrollment.open({ token: maryLink.token })).otpUri) as OTPAuth.TOTP;
+    const johnView = await fx.enrollment.reveal({ token: (await fx.enrollment.createLink({ account: john })).token });
+    const maryTotp = OTPAuth.URI.parse((await fx.enrollment.reveal({ token: maryLink.token })).otpUri) as OTPAuth.TOTP;
     await assert.rejects(
       fx.enrollment.complete({
         token: maryLink.token,
@@ -119,6 +150,7 @@ describe('OTP enrollment service (embedded store)', () => {
     await fx.enrollment.open({ token: link.token });
     fx.advance(MINUTE);
     await assert.rejects(fx.enrollment.open({ token: link.token }), hasCode(ErrorCode.ENROLLMENT_LINK_EXPIRED));
+    await assert.rejects(fx.enrollment.reveal({ token: link.token }), hasCode(ErrorCode.ENROLLMENT_LINK_EXPIRED));
   });
 
   it('refuses unknown and malformed tokens', async () => {

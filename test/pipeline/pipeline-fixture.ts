@@ -45,7 +45,7 @@ export async function addSigner(
     now: () => new Date(),
   });
   const link = await enrollment.createLink({ account });
-  const view = await enrollment.open({ token: link.token });
+  const view = await enrollment.reveal({ token: link.token });
   const totp = OTPAuth.URI.parse(view.otpUri) as OTPAuth.TOTP;
   let lastStep = totpStep(new Date());
   await enrollment.complete({ token: link.token, formToken: view.formToken, code: codeOf(totp, lastStep) });

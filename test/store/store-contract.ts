@@ -92,6 +92,23 @@ function describeEnrollmentContract(fx: StoreFixture): void {
       assert.equal(results.filter(Boolean).length, 1);
     });
 
+    it('replacePendingSecret replaces the secret of an unused, unexpired link only', async () => {
+      const l = link('acc-1', { pendingSecret: undefined });
+      await fx.store.enrollments.create(l);
+      const first = fakeSecret();
+      const second = fakeSecret();
+      const at = new Date('2025-03-01T10:10:00Z');
+      assert.equal(await fx.store.enrollments.replacePendingSecret(l.tokenHash, first, at), true);
+      assert.deepEqual((await fx.store.enrollments.getByTokenHash(l.tokenHash))?.pendingSecret, first);
+      assert.equal(await fx.store.enrollments.replacePendingSecret(l.tokenHash, second, at), true);
+      assert.deepEqual((await fx.store.enrollments.getByTokenHash(l.tokenHash))?.pendingSecret, second);
+      assert.equal(await fx.store.enrollments.replacePendingSecret(l.tokenHash, first, l.expiresAt), false, 'expired');
+      assert.equal(await fx.store.enrollments.markUsed(l.tokenHash, at), true);
+      assert.equal(await fx.store.enrollments.replacePendingSecret(l.tokenHash, first, at), false, 'used');
+      assert.equal((await fx.store.enrollments.getByTokenHash(l.tokenHash))?.pendingSecret, undefined);
+      assert.equal(await fx.store.enrollments.replacePendingSecret('e'.repeat(64), first, at), false, 'unknown');
+    });
+
     it('expireForAccount ends the unused links of that account only', async () => {
       const at = new Date('2025-03-01T10:30:00Z');
       const open1 = link('acc-A');

@@ -70,7 +70,7 @@ export async function createOtpFixture(): Promise<OtpFixture> {
     addAccount: (options) => accounts.add(options),
     async enroll(account) {
       const link = await enrollment.createLink({ account });
-      const view = await enrollment.open({ token: link.token });
+      const view = await enrollment.reveal({ token: link.token });
       const totp = OTPAuth.URI.parse(view.otpUri) as OTPAuth.TOTP;
       await enrollment.complete({
         token: link.token,

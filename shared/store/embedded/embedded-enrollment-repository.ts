@@ -39,6 +39,9 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
   const markUsed = db.prepare(
     'UPDATE enrollment_links SET used_at = ?, pending_secret = NULL WHERE token_hash = ? AND used_at IS NULL',
   );
+  const replaceSecret = db.prepare(
+    'UPDATE enrollment_links SET pending_secret = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
+  );
   // An unused link of the account expires now, unless it expires earlier anyway.
   const expire = db.prepare(
     'UPDATE enrollment_links SET expires_at = ? WHERE account_id = ? AND used_at IS NULL AND expires_at > ?',
@@ -73,6 +76,9 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
     async expireForAccount(accountId, at) {
       const when = at.toISOString();
       expire.run(when, accountId, when);
+    },
+    async replacePendingSecret(tokenHash, secret, at) {
+      return replaceSecret.run(JSON.stringify(secret), tokenHash, at.toISOString()).changes === 1;
     },
   });
 }

@@ -79,5 +79,13 @@ export function mongoEnrollmentRepository(db: Db): EnrollmentRepository {
     async expireForAccount(accountId, at) {
       await col.updateMany({ accountId, usedAt: null, expiresAt: { $gt: at } }, { $set: { expiresAt: at } });
     },
+    async replacePendingSecret(tokenHash, secret, at) {
+      const stored = { keyId: secret.keyId, iv: secret.iv, tag: secret.tag, ciphertext: secret.ciphertext };
+      const result = await col.updateOne(
+        { tokenHash, usedAt: null, expiresAt: { $gt: at } },
+        { $set: { pendingSecret: stored } },
+      );
+      return result.matchedCount === 1;
+    },
   });
 }

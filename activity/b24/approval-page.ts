@@ -1,0 +1,54 @@
+/**
+ * Renders the approval page (templates/pages/approval.hbs) for an opened link: while the request waits
+ * for its signer, the deal, the preview, the certificates and the two forms with the link's CSRF token;
+ * otherwise the outcome only, without touching the document.
+ */
+import type { Context } from 'koa';
+import { formatDateTime } from '../../shared/i18n/messages.js';
+import type { ApprovalDocuments } from './approval-documents.js';
+import { approvalView } from './approval-view.js';
+import type { B24UiDeps } from './b24-ui-deps.js';
+import { certificateChoices } from './certificate-choices.js';
+import { approvalCsrfBinding, isOpen, type OpenedLink } from './opened-link.js';
+
+export interface ApprovalPage {
+  /** Renders the page; `depth` is how many path segments below /b24/approve/:token the current URL is. */
+  render(ctx: Context, opened: OpenedLink, depth: number, error?: string): Promise<void>;
+}
+
+/** The page renderer over the routes' dependencies. */
+export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): ApprovalPage {
+  return {
+    async render(ctx, opened, depth, error) {
+      const { request, language } = opened;
+      const account = await deps.store.accounts.get(request.accountId);
+      const open = isOpen(opened);
+      const [dealTitle, certificates, preview] = await Promise.all([
+        docs.dealTitle(request),
+        open && account ? certificateChoices(deps.store, deps.keys, account, deps.now()) : Promise.resolve([]),
+        open ? docs.preview(request) : Promise.resolve(undefined),
+      ]);
+      const up = '../'.repeat(depth);
+      ctx.type = 'html';
+      ctx.body = deps.renderer.page('approval', language, {
+        ...approvalView({
+          language,
+          request,
+          account,
+          usable: opened.usable,
+          dealTitle,
+          signerName: account ? account.description || account.login : '',
+          certificates,
+          preview,
+          ...(error ? { error } : {}),
+          formatDate: (d) => formatDateTime(d, language, deps.timeZone),
+        }),
+        csrfToken: open ? deps.csrf.tokenFor(approvalCsrfBinding(opened.token)) : '',
+        selfBase: `${up}${encodeURIComponent(opened.token)}`,
+        assetBase: `${up}../../static`,
+        script: 'approval.js',
+        cspNonce: ctx.state.cspNonce as string,
+      });
+    },
+  };
+}

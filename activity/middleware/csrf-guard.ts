@@ -1,0 +1,102 @@
+/**
+ * The one CSRF defence of every state-changing call a browser makes to the app (the approval page's approve
+ * and reject, the Sign dialog's sign, the enrollment page's POSTs, the admin panel's forms and API calls),
+ * two checks that both must pass before the route runs:
+ *
+ * 1. **Origin.** The request's `Origin` must be exactly PUBLIC_BASE_URL's origin; without an `Origin` header
+ *    its `Referer`'s origin counts; with neither, or `Origin: null` (sandboxed frames, privacy-stripped
+ *    requests), it is refused [RFC 6454 §7; OWASP CSRF Prevention Cheat Sheet, "Verifying Origin With
+ *    Standard Headers"]. Our pages send `Referrer-Policy: same-origin`, so browsers send the real origin on
+ *    their own POSTs and nothing to other sites.
+ * 2. **Token.** A token bound to what the page itself was opened with — its signed session or link — sent
+ *    as the `X-CSRF-Token` header (scripts) or the `csrf_token` form field (plain forms), compared in
+ *    constant time with HMAC-SHA256(key derived from the master key, binding) [OWASP: "Signed Double-Submit
+ *    Cookie"/HMAC CSRF tokens, without the cookie: the binding comes from the URL or the session header].
+ *    It needs no server state, so every activity instance checks it, and a token for one link or session
+ *    never passes for another.
+ *
+ * Generic: a route says only what its binding is (`binding(ctx)`); for forms the guard goes after the body
+ * parser (it reads `ctx.state.form`). The admin panel uses the same guard with its own session as binding.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context, Middleware } from 'koa';
+import type { MasterKey } from '../../shared/crypto/master-key.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+
+/** The header scripts send the token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** The hidden field plain HTML forms send the token in. */
+export const CSRF_FIELD = 'csrf_token';
+
+/** HKDF purpose of the token key. */
+const PURPOSE = 'signservice/csrf-token/v1';
+
+/** Makes and checks tokens bound to a page's session or link. */
+export interface CsrfTokens {
+  /** The token for `binding` (e.g. `approval:<link token>`); put it in the page. */
+  tokenFor(binding: string): string;
+  /** Constant-time check of a presented token against `binding`. */
+  matches(presented: string | undefined, binding: string): boolean;
+}
+
+/** The token maker over a key derived from the master key. */
+export function csrfTokens(masterKey: MasterKey): CsrfTokens {
+  const key = masterKey.deriveKey(PURPOSE);
+  const tokenFor = (binding: string) => createHmac('sha256', key).update(binding, 'utf8').digest('base64url');
+  return {
+    tokenFor,
+    matches(presented, binding) {
+      if (!presented) return false;
+      const expected = Buffer.from(tokenFor(binding));
+      const given = Buffer.from(presented);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+
+export interface CsrfGuardOptions {
+  tokens: CsrfTokens;
+  /** The one origin our pages are served from: `new URL(PUBLIC_BASE_URL).origin`. */
+  origin: string;
+  /**
+   * What this request's token must be bound to — the session or link the page was opened with, read from
+   * the URL or a header (never from anything the token itself could choose). Throw to refuse.
+   */
+  binding: (ctx: Context) => string | Promise<string>;
+}
+
+/** The origin a request says it comes from: Origin, else the Referer's origin; undefined when neither. */
+export function requestOrigin(ctx: Context): string | undefined {
+  const origin = ctx.get('origin');
+  if (origin) return origin;
+  const referer = ctx.get('referer');
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return 'null';
+  }
+}
+
+function refuse(why: string): AppError {
+  return new AppError(
+    ErrorCode.CSRF_REJECTED,
+    `This request did not come from a SignService page (${why}); reload the page and try again`,
+    { details: { reason: why } },
+  );
+}
+
+/** The middleware: refuses with CSRF_REJECTED (403) before the route runs, changing nothing. */
+export function csrfGuard(options: CsrfGuardOptions): Middleware {
+  const expectedOrigin = new URL(options.origin).origin;
+  return async function checkCsrf(ctx, next) {
+    const origin = requestOrigin(ctx);
+    if (origin === undefined) throw refuse('neither Origin nor Referer');
+    if (origin !== expectedOrigin) throw refuse(`origin ${origin.slice(0, 100)} is not ${expectedOrigin}`);
+    const form = ctx.state.form as URLSearchParams | undefined;
+    const presented = ctx.get(CSRF_HEADER) || form?.get(CSRF_FIELD) || undefined;
+    if (!presented) throw refuse('no CSRF token');
+    if (!options.tokens.matches(presented, await options.binding(ctx))) throw refuse('the CSRF token does not fit');
+    await next();
+  };
+}
