@@ -9,11 +9,12 @@ import { appUrls } from '../shared/bitrix24/robot-definition.js';
 import type { Config } from '../shared/config.js';
 import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
-import type { ServiceMetrics } from '../shared/health/service-metrics.js';
+import { livenessRoutes } from '../shared/health/ops-app.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import type { Mailer } from '../shared/mail/mailer.js';
 import { loadTemplates, type TemplateRenderer } from '../shared/mail/render-template.js';
 import { createEnrollmentService } from '../shared/otp/enrollment-service.js';
+import { lockoutAnnouncer } from '../shared/otp/lockout-announcer.js';
 import type { JobQueue } from '../shared/queue/queue-port.js';
 import type { CertificateKeySource } from '../shared/signing/certificate-key-source.js';
 import type { Store } from '../shared/store/store-ports.js';
@@ -26,15 +27,16 @@ import { bitrix24LifecycleRoutes } from './routes/bitrix24-lifecycle.js';
 import { bitrix24RobotRoutes } from './routes/bitrix24-robot.js';
 import { caPublicationRoutes } from './routes/ca-publication.js';
 import { enrollRoutes } from './routes/enroll.js';
-import { type HealthRoutesDeps, healthRoutes } from './routes/health.js';
-import { metricsRoutes } from './routes/metrics.js';
 import { staticAssetRoutes } from './routes/static-assets.js';
 import { verifyPageRoutes } from './routes/verify-page.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication' | 'limits'>>;
-  /** Sends enrollment links from the control panel; without it links can only be copied. */
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication' | 'limits' | 'adminEmail'>>;
+  /**
+   * Sends enrollment links from the control panel and the lockout notices (to the signer and the
+   * administrators); without it links can only be copied and lockouts are only logged.
+   */
   mailer?: Mailer;
   store: Store;
   masterKey: MasterKey;
@@ -45,8 +47,11 @@ export interface AppDeps {
   now?: () => Date;
   /** Trust X-Forwarded-* from a reverse proxy (Koa `app.proxy`). @default false */
   proxy?: boolean;
-  /** /health and /ready (routes/health.ts) and /metrics (routes/metrics.ts); left out when absent. */
-  operations?: { health: HealthRoutesDeps; metrics: ServiceMetrics };
+  /**
+   * GET /health on the public port (the process's role); left out when absent. /ready and /metrics are
+   * never served here: they live on the operations listener (shared/health/ops-app.ts).
+   */
+  liveness?: { role: string };
   /** The Bitrix24 routes (install, app page, events, robot); left out when the app's keys are not configured. */
   bitrix24?: {
     app: Bitrix24App;
@@ -130,6 +135,15 @@ export function createApp(deps: AppDeps): Koa {
     const signing = signingUiRouters({
       config,
       csrf,
+      onLocked: lockoutAnnouncer({
+        store: deps.store,
+        mailer: deps.mailer,
+        renderer,
+        defaultLanguage: config.defaultLanguage,
+        ...(config.adminEmail ? { adminEmail: config.adminEmail } : {}),
+        b24: deps.bitrix24.app,
+        logger,
+      }),
       store: deps.store,
       masterKey: deps.masterKey,
       renderer,
@@ -146,11 +160,10 @@ export function createApp(deps: AppDeps): Koa {
       app.use(router.allowedMethods());
     }
   }
-  if (deps.operations) {
-    for (const router of [healthRoutes(deps.operations.health), metricsRoutes(deps.operations.metrics)]) {
-      app.use(router.routes());
-      app.use(router.allowedMethods());
-    }
+  if (deps.liveness) {
+    const router = livenessRoutes(deps.liveness);
+    app.use(router.routes());
+    app.use(router.allowedMethods());
   }
   return app;
 }

@@ -3,9 +3,10 @@
  * `npm start`: the SignService HTTP app. In embedded mode (no AMQP_URL, no MONGO_URL) the same process also
  * runs the signing worker — one process, the SQLite store and the queue file in the data directory — and
  * prints where to find it and where its data lives. `--no-worker` (`npm run start:activity`) serves HTTP
- * only; `--worker` runs the worker in production mode too. Shutdown on SIGTERM / SIGINT: not ready, stop
- * consuming, finish the jobs in flight, close HTTP, the queue, make a last sign log checkpoint if the head
- * moved, close the store, then finalize PKCS#11.
+ * only; `--worker` runs the worker in production mode too. Two listeners: the public app on HOST:PORT
+ * (with /health), and the operations app (/health, /ready, /metrics) on OPS_HOST:OPS_PORT, 127.0.0.1 by
+ * default. Shutdown on SIGTERM / SIGINT: not ready, stop consuming, finish the jobs in flight, close HTTP,
+ * the queue, make a last sign log checkpoint if the head moved, close the store, then finalize PKCS#11.
  */
 import { parseArgs } from 'node:util';
 import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
@@ -15,6 +16,8 @@ import { startCrlRefresh } from '../shared/crypto/internal-ca/crl-refresh.js';
 import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
+import { secureDataDirAtStart } from '../shared/fs/private-data-dir.js';
+import { createOpsApp } from '../shared/health/ops-app.js';
 import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -39,13 +42,19 @@ function wantsWorker(config: Config, argv: string[]): boolean {
   return config.queue.kind === 'embedded' && config.store.kind === 'embedded';
 }
 
-function banner(config: Config, server: ListeningServer, launched: LaunchedWorker | undefined): string {
+function banner(
+  config: Config,
+  server: ListeningServer,
+  ops: ListeningServer,
+  launched: LaunchedWorker | undefined,
+): string {
   const local = displayUrl(server.address);
+  const opsUrl = displayUrl(ops.address);
   const tokens = launched?.tokens.tokens.map((t) => t.label) ?? [];
   const lines = [
     `SignService is running (${config.mode} mode; ${launched ? 'this process serves the web app and signs' : 'web app only, no worker'}).`,
     `  Base URL:  ${config.publicBaseUrl}   (PUBLIC_BASE_URL; listening on ${local})`,
-    `  Health:    ${local}/health   ${local}/ready   ${local}/metrics`,
+    `  Health:    ${local}/health   operations (OPS_HOST:OPS_PORT): ${opsUrl}/ready   ${opsUrl}/metrics`,
     `  Admin:     ${config.publicBaseUrl}/admin   (operators: node dist/shared/cli/main.js admin add LOGIN --password-file F)`,
     config.store.kind === 'embedded'
       ? `  Data:      ${config.dataDir}  (store signservice.sqlite, signed documents in blobs/, CA, master.key)`
@@ -68,6 +77,7 @@ async function main(argv: string[]): Promise<void> {
   const withWorker = wantsWorker(config, argv);
   const role = withWorker ? 'activity+worker' : 'activity';
   const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role } });
+  secureDataDirAtStart(config.dataDir, logger);
   const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
   const store = await createStore(config.store, masterKey);
   // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
@@ -101,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
     masterKey,
     logger,
     mailer,
-    operations: { health: { readiness, role }, metrics },
+    liveness: { role },
     ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
   });
   // The internal CA's published CRL is reissued before its nextUpdate.
@@ -112,13 +122,19 @@ async function main(argv: string[]): Promise<void> {
     logger,
   });
   const server = await listen(app.callback(), config.http.host, config.http.port);
-  process.stdout.write(banner(config, server, launched));
+  const ops = await listen(
+    createOpsApp({ health: { readiness, role }, metrics }).callback(),
+    config.ops.host,
+    config.ops.port,
+  );
+  process.stdout.write(banner(config, server, ops, launched));
   handleShutdownSignals(
     async () => {
       shuttingDown = true;
       crlRefresh.stop();
       await launched?.worker.close();
       await server.close();
+      await ops.close();
       await queue.close();
       await checkpointer.close();
       await store.close();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run start:worker`: a signing worker alone — it consumes `internal` and the queues of the tokens in
- * SIGNSERVICE_TOKENS, and serves /health, /ready and /metrics on WORKER_PORT. Shutdown order on SIGTERM /
+ * SIGNSERVICE_TOKENS, and serves /health, /ready and /metrics on OPS_HOST:WORKER_PORT (127.0.0.1 unless
+ * configured otherwise: they are for the operator, not the public). Shutdown order on SIGTERM /
  * SIGINT: stop consuming, finish the jobs in flight, close the health server, the queue (channel, then
  * connection), make a last sign log checkpoint if the head moved, close the store, and finalize PKCS#11.
  */
@@ -10,6 +11,8 @@ import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import { loadConfig } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
+import { secureDataDirAtStart } from '../shared/fs/private-data-dir.js';
+import { createOpsApp } from '../shared/health/ops-app.js';
 import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
 import { createLogger } from '../shared/logger.js';
@@ -18,12 +21,12 @@ import { displayUrl, listen } from '../shared/process/http-server.js';
 import { openQueue } from '../shared/process/open-queue.js';
 import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import { createStore } from '../shared/store/create-store.js';
-import { createHealthApp } from './health-app.js';
 import { type LaunchedWorker, launchWorker } from './launch-worker.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role: 'worker' } });
+  secureDataDirAtStart(config.dataDir, logger);
   const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
   const store = await createStore(config.store, masterKey);
   // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
@@ -50,8 +53,8 @@ async function main(): Promise<void> {
       tokens: () => worker.tokenReports(),
       shuttingDown: () => shuttingDown,
     });
-  const app = createHealthApp({ health: { readiness, role: 'worker' }, metrics });
-  const server = await listen(app.callback(), config.http.host, config.worker.port);
+  const app = createOpsApp({ health: { readiness, role: 'worker' }, metrics });
+  const server = await listen(app.callback(), config.ops.host, config.worker.port);
   logger.info(
     { health: `${displayUrl(server.address)}/health`, routes: worker.routes, queue: queue.kind, store: store.kind },
     'worker running',

@@ -104,6 +104,13 @@ export const en = {
       howto3: 'Type the 6-digit code FreeOTP shows and press Confirm.',
       ignore: 'If you did not expect this e-mail, do not open the link and tell your administrator.',
     },
+    'lockout-admin': {
+      subject: 'Signing account {login} is locked after wrong codes',
+      greeting: 'Hello,',
+      text: 'there were too many wrong one-time codes for account {login}, so signing with it is locked until {until}. The account holder has been told.',
+      where: 'Portal: {portal}.',
+      hint: 'If the account holder did not type these codes, someone may have their approval link or is guessing codes. You can unlock the account earlier: signservice account unlock {login}.',
+    },
     lockout: {
       subject: 'Account {login} is locked after wrong codes',
       greeting: 'Hello,',

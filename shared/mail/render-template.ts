@@ -24,6 +24,7 @@ export type PageName =
 export type EmailName =
   | 'enrollment'
   | 'lockout'
+  | 'lockout-admin'
   | 'signature-requested'
   | 'signature-reminder'
   | 'signature-outcome'
@@ -56,6 +57,7 @@ const PAGES: readonly PageName[] = [
 const EMAILS: readonly EmailName[] = [
   'enrollment',
   'lockout',
+  'lockout-admin',
   'signature-requested',
   'signature-reminder',
   'signature-outcome',

@@ -3,8 +3,15 @@
  * time step" of delay], each step is accepted at most once per account (§5.2: the verifier MUST NOT accept
  * the second attempt of an OTP after a successful validation), and repeated failures lock the account
  * [RFC 4226 §7.3, throttling]: `lockoutFailures` wrong codes within `lockoutWindowMinutes` lock it for
- * `lockoutMinutes`; while locked, every attempt (even a right code) gets OTP_LOCKED with the time.
- * Every failure and every lockout goes to the sign log.
+ * `lockoutMinutes`; while locked, every attempt (even a right code) gets OTP_LOCKED with the time. The
+ * lock ends by itself at that time (or when an administrator unlocks the account) and is announced to the
+ * signer and the administrator (`onLocked`, lockout-announcer.ts).
+ *
+ * Every failure is counted in the sign log, but not one entry each: someone holding an approval link could
+ * otherwise fill the log at will. At most one `otp_failed` entry per account per minute is written, carrying
+ * in `attempts` every failed attempt since the account's previous such entry (the store keeps the tally, so
+ * nothing is dropped, across processes too); the lockout entry is always written and takes the tally, and a
+ * right code after failures writes what is still untold.
  */
 import type { Config } from '../config.js';
 import type { MasterKey } from '../crypto/master-key.js';
@@ -54,6 +61,8 @@ interface Attempt {
 }
 
 const MINUTE = 60_000;
+/** At most one `otp_failed` entry per account per this long. */
+export const FAILURE_LOG_GAP_MS = MINUTE;
 
 function signLogFields({ account, ctx }: Attempt) {
   return {
@@ -63,15 +72,29 @@ function signLogFields({ account, ctx }: Attempt) {
   };
 }
 
-async function logFailure(deps: Deps, attempt: Attempt, details: Record<string, string | number>): Promise<void> {
+/**
+ * Counts a failed attempt; writes an `otp_failed` entry with every attempt not yet told when the account's
+ * last one is a minute old (`add` 0 and `gapMs` 0: write what is still untold, if anything).
+ */
+async function logFailure(
+  deps: Deps,
+  attempt: Attempt,
+  details: Record<string, string | number>,
+  tally: { add: number; gapMs: number } = { add: 1, gapMs: FAILURE_LOG_GAP_MS },
+): Promise<void> {
   const { account, at } = attempt;
-  deps.logger.warn({ accountId: account.id, login: account.login, ...details }, 'one-time code rejected');
+  if (tally.add > 0) deps.logger.warn({ accountId: account.id, login: account.login, ...details }, 'one-time code rejected');
+  const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, {
+    add: tally.add,
+    minGapMs: tally.gapMs,
+  });
+  if (attempts === 0) return;
   await deps.store.signLog.append({
     time: at,
     action: 'otp_failed',
     outcome: 'error',
     ...signLogFields(attempt),
-    details,
+    details: { ...details, attempts },
   });
 }
 
@@ -84,21 +107,23 @@ function lockedError(account: Account, until: Date): AppError {
   );
 }
 
-/** Locks the account after the failure that reached the limit, logs it and tells the hook. */
-async function lock(deps: Deps, attempt: Attempt, failures: number): Promise<never> {
+/** Locks the account after the failure that reached the limit, logs it (always) and tells the hook. */
+async function lock(deps: Deps, attempt: Attempt, failures: number, reason: string): Promise<never> {
   const { account, at } = attempt;
   const until = new Date(at.getTime() + deps.settings.lockoutMinutes * MINUTE);
   await deps.store.accounts.setLockedUntil(account.id, until);
   deps.logger.warn(
-    { accountId: account.id, login: account.login, lockedUntil: until },
+    { accountId: account.id, login: account.login, lockedUntil: until, reason },
     'account locked after wrong codes',
   );
+  // The lockout entry takes the tally: this failure and every one no entry has counted yet.
+  const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, { add: 1, minGapMs: 0 });
   await deps.store.signLog.append({
     time: at,
     action: 'locked',
     outcome: 'error',
     ...signLogFields(attempt),
-    details: { lockedUntil: until.toISOString(), failures },
+    details: { lockedUntil: until.toISOString(), failures, attempts, reason },
   });
   await deps.onLocked?.(account, until).catch((error: unknown) => {
     deps.logger.error({ accountId: account.id, error }, 'could not send the lockout notice');
@@ -111,8 +136,8 @@ async function fail(deps: Deps, attempt: Attempt, reason: string): Promise<never
   const { settings } = deps;
   const windowStart = new Date(attempt.at.getTime() - settings.lockoutWindowMinutes * MINUTE);
   const failures = await deps.store.accounts.recordOtpFailure(attempt.account.id, attempt.at, windowStart);
+  if (failures >= settings.lockoutFailures) return lock(deps, attempt, failures, reason);
   await logFailure(deps, attempt, { reason, failures });
-  if (failures >= settings.lockoutFailures) return lock(deps, attempt, failures);
   const left = settings.lockoutFailures - failures;
   throw new AppError(
     ErrorCode.OTP_INVALID,
@@ -172,9 +197,11 @@ async function verify(deps: Deps, options: { account: Account; code: string } & 
       'This one-time code was used already; wait for the next code in your authenticator app',
     );
   }
-  // A right code ends the run of failures.
-  if (attempt.account.lockout.failures.length > 0)
+  // A right code ends the run of failures; attempts no entry has counted yet are written now.
+  if (attempt.account.lockout.failures.length > 0) {
     await deps.store.accounts.setLockedUntil(attempt.account.id, undefined);
+    await logFailure(deps, attempt, { reason: 'before_success' }, { add: 0, gapMs: 0 });
+  }
   return { step };
 }
 

@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Koa from 'koa';
 import * as OTPAuth from 'otpauth';
 import type { Page } from 'playwright-core';
 import { createApp } from '../../activity/app.js';
@@ -30,8 +29,9 @@ import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
+import { crossSitePage } from '../support/cross-site-page.js';
 import { decodeQrDataUrl, decodeQrPng } from '../support/qr-decode.js';
-import { type ServedApp, serveApp, serveAppFor } from '../support/serve-app.js';
+import { type ServedApp, serveAppFor } from '../support/serve-app.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/artifacts');
@@ -43,16 +43,6 @@ interface Enrolled {
   secretHex: string;
   /** Pages fetched after the enrollment completed. */
   laterPages: string[];
-}
-
-/** A page on another origin (its own port): the attacker's site. */
-async function serveCrossSitePage(html: string): Promise<ServedApp> {
-  const app = new Koa();
-  app.use((ctx) => {
-    ctx.type = 'html';
-    ctx.body = `<!doctype html><html lang="en"><title>Prize</title><body>${html}</body></html>`;
-  });
-  return serveApp(app);
 }
 
 describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function () {
@@ -227,7 +217,7 @@ describe('OTP enrollment end to end (Chromium, SMTP, embedded store)', function 
     // The attacker fetched the page server-side and copied its token; the victim's browser does the POST.
     const scraped = /name="csrf_token" value="([^"]+)"/.exec(await (await fetch(link)).text())?.[1] ?? '';
     assert.ok(scraped);
-    const evil = await serveCrossSitePage(
+    const evil = await crossSitePage(
       `<form method="post" action="${base}/key"><input type="hidden" name="csrf_token" value="${scraped}">` +
         `<button id="go">Win a prize</button></form>`,
     );

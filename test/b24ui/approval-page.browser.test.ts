@@ -139,6 +139,8 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
       assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
       assert.equal(await page.locator('h1').textContent(), 'Согласовать и подписать');
       await page.locator('#reject-reason').fill('Сумма в п. 3 неверна');
+      // A rejection is a decision too: it needs Boris's one-time code.
+      await page.locator('#reject-otp').fill(boris.code());
       await page.locator('#reject-submit').click();
       await page
         .locator('#approval-outcome')

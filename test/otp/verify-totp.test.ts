@@ -88,11 +88,13 @@ describe('TOTP verification (embedded store)', () => {
     fx.advance(30_000);
     await verifier.verify({ account, code: codeAt(totp, fx.now()) });
     assert.equal((await fx.store.accounts.get(account.id))?.lockout.failures.length, 0);
+    // Two replays within a minute: one entry; the second waits, counted, for the account's next entry.
     const replays = (await fx.signLog()).filter((e) => e.action === 'otp_failed');
     assert.deepEqual(
-      replays.map((e) => e.details?.reason),
-      ['replayed', 'replayed'],
+      replays.map((e) => [e.details?.reason, e.details?.attempts]),
+      [['replayed', 1]],
     );
+    assert.equal(await fx.store.accounts.takeOtpFailureTally(account.id, fx.now(), { add: 0, minGapMs: 0 }), 1);
   });
 
   it('the code that confirmed the enrollment cannot be used to sign', async () => {
@@ -129,10 +131,12 @@ describe('TOTP verification (embedded store)', () => {
 
     const log = await fx.signLog();
     const failures = log.filter((e) => e.action === 'otp_failed');
-    assert.equal(failures.length, 6, 'five wrong codes and one attempt while locked');
+    // A minute apart, each failure gets its entry; the fifth is told by the lockout entry.
+    assert.equal(failures.length, 5, 'four wrong codes and one attempt while locked');
     assert.deepEqual(failures.at(-1)?.details?.reason, 'locked');
     const lockEntry = log.find((e) => e.action === 'locked');
     assert.equal(lockEntry?.details?.lockedUntil, until.toISOString());
+    assert.equal(lockEntry?.details?.attempts, 1);
     assert.equal(lockEntry?.actor.login, account.login);
 
     // After the lock ends the right code works again, and the old failures are forgotten.
@@ -141,6 +145,49 @@ describe('TOTP verification (embedded store)', () => {
     const after = await fx.store.accounts.get(account.id);
     assert.equal(after?.lockout.lockedUntil, undefined);
     assert.equal(after?.lockout.failures.length, 0);
+  });
+
+  it('attack: 50 wrong codes in a minute write two entries, and every attempt is counted', async () => {
+    const { account, totp } = await enrolled();
+    const wrong = codeAt(totp, fx.now(), 40);
+    for (let i = 0; i < 50; i++) {
+      await assert.rejects(
+        verifier.verify({ account, code: wrong }),
+        (e: unknown) => (e as AppError).code === ErrorCode.OTP_INVALID || (e as AppError).code === ErrorCode.OTP_LOCKED,
+      );
+    }
+    const entries = () => fx.signLog().then((l) => l.filter((e) => e.action === 'otp_failed' || e.action === 'locked'));
+    const written = await entries();
+    assert.deepEqual(
+      written.map((e) => [e.action, e.details?.attempts]),
+      [
+        ['otp_failed', 1],
+        ['locked', 4],
+      ],
+      'the first failure, then the lockout entry with the four up to it',
+    );
+    // The 45 attempts while locked wait, counted; a minute later the next attempt's entry carries them all.
+    fx.advance(61_000);
+    await assert.rejects(verifier.verify({ account, code: wrong }), hasCode(ErrorCode.OTP_LOCKED));
+    const all = await entries();
+    assert.equal(all.length, 3);
+    assert.deepEqual([all[2]?.details?.reason, all[2]?.details?.attempts], ['locked', 46]);
+    const total = all.reduce((sum, e) => sum + Number(e.details?.attempts ?? 0), 0);
+    assert.equal(total, 51, 'every attempt is counted exactly once');
+  });
+
+  it('a right code after failures writes the failures still untold', async () => {
+    const { account, totp } = await enrolled();
+    for (let i = 0; i < 3; i++) await assert.rejects(verifier.verify({ account, code: codeAt(totp, fx.now(), 40) }));
+    await verifier.verify({ account, code: codeAt(totp, fx.now()) });
+    const told = (await fx.signLog()).filter((e) => e.action === 'otp_failed');
+    assert.deepEqual(
+      told.map((e) => [e.details?.reason, e.details?.attempts]),
+      [
+        ['wrong_code', 1],
+        ['before_success', 2],
+      ],
+    );
   });
 
   it('forgets failures older than the window: 4 + 4 wrong codes 16 minutes apart do not lock', async () => {

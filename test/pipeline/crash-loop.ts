@@ -35,10 +35,11 @@ interface Life {
   signedSeen: Promise<void>;
 }
 
-function spawnLife(entry: keyof typeof ENTRY, env: NodeJS.ProcessEnv, port: number): Life {
+function spawnLife(entry: keyof typeof ENTRY, env: NodeJS.ProcessEnv, port: number, opsPort: number): Life {
   const portVar = entry === 'worker' ? 'WORKER_PORT' : 'PORT';
   const child = spawn(process.execPath, [ENTRY[entry]], {
-    env: { ...process.env, HOST: '127.0.0.1', ...env, [portVar]: String(port) },
+    // OPS_PORT of its own: the default (8082) would clash with other runs on the machine.
+    env: { ...process.env, HOST: '127.0.0.1', ...env, [portVar]: String(port), OPS_PORT: String(opsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -104,7 +105,7 @@ async function liveAndDie(
   // A process killed during start-up never gets to take a wave, so its wave goes in first.
   const submitFirst = index % 2 === 0 || mode === 'startup';
   if (submitFirst) await options.submitWave(index);
-  const life = spawnLife(options.entry, options.env, await freePort());
+  const life = spawnLife(options.entry, options.env, await freePort(), await freePort());
   if (mode === 'startup') {
     await sleep(Math.floor(random() * 600));
   } else {

@@ -1,8 +1,10 @@
 /**
  * Test support: the service's own entry points (`node dist/activity/main.js`, `node dist/worker/main.js`)
- * as child processes, the way an operator starts them — real signals, real ports, output captured. A
- * process counts as started when its /health answers; `waitReady` waits for /ready (store, queue and
- * tokens usable), `metrics` reads /metrics.
+ * as child processes, the way an operator starts them — real signals, real ports, output captured. Each
+ * gets ports of its own: the activity its public PORT and its operations OPS_PORT (never the default 8082,
+ * which parallel runs on one machine would fight over), the worker its WORKER_PORT. A process counts as
+ * started when its operations /health answers; `waitReady` waits for /ready (store, queue and tokens
+ * usable); `get` reads the operations listener (/health, /ready, /metrics).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
@@ -22,15 +24,17 @@ export const ENTRY = {
 
 export interface ServiceProcess {
   readonly child: ChildProcess;
-  /** http://127.0.0.1:PORT of its health endpoints. */
+  /** http://127.0.0.1:PORT: the public app of the activity, the operations port of a worker. */
   readonly url: string;
+  /** http://127.0.0.1:PORT of /health, /ready and /metrics (OPS_PORT; a worker's WORKER_PORT). */
+  readonly opsUrl: string;
   /** Everything it wrote so far (stdout and stderr, interleaved as received). */
   output(): string;
   /** Resolves with the exit code (or signal name) when it ends. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Polls /ready until it answers 200. */
   waitReady(timeoutMs?: number): Promise<unknown>;
-  /** GET a path of its HTTP port: status and body text. */
+  /** GET a path of its operations port: status and body text. */
   get(pathname: string): Promise<{ status: number; body: string }>;
   /** Sends `signal` and waits for the exit (fails after `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -49,6 +53,8 @@ export interface StartOptions {
   entry: keyof typeof ENTRY;
   /** Port of its HTTP endpoints; passed as PORT (activity) or WORKER_PORT (worker). */
   port: number;
+  /** The activity's OPS_PORT. @default a free port (env.OPS_PORT wins) */
+  opsPort?: number;
   env: NodeJS.ProcessEnv;
   args?: string[];
   /** @default 30000 */
@@ -104,9 +110,17 @@ async function exitWithin(exited: Promise<Exit>, timeoutMs: number, describe: ()
  * /health answers. Fails with the captured output when it exits first or never answers.
  */
 export async function startServiceProcess(options: StartOptions): Promise<ServiceProcess> {
-  const portVar = options.entry === 'worker' ? 'WORKER_PORT' : 'PORT';
+  const worker = options.entry === 'worker';
+  const portVar = worker ? 'WORKER_PORT' : 'PORT';
+  const opsPort = worker ? options.port : Number(options.env.OPS_PORT ?? options.opsPort ?? (await freePort()));
   const child = spawn(process.execPath, [ENTRY[options.entry], ...(options.args ?? [])], {
-    env: { ...process.env, HOST: '127.0.0.1', ...options.env, [portVar]: String(options.port) },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      ...options.env,
+      [portVar]: String(options.port),
+      ...(worker ? {} : { OPS_PORT: String(opsPort) }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -124,13 +138,14 @@ export async function startServiceProcess(options: StartOptions): Promise<Servic
   });
   const proc = {
     name: options.entry,
-    url: `http://127.0.0.1:${options.port}`,
+    url: `http://127.0.0.1:${opsPort}`,
     ended: () => ended,
     output: () => output,
   };
   const service: ServiceProcess = {
     child,
-    url: proc.url,
+    url: `http://127.0.0.1:${options.port}`,
+    opsUrl: proc.url,
     output: proc.output,
     exited,
     get: (pathname) => httpGet(proc.url, pathname),

@@ -4,10 +4,9 @@
  * synchronous"]. A job is leased, not removed, while a handler runs: if the worker dies the lease expires
  * and the job is delivered again — at least once, like an unacked AMQP message.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
+import { createPrivateFile } from '../../fs/private-data-dir.js';
 
 /** How long a writer waits for another process's write transaction (ms). */
 const BUSY_TIMEOUT_MS = 15_000;
@@ -63,7 +62,8 @@ export interface ParkedRow {
 export function openQueueDatabase(file: string): Database.Database {
   let db: Database.Database | undefined;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Owner-only (0700 / 0600) before SQLite opens it: its -wal and -shm files copy the file's mode.
+    createPrivateFile(file);
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

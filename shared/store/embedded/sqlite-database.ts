@@ -5,10 +5,10 @@
  * first open and migrated step by step (sqlite-schema.ts `MIGRATIONS`); `user_version` records its version
  * so a newer file is refused rather than misread.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
+import { createPrivateFile } from '../../fs/private-data-dir.js';
 import { withErrorMapping } from '../with-error-mapping.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema.js';
 
@@ -66,10 +66,11 @@ function migrate(db: SqliteDatabase, file: string): void {
   }).immediate();
 }
 
-/** Opens (creating the directory, the file and the schema when missing) the store's SQLite file. */
+/** Opens (creating the directory, the file and the schema when missing) the store's SQLite file, owner-only. */
 export function openSqliteDatabase(file: string): SqliteDatabase {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // 0700 / 0600 before SQLite opens it: its -wal and -shm files copy the file's mode.
+    createPrivateFile(file);
   } catch (e) {
     throw new AppError(
       ErrorCode.FILE_IO,
