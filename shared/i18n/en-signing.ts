@@ -120,7 +120,8 @@ export const enSigning = {
     expired: 'Nobody signed the document of deal {deal} before the deadline ({deadline}).',
     failed: 'Signing the document of deal {deal} failed: {message}',
     admin: 'SignService needs an administrator: {message}',
-    lockout: 'Too many wrong one-time codes: signing with your account {login} is locked until {until}. The administrator can unlock it earlier.',
+    lockout:
+      'Too many wrong one-time codes: signing with your account {login} is locked until {until}. The administrator can unlock it earlier.',
     lockoutAdmin: 'Signing account {login} is locked until {until} after too many wrong one-time codes.',
   },
 };

@@ -80,7 +80,11 @@ export function lockoutAnnouncer(deps: LockoutAnnouncerDeps): (account: Account,
     if (portal && adminId !== undefined && adminId !== link?.userId) {
       const adminLanguage = deps.defaultLanguage;
       const text = fillPlaceholders(messagesFor(adminLanguage).notices.lockoutAdmin, values);
-      const data = { ...values, untilText: formatDateTime(lockedUntil, adminLanguage, deps.timeZone), portal: portal.domain };
+      const data = {
+        ...values,
+        untilText: formatDateTime(lockedUntil, adminLanguage, deps.timeZone),
+        portal: portal.domain,
+      };
       jobs.push(attempt('administrator Bitrix24', account, () => notify(portal.memberId, adminId, text, tag)));
       jobs.push(
         attempt('administrator e-mail', account, async () => {

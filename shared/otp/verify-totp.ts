@@ -83,7 +83,8 @@ async function logFailure(
   tally: { add: number; gapMs: number } = { add: 1, gapMs: FAILURE_LOG_GAP_MS },
 ): Promise<void> {
   const { account, at } = attempt;
-  if (tally.add > 0) deps.logger.warn({ accountId: account.id, login: account.login, ...details }, 'one-time code rejected');
+  if (tally.add > 0)
+    deps.logger.warn({ accountId: account.id, login: account.login, ...details }, 'one-time code rejected');
   const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, {
     add: tally.add,
     minGapMs: tally.gapMs,
