@@ -49,6 +49,8 @@ export interface FixtureOptions {
   emulator?: PortalEmulatorOptions;
   /** Extra service environment (e.g. WORKER_PREFETCH). */
   env?: NodeJS.ProcessEnv;
+  /** Arguments of the service process. @default ['--worker'] (HTTP app and a worker); ['--no-worker']: HTTP only */
+  args?: string[];
 }
 
 /** A signer: the Bitrix24 user and the linked account. */
@@ -117,7 +119,12 @@ export class B24AppFixture {
     this.config = loadConfig({ ...this.env });
     this.store = await openEmbeddedStore(path.join(this.dataDir, 'signservice.sqlite'), storeKeysFor(this.masterKey));
     this.queue = await openQueue(this.config);
-    this.service = await startServiceProcess({ entry: 'activity', port, env: this.env, args: ['--worker'] });
+    this.service = await startServiceProcess({
+      entry: 'activity',
+      port,
+      env: this.env,
+      args: options.args ?? ['--worker'],
+    });
     await this.service.waitReady(30_000);
   }
 

@@ -38,10 +38,13 @@ export class B24UiFixture extends B24AppFixture {
   sink!: SmtpSink;
   chromium!: LaunchedChromium;
 
-  async startUi(env: NodeJS.ProcessEnv = {}): Promise<void> {
+  async startUi(env: NodeJS.ProcessEnv = {}, args?: string[]): Promise<void> {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     this.sink = await startSmtpSink();
-    await this.start({ env: { SMTP_URL: this.sink.url, MAIL_FROM: 'SignService <sign@acme.test>', ...env } });
+    await this.start({
+      env: { SMTP_URL: this.sink.url, MAIL_FROM: 'SignService <sign@acme.test>', ...env },
+      ...(args ? { args } : {}),
+    });
     this.chromium = await launchChromium();
   }
 
@@ -51,11 +54,20 @@ export class B24UiFixture extends B24AppFixture {
     await this.sink?.close();
   }
 
-  /** A portal user (`language` is their Bitrix24 UI language) with an enrolled account granted `certId`. */
+  /**
+   * A portal user (`language` is their Bitrix24 UI language) with an enrolled account of that portal granted
+   * `certId`, linked to the user — or, with `linked: false`, not linked yet (the e-mail fallback links it).
+   */
   async uiSigner(
     portal: PortalHandle,
     login: string,
-    options: { language?: 'en' | 'ru'; accountLanguage?: 'en' | 'ru'; certIds?: string[]; otpDisabled?: boolean } = {},
+    options: {
+      language?: 'en' | 'ru';
+      accountLanguage?: 'en' | 'ru';
+      certIds?: string[];
+      otpDisabled?: boolean;
+      linked?: boolean;
+    } = {},
   ): Promise<UiSigner> {
     const email = `${login}@acme.test`;
     const user = portal.createUser({
@@ -67,7 +79,8 @@ export class B24UiFixture extends B24AppFixture {
     const account = await createAccountService({ store: this.store }).add({
       login,
       email,
-      bitrix: { memberId: portal.memberId, userId: user.id },
+      memberId: portal.memberId,
+      ...(options.linked === false ? {} : { bitrix: { memberId: portal.memberId, userId: user.id } }),
       ...(options.accountLanguage ? { language: options.accountLanguage } : {}),
       ...(options.otpDisabled ? { otpDisabled: true } : {}),
     });
