@@ -30,7 +30,9 @@ describe('templates and texts', () => {
     manualSecret: 'ABCD EFGH',
     expiresText: 'soon',
     formToken: 'FT',
+    csrfToken: 'CSRF',
     formAction: 'tok?lang=en',
+    revealAction: 'tok/key?lang=en',
     error: '',
     heading: 'H',
     text: 'X',
@@ -51,7 +53,7 @@ describe('templates and texts', () => {
 
   it('renders every page in both languages with the nonce and no unfilled placeholder', () => {
     for (const lang of LANGUAGES) {
-      for (const page of ['enroll', 'enroll-done', 'message'] as const) {
+      for (const page of ['enroll', 'enroll-key', 'enroll-done', 'message'] as const) {
         const html = renderer.page(page, lang, pageData);
         assert.match(html, new RegExp(`<html lang="${lang}">`));
         assert.match(html, /<style nonce="NONCE">/);
@@ -59,11 +61,17 @@ describe('templates and texts', () => {
         assert.ok(!html.includes('<script>'), 'values are escaped');
       }
     }
-    const enroll = renderer.page('enroll', 'ru', pageData);
+    // The link's page offers the key (a POST with the CSRF token) and shows nothing of it.
+    const landing = renderer.page('enroll', 'ru', pageData);
+    assert.ok(landing.includes('mary&lt;script&gt;'));
+    assert.ok(landing.includes(ru.enroll.reveal) && landing.includes('name="csrf_token" value="CSRF"'));
+    assert.ok(!landing.includes('data:image') && !landing.includes('ABCD EFGH') && !landing.includes('form_token'));
+    const enroll = renderer.page('enroll-key', 'ru', pageData);
     assert.ok(enroll.includes('mary&lt;script&gt;'));
     assert.ok(enroll.includes('ACME &amp; Co'));
     assert.ok(enroll.includes(ru.enroll.submit));
     assert.ok(enroll.includes('name="form_token" value="FT"'));
+    assert.ok(enroll.includes('name="csrf_token" value="CSRF"'));
   });
 
   it('renders both e-mails as HTML and text twins in both languages', () => {
@@ -73,9 +81,10 @@ describe('templates and texts', () => {
       link: 'https://x.test/enroll/abc?lang=en',
       expiresText: 'tomorrow',
       untilText: '10:15',
+      portal: 'acme.bitrix24.ru',
     };
     for (const lang of LANGUAGES) {
-      for (const name of ['enrollment', 'lockout'] as const) {
+      for (const name of ['enrollment', 'lockout', 'lockout-admin'] as const) {
         const mail = renderer.email(name, lang, data);
         assert.ok(mail.subject.includes('mary<b>'), 'subjects are plain text');
         assert.ok(mail.html.includes('mary&lt;b&gt;'), 'HTML escapes');
@@ -91,6 +100,7 @@ describe('templates and texts', () => {
     assert.ok(ruMail.html.includes('href="https://x.test/enroll/abc?lang&#x3D;en"'));
     assert.ok(ruMail.text.includes('FreeOTP'));
     assert.match(renderer.email('lockout', 'en', data).text, /locked until 10:15/);
+    assert.match(renderer.email('lockout-admin', 'en', data).text, /locked until 10:15[\s\S]*acme\.bitrix24\.ru/);
   });
 
   it('fails loudly on a template that names a missing value or a missing file', () => {
