@@ -9,7 +9,8 @@ import { appUrls } from '../shared/bitrix24/robot-definition.js';
 import type { Config } from '../shared/config.js';
 import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import type { MasterKey } from '../shared/crypto/master-key.js';
-import { livenessRoutes } from '../shared/health/ops-app.js';
+import { type HealthRoutesDeps, livenessRoutes } from '../shared/health/ops-app.js';
+import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import type { Mailer } from '../shared/mail/mailer.js';
 import { loadTemplates, type TemplateRenderer } from '../shared/mail/render-template.js';
@@ -48,10 +49,11 @@ export interface AppDeps {
   /** Trust X-Forwarded-* from a reverse proxy (Koa `app.proxy`). @default false */
   proxy?: boolean;
   /**
-   * GET /health on the public port (the process's role); left out when absent. /ready and /metrics are
-   * never served here: they live on the operations listener (shared/health/ops-app.ts).
+   * The process's health and metrics: the public app serves GET /health from them, and the control panel's
+   * authenticated /api/v1/operations reads them. /ready and /metrics are never served on the public port:
+   * they live on the operations listener (shared/health/ops-app.ts). Left out when absent.
    */
-  liveness?: { role: string };
+  operations?: { health: HealthRoutesDeps; metrics: ServiceMetrics };
   /** The Bitrix24 routes (install, app page, events, robot); left out when the app's keys are not configured. */
   bitrix24?: {
     app: Bitrix24App;
@@ -160,8 +162,8 @@ export function createApp(deps: AppDeps): Koa {
       app.use(router.allowedMethods());
     }
   }
-  if (deps.liveness) {
-    const router = livenessRoutes(deps.liveness);
+  if (deps.operations) {
+    const router = livenessRoutes(deps.operations.health);
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
     masterKey,
     logger,
     mailer,
-    liveness: { role },
+    operations: { health: { readiness, role }, metrics },
     ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
   });
   // The internal CA's published CRL is reissued before its nextUpdate.

@@ -19,7 +19,7 @@ import { createEnrollmentService } from '../../shared/otp/enrollment-service.js'
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
-import { type ServedApp, serveApp } from '../support/serve-app.js';
+import { type ServedApp, serveAppFor } from '../support/serve-app.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 
 export const OTP = { issuer: 'ACME Sign', lockoutFailures: 5, lockoutWindowMinutes: 15, lockoutMinutes: 15 };
@@ -115,9 +115,10 @@ export class AdminFixture {
     this.sink = await startSmtpSink();
     const logger = createLogger({ level: 'debug', sink: (line) => this.logs.push(line) });
     this.mailer = createMailer({ kind: 'smtp', url: this.sink.url, from: 'SignService <sign@acme.test>' }, { logger });
-    const deps = {
+    // PUBLIC_BASE_URL is where the app is reached: pages' POSTs must come from that origin.
+    const depsFor = (url: string) => ({
       config: {
-        publicBaseUrl: 'http://127.0.0.1',
+        publicBaseUrl: url,
         otp: OTP,
         enrollmentLinkMinutes: 60,
         defaultLanguage: 'en' as const,
@@ -128,8 +129,8 @@ export class AdminFixture {
       logger,
       mailer: this.mailer,
       now: this.now,
-    };
-    this.served = await serveApp(createApp(deps));
+    });
+    this.served = await serveAppFor((url) => createApp(depsFor(url)));
     this.url = this.served.url;
     // The same panel as createApp builds, for walking its routers in tests.
     const renderer = loadTemplates();
@@ -139,7 +140,7 @@ export class AdminFixture {
       issuer: OTP.issuer,
       publicBaseUrl: this.url,
     });
-    this.panel = adminPanel({ deps, enrollment, renderer, logger });
+    this.panel = adminPanel({ deps: depsFor(this.url), enrollment, renderer, logger });
   }
 
   async stop(): Promise<void> {

@@ -93,6 +93,8 @@ describe('control panel in Chromium: the administrator’s story', function () {
 
     const mary = await chromium.browser.newPage();
     await mary.goto(link);
+    // The key is made only when Mary asks for it on the page.
+    await mary.locator('#enroll-reveal').click();
     const uri = ((await mary.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
     const marysApp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(uri) });
     await mary.locator('#otp-code').fill(marysApp.generate());
