@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
@@ -145,6 +146,32 @@ describe('signservice request (CLI)', function () {
     const same = await cli(['request', 'submit', pdf, '--account', 'ivan', '--cert', certId, '--out', pdf]);
     assert.equal(same.code, 64, same.stderr);
     assert.deepEqual(await store.signRequests.list(), []);
+  });
+
+  it('five wrong codes lock the account and the lockout is e-mailed to the signer and ADMIN_EMAIL', async () => {
+    const masterKey = MasterKey.fromBytes(Buffer.from(env.SIGNSERVICE_MASTER_KEY as string, 'base64'));
+    const petra = await addSigner(store, masterKey, { login: 'petra', certId });
+    // Re-read: enrollment changed the account after addSigner created it.
+    const enrolled = (await store.accounts.get(petra.account.id))!;
+    await store.accounts.update({ ...enrolled, email: 'petra@acme.test', updatedAt: new Date() });
+    const exits: (number | null)[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const args = ['request', 'submit', pdf, '--account', 'petra', '--cert', certId, '--otp', petra.wrongCode()];
+      exits.push((await runCli(args, { ...env, ADMIN_EMAIL: 'ops@acme.test' })).code);
+    }
+    assert.deepEqual(exits, [77, 77, 77, 77, 77]);
+    assert.ok((await store.accounts.get(petra.account.id))?.lockout.lockedUntil, 'locked');
+    const outbox = path.join(dir, 'data', 'outbox');
+    const mails = await Promise.all(
+      fs.readdirSync(outbox).map((n) => simpleParser(fs.readFileSync(path.join(outbox, n)))),
+    );
+    const to = (address: string) =>
+      mails.filter((m) => !Array.isArray(m.to) && m.to?.value[0]?.address === address && /petra/.test(m.subject ?? ''));
+    // In DEFAULT_LANGUAGE (Russian here): "… заблокирована до <time>".
+    assert.equal(to('petra@acme.test').length, 1, 'the signer is told once');
+    assert.match(to('petra@acme.test')[0]?.text ?? '', /заблокирована до/);
+    assert.equal(to('ops@acme.test').length, 1, 'the operator is told once');
+    assert.deepEqual(await store.signRequests.list({ accountId: petra.account.id }), []);
   });
 
   it('queues an accepted request; with no worker running, --wait ends with 75 and status shows it waiting', async () => {

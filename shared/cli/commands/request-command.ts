@@ -4,13 +4,19 @@
  * the one-time code right here (a wrong code is refused at once and never stored), creates the request,
  * queues it to the key's route and prints its id; with `--wait` it follows the request to its end.
  */
+
 import path from 'node:path';
 import { createAccountService } from '../../accounts/account-service.js';
 import type { Config } from '../../config.js';
 import { loadMasterKey } from '../../crypto/load-master-key.js';
+import type { Account } from '../../domain/account.js';
 import type { SignPlacement } from '../../domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../errors.js';
 import { readPdfFile } from '../../fs/read-pdf-file.js';
+import { silentLogger } from '../../logger.js';
+import { createMailer } from '../../mail/mailer.js';
+import { loadTemplates } from '../../mail/render-template.js';
+import { lockoutAnnouncer } from '../../otp/lockout-announcer.js';
 import { createOtpAuthorizer } from '../../otp/otp-authorizer.js';
 import { createTotpVerifier, type TotpVerifier } from '../../otp/verify-totp.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
@@ -133,12 +139,35 @@ export async function keySourceFor(config: Config, opened: ServedTokens[]): Prom
   };
 }
 
-/** The TOTP verifier, built (and the master key loaded) only when an account actually needs a code. */
+/**
+ * The TOTP verifier, built (and the master key loaded) only when an account actually needs a code. A lockout
+ * caused here is announced by e-mail like one caused on a page (lockout-announcer.ts; no Bitrix24 notice).
+ */
 export function lazyVerifier(config: Config, store: Store): TotpVerifier {
   let verifier: TotpVerifier | undefined;
+  const onLocked = async (account: Account, lockedUntil: Date) => {
+    const mailer = createMailer(config.mail, { print: () => undefined });
+    try {
+      await lockoutAnnouncer({
+        store,
+        mailer,
+        renderer: loadTemplates(),
+        defaultLanguage: config.defaultLanguage,
+        ...(config.adminEmail ? { adminEmail: config.adminEmail } : {}),
+        logger: silentLogger,
+      })(account, lockedUntil);
+    } finally {
+      mailer.close();
+    }
+  };
   return {
     verify: (options) => {
-      verifier ??= createTotpVerifier({ store, masterKey: loadMasterKey(config.masterKey), settings: config.otp });
+      verifier ??= createTotpVerifier({
+        store,
+        masterKey: loadMasterKey(config.masterKey),
+        settings: config.otp,
+        onLocked,
+      });
       return verifier.verify(options);
     },
   };

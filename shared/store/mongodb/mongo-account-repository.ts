@@ -11,6 +11,7 @@ import { assertPortalBinding, assertValidLogin, emailKey, loginKey } from '../st
 import type { AccountRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
+import { tallyDue, tallyPipeline } from './mongo-failure-tally.js';
 
 /** An account as stored in the `accounts` collection. */
 export interface AccountDocument {
@@ -127,36 +128,6 @@ export async function migrateAccountPortals(db: Db): Promise<void> {
   await db
     .collection<AccountDocument>(COLLECTIONS.accounts)
     .updateMany({ memberId: { $exists: false } }, [{ $set: { memberId: { $ifNull: ['$bitrix.memberId', null] } } }]);
-}
-
-/** Whether the tally is taken now: the one rule, applied to the stored state the update saw. */
-function tallyDue(tally: number, loggedAt: Date | null, at: Date, minGapMs: number): boolean {
-  return tally > 0 && (minGapMs === 0 || loggedAt === null || at.getTime() - loggedAt.getTime() >= minGapMs);
-}
-
-/** One pipeline update of the otp_failed tally: the same rule as tallyDue, in the server's terms. */
-function tallyPipeline(at: Date, add: number, minGapMs: number): Document[] {
-  const tally = { $add: [{ $ifNull: ['$otpFailLog.tally', 0] }, add] };
-  const last = { $ifNull: ['$otpFailLog.loggedAt', null] };
-  const due = {
-    $and: [
-      { $gt: [tally, 0] },
-      {
-        $or: [
-          { $eq: [minGapMs, 0] },
-          { $eq: [last, null] },
-          { $gte: [{ $subtract: [{ $literal: at }, last] }, minGapMs] },
-        ],
-      },
-    ],
-  };
-  return [
-    {
-      $set: {
-        otpFailLog: { tally: { $cond: [due, 0, tally] }, loggedAt: { $cond: [due, { $literal: at }, last] } },
-      },
-    },
-  ];
 }
 
 /** The AccountRepository over MongoDB. */
