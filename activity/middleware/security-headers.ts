@@ -5,7 +5,8 @@
  * relax `frameAncestors` for their own routes) and send a Referer to this app only, because enrollment and
  * approval URLs carry tokens [RFC 9110 §10.1.3 lets the Referer leak the whole URL otherwise]:
  * `same-origin` rather than `no-referrer`, because with `no-referrer` browsers send `Origin: null` on a
- * page's own POSTs [Fetch §3.1 "serializing a request origin"], and the CSRF guard needs the real origin.
+ * page's own form POSTs [Fetch §3.1 "serializing a request origin"; Chromium does so], and the CSRF guard
+ * needs the real origin.
  */
 import { randomBytes } from 'node:crypto';
 import type { Middleware } from 'koa';
