@@ -161,13 +161,7 @@ ALTER TABLE accounts ADD COLUMN otp_fail_logged_at TEXT;
 `;
 
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
-export const MIGRATIONS: readonly string[] = [
-  SCHEMA_SQL,
-  SCHEMA_V2_SQL,
-  SCHEMA_V3_SQL,
-  SCHEMA_V4_SQL,
-  SCHEMA_V5_SQL,
-];
+export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL, SCHEMA_V4_SQL, SCHEMA_V5_SQL];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
