@@ -9,8 +9,9 @@
  * - Update: a new `application_token`, robots and activities deleted (core `onRestAppUpdate` →
  *   `onRestAppDelete` [src]; placements and event handlers stay), then `ONAPPUPDATE` to the handlers bound
  *   with `event.bind` (tokens, no refresh_token).
- * - Uninstall: event handlers, placements, robots and activities deleted, every token revoked, then
- *   `ONAPPUNINSTALL` (`data[CLEAN]`, token-less `auth`) to the handlers that were bound for it.
+ * - Uninstall: event handlers, placements, robots and activities deleted, every token revoked (REST and the
+ *   OAuth server's `app.info` answer `invalid_token`, a refresh `invalid_grant`), then `ONAPPUNINSTALL`
+ *   (`data[CLEAN]`, token-less `auth`) to the handlers that were bound for it.
  */
 import { randomBytes } from 'node:crypto';
 import { authBlock, unixSeconds } from './auth-block.js';
@@ -122,18 +123,30 @@ export async function updateApp(
   return deliveries;
 }
 
-/** Uninstalls the app; `clean` is the admin's "delete app data" tick (`data[CLEAN]`). */
+/** How to uninstall. */
+export interface UninstallOptions {
+  /** The admin's "delete app data" tick (`data[CLEAN]`). @default false */
+  clean?: boolean;
+  /**
+   * Leave the app's tokens working, as if the revocation lagged behind the event [UNCONFIRMED: the docs say
+   * the API is already revoked when ONAPPUNINSTALL arrives]: `app.info` then answers `INSTALLED: false`.
+   * @default false
+   */
+  keepTokens?: boolean;
+}
+
+/** Uninstalls the app: registrations deleted, tokens revoked (unless `keepTokens`), then ONAPPUNINSTALL. */
 export async function uninstallApp(
   core: EmulatorCore,
   portal: PortalState,
-  options: { clean?: boolean } = {},
+  options: UninstallOptions = {},
 ): Promise<EventDelivery[]> {
   const bindings = portal.events.filter((e) => e.event === 'ONAPPUNINSTALL' && !e.offline);
   portal.events.length = 0;
   portal.placements.length = 0;
   deleteAllActivities(portal);
   portal.installed = false;
-  core.tokens.revokeAll(portal.memberId);
+  if (options.keepTokens !== true) core.tokens.revokeAll(portal.memberId);
   const deliveries: EventDelivery[] = [];
   for (const binding of bindings) {
     const sent = {

@@ -1,5 +1,5 @@
 /** The Bitrix24 portal emulator for tests (see README.md in this folder). */
-export type { EventDelivery, InstallOptions, InstallResult } from './app-lifecycle.js';
+export type { EventDelivery, InstallOptions, InstallResult, UninstallOptions } from './app-lifecycle.js';
 export type { DealSeed, DealSnapshot } from './deal-seed.js';
 export type { RecordedRequest } from './emulator-core.js';
 export type { PortalEmulatorOptions, PortalSeed, UserSeed } from './emulator-options.js';

@@ -96,6 +96,17 @@ export class PortalHandle {
     return { ...addUser(this.state, seed) };
   }
 
+  /**
+   * Changes a user: `admin` is the portal-administrator flag behind `user.admin` / `profile.ADMIN`; an inactive
+   * user's tokens are refused (`invalid_token`). Returns a copy of the user as changed.
+   */
+  updateUser(id: number, change: { admin?: boolean; active?: boolean }): PortalUser {
+    const user = this.state.user(id);
+    if (change.admin !== undefined) user.admin = change.admin;
+    if (change.active !== undefined) user.active = change.active;
+    return { ...user };
+  }
+
   /** All users, copies. */
   users(): PortalUser[] {
     return [...this.state.users.values()].map((user) => ({ ...user }));

@@ -111,7 +111,11 @@ export interface EventBinding {
   offline: boolean;
 }
 
-/** One run of a robot/activity: the step waits for `bizproc.event.send` when subscribed. */
+/**
+ * One run of a robot/activity: the step waits for `bizproc.event.send` when subscribed. The emulator's
+ * workflows have this one step, so the workflow instance (`bizproc.workflow.instances`) runs exactly while the
+ * step waits and is gone once it closed (event, terminated, or `USE_SUBSCRIPTION=N` at dispatch).
+ */
 export interface WorkflowStep {
   workflowId: string;
   eventToken: string;
@@ -121,6 +125,13 @@ export interface WorkflowStep {
   state: 'waiting' | 'closed';
   closedBy: 'event' | 'no-subscription' | 'terminated' | undefined;
   returnValues: Record<string, unknown> | undefined;
+  /** Unix ms the workflow started (`STARTED`) and last changed (`MODIFIED`). */
+  startedAtMs: number;
+  modifiedAtMs: number;
+  /** `STARTED_BY`: the user who started the workflow; 0 when automation started it [doc example]. */
+  startedBy: number;
+  /** `TEMPLATE_ID`. */
+  templateId: number;
 }
 
 /** A `bizproc.event.send` call as it arrived, accepted or refused. */

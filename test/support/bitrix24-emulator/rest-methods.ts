@@ -7,6 +7,7 @@ import { appEventMethods } from './app-event-methods.js';
 import { runBatch } from './batch-method.js';
 import { bizprocEventMethods } from './bizproc-event-methods.js';
 import { bizprocRegistrationMethods } from './bizproc-registration-methods.js';
+import { bizprocWorkflowMethods } from './bizproc-workflow-methods.js';
 import { crmItemMethods } from './crm-item-methods.js';
 import { downloadFile, FILE_DOWNLOAD_METHOD } from './deal-files.js';
 import { placementMethods } from './placement-methods.js';
@@ -22,6 +23,7 @@ export const restMethods: MethodTable = {
   ...timelineNotifyMethods,
   ...bizprocRegistrationMethods,
   ...bizprocEventMethods,
+  ...bizprocWorkflowMethods,
   ...placementMethods,
   ...appEventMethods,
   batch: { scopes: 'basic', notInBatch: true, run: (ctx) => runBatch(ctx, callMethod) },

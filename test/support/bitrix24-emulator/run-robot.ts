@@ -9,7 +9,8 @@
  *   `USE_SUBSCRIPTION === 'Y' ? 'Y' : 'N'` [src]; the current docs say empty waits — they conflict).
  * - Property values are sent as given (a `user` property as `user_<ID>`); missing ones take a literal
  *   `Default`, else `''` (bizproc expressions like `{=Document:…}` are not evaluated).
- * - The step then waits (`Y`) or is closed at once (`N`).
+ * - The step then waits (`Y`) or is closed at once (`N`); while it waits, the workflow is a running instance
+ *   for `bizproc.workflow.instances` (bizproc-workflow-methods.ts).
  */
 import { authBlock, unixSeconds } from './auth-block.js';
 import type { EmulatorCore } from './emulator-core.js';
@@ -30,6 +31,10 @@ export interface RunRobotOptions {
   /** Seconds; 0 = wait forever. @default 0 */
   timeoutDuration?: number;
   workflowId?: string;
+  /** `STARTED_BY` of the workflow instance. @default 0 (started by automation, as in the docs' example) */
+  startedBy?: number;
+  /** `TEMPLATE_ID` of the workflow instance. @default 1 */
+  templateId?: number;
 }
 
 /** What the run sent and got back. */
@@ -89,6 +94,10 @@ export async function runRobot(
     state: useSubscription === 'Y' ? 'waiting' : 'closed',
     closedBy: useSubscription === 'Y' ? undefined : 'no-subscription',
     returnValues: undefined,
+    startedAtMs: core.now(),
+    modifiedAtMs: core.now(),
+    startedBy: options.startedBy ?? 0,
+    templateId: options.templateId ?? 1,
   };
   portal.steps.set(eventToken, step);
   const grant = core.tokens.issue(portal.memberId, userId, portal.identity.app.clientId, portal.identity.scope);

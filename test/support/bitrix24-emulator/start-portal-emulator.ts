@@ -11,6 +11,7 @@ import {
   type InstallOptions,
   type InstallResult,
   installApp,
+  type UninstallOptions,
   uninstallApp,
   updateApp,
 } from './app-lifecycle.js';
@@ -50,7 +51,7 @@ export interface PortalEmulator {
   requests(): RecordedRequest[];
   installApp(portal: PortalRef, handlerUrl: string, options?: InstallOptions): Promise<InstallResult>;
   updateApp(portal: PortalRef, options?: { version?: number }): Promise<EventDelivery[]>;
-  uninstallApp(portal: PortalRef, options?: { clean?: boolean }): Promise<EventDelivery[]>;
+  uninstallApp(portal: PortalRef, options?: UninstallOptions): Promise<EventDelivery[]>;
   runRobot(portal: PortalRef, code: string, options: RunRobotOptions): Promise<RobotRun>;
   openPlacement(
     portal: PortalRef,
