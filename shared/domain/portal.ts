@@ -27,6 +27,11 @@ export interface Portal {
   scope: string;
   /** The Bitrix24 user the stored tokens belong to (the installing administrator), when known. */
   userId: number | undefined;
+  /**
+   * The portal's language, lower case (`data[LANGUAGE_ID]` of the install or update event, `LANG` of the install
+   * page): notices to people without an account language are written in it.
+   */
+  language: string | undefined;
   /** Absent once the app is uninstalled (the tokens are revoked then). */
   tokens: PortalTokens | undefined;
   /** SHA-256 (hex) of the application_token that inbound calls carry; absent once uninstalled. */
@@ -47,6 +52,8 @@ export interface PortalInstall {
   serverEndpoint: string;
   scope: string;
   userId: number | undefined;
+  /** Undefined keeps the stored language. */
+  language: string | undefined;
   tokens: PortalTokens;
   applicationTokenHash: string;
   at: Date;

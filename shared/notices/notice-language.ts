@@ -1,7 +1,9 @@
 /**
- * The language a person's notice is written in: the account's own language when set, else the portal's
- * (the install event's LANGUAGE_ID or the portal record, when known), else the configured default.
+ * The language a person's notice is written in: the account's own language when set, else the portal's (the
+ * install or update event's LANGUAGE_ID, or the install page's LANG, stored on the portal record), else the
+ * configured default.
  */
+import type { Portal } from '../domain/portal.js';
 import { isLanguage, type Language } from '../i18n/messages.js';
 
 /** Picks the notice language. Portal languages other than en/ru count as unknown. */
@@ -16,9 +18,7 @@ export function noticeLanguage(options: {
   return options.fallback;
 }
 
-/** The portal's language when its record carries one (`language` / `languageId`). */
-export function portalLanguageOf(portal: object | undefined): string | undefined {
-  const record = portal as { language?: unknown; languageId?: unknown } | undefined;
-  const value = record?.language ?? record?.languageId;
-  return typeof value === 'string' ? value : undefined;
+/** The portal's stored language, when known. */
+export function portalLanguageOf(portal: Pick<Portal, 'language'> | undefined): string | undefined {
+  return portal?.language;
 }

@@ -221,6 +221,33 @@ describe('embedded store (SQLite)', function () {
     }
   });
 
+  it("adds the portal's language column to a file whose portals table predates it; old rows read as unknown", async () => {
+    const file = freshFile();
+    await (await openEmbeddedStore(file, keys)).close();
+    const raw = new Database(file);
+    raw.exec(`CREATE TABLE portals (member_id TEXT PRIMARY KEY, domain TEXT NOT NULL, client_endpoint TEXT NOT NULL,
+      server_endpoint TEXT NOT NULL, scope TEXT NOT NULL, user_id INTEGER, tokens TEXT, token_expires_at TEXT,
+      app_token_hash TEXT, status TEXT NOT NULL, installed_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      version INTEGER NOT NULL)`);
+    raw
+      .prepare(`INSERT INTO portals VALUES ('old', 'old.bitrix24.com', 'https://old.bitrix24.com/rest/',
+        'https://oauth.bitrix.info/rest/', 'crm', 1, NULL, NULL, NULL, 'uninstalled', '2025-01-01T00:00:00.000Z',
+        '2025-01-01T00:00:00.000Z', 3)`)
+      .run();
+    raw.close();
+    const store = await openEmbeddedStore(file, keys);
+    try {
+      const old = await store.portals.get('old');
+      assert.equal(old?.version, 3);
+      assert.equal(old?.language, undefined);
+      const tokens = { sealed: fakeSecret(), expiresAt: new Date('2025-03-01T11:00:00Z') };
+      const install = { ...old!, language: 'ru', tokens, applicationTokenHash: 'a'.repeat(64), at: new Date() };
+      assert.equal((await store.portals.upsert(install)).language, 'ru');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a file from a newer SignService (CONFIG_INVALID) and an impossible path (FILE_IO)', async () => {
     const file = freshFile();
     await (await openEmbeddedStore(file, keys)).close();

@@ -13,6 +13,7 @@ export function makePortalInstall(overrides: Partial<PortalInstall> = {}): Porta
     serverEndpoint: 'https://oauth.bitrix.info/rest/',
     scope: 'crm,bizproc,placement,user_basic',
     userId: 1,
+    language: 'ru',
     tokens: { sealed: fakeSecret(), expiresAt: new Date('2025-03-01T11:00:00Z') },
     applicationTokenHash: crypto.randomBytes(32).toString('hex'),
     at: new Date('2025-03-01T10:00:00.123Z'),
@@ -33,8 +34,20 @@ export function describePortalContract(fx: StoreFixture): void {
       assert.deepEqual(stored, expected);
       assert.deepEqual(await fx.store.portals.get(install.memberId), expected);
       assert.equal(await fx.store.portals.get('no-such-member'), undefined);
-      const anonymous = makePortalInstall({ userId: undefined });
-      assert.equal((await fx.store.portals.upsert(anonymous)).userId, undefined);
+      const anonymous = makePortalInstall({ userId: undefined, language: undefined });
+      const stored2 = await fx.store.portals.upsert(anonymous);
+      assert.equal(stored2.userId, undefined);
+      assert.equal(stored2.language, undefined);
+    });
+
+    it("keeps the portal's language when an install or update does not bring one", async () => {
+      const first = makePortalInstall({ language: 'ru' });
+      await fx.store.portals.upsert(first);
+      const update = makePortalInstall({ memberId: first.memberId, language: undefined });
+      assert.equal((await fx.store.portals.upsert(update)).language, 'ru');
+      const english = makePortalInstall({ memberId: first.memberId, language: 'en' });
+      assert.equal((await fx.store.portals.upsert(english)).language, 'en');
+      assert.equal((await fx.store.portals.get(first.memberId))?.language, 'en');
     });
 
     it('a reinstall replaces tokens and endpoints, bumps the version and keeps installedAt', async () => {

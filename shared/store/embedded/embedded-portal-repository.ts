@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS portals (
   server_endpoint  TEXT NOT NULL,
   scope            TEXT NOT NULL,
   user_id          INTEGER,
+  language         TEXT,
   -- the sealed token pair (EncryptedSecret as JSON); NULL once uninstalled
   tokens           TEXT,
   token_expires_at TEXT,
@@ -46,6 +47,7 @@ interface PortalRow {
   server_endpoint: string;
   scope: string;
   user_id: number | null;
+  language: string | null;
   tokens: string | null;
   token_expires_at: string | null;
   app_token_hash: string | null;
@@ -74,6 +76,7 @@ function fromRow(row: PortalRow): Portal {
     serverEndpoint: row.server_endpoint,
     scope: row.scope,
     userId: row.user_id ?? undefined,
+    language: row.language ?? undefined,
     tokens,
     applicationTokenHash: row.app_token_hash ?? undefined,
     status: row.status === 'installed' ? 'installed' : 'uninstalled',
@@ -83,16 +86,29 @@ function fromRow(row: PortalRow): Portal {
   };
 }
 
+/** Files made before the portal's language was stored get the column (idempotent; NULL = unknown). */
+function addLanguageColumn(db: SqliteDatabase): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(portals)').all();
+  if (columns.some((c) => c.name === 'language')) return;
+  try {
+    db.exec('ALTER TABLE portals ADD COLUMN language TEXT');
+  } catch (error) {
+    // Another process added it between the check and the ALTER.
+    if (!/duplicate column/i.test((error as Error).message)) throw error;
+  }
+}
+
 /** Prepares the statements (once the tables exist). */
 function statements(db: SqliteDatabase) {
   return {
     upsert: db.prepare<Record<string, unknown>, PortalRow>(
-      `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, scope, user_id, tokens,
+      `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, scope, user_id, language, tokens,
          token_expires_at, app_token_hash, status, installed_at, updated_at, version)
-       VALUES (@memberId, @domain, @clientEndpoint, @serverEndpoint, @scope, @userId, @tokens, @expiresAt,
+       VALUES (@memberId, @domain, @clientEndpoint, @serverEndpoint, @scope, @userId, @language, @tokens, @expiresAt,
          @appTokenHash, 'installed', @at, @at, 1)
        ON CONFLICT (member_id) DO UPDATE SET domain = excluded.domain, client_endpoint = excluded.client_endpoint,
          server_endpoint = excluded.server_endpoint, scope = excluded.scope, user_id = excluded.user_id,
+         language = COALESCE(excluded.language, portals.language),
          tokens = excluded.tokens, token_expires_at = excluded.token_expires_at,
          app_token_hash = excluded.app_token_hash, status = 'installed',
          installed_at = CASE WHEN portals.status = 'installed' THEN portals.installed_at ELSE excluded.installed_at END,
@@ -129,6 +145,7 @@ export function embeddedPortalRepository(db: SqliteDatabase, now: () => number =
   const sql = () => {
     if (!prepared) {
       db.exec(PORTAL_SCHEMA_SQL);
+      addLanguageColumn(db);
       prepared = statements(db);
     }
     return prepared;
@@ -142,6 +159,7 @@ export function embeddedPortalRepository(db: SqliteDatabase, now: () => number =
         serverEndpoint: install.serverEndpoint,
         scope: install.scope,
         userId: install.userId ?? null,
+        language: install.language ?? null,
         tokens: JSON.stringify(install.tokens.sealed),
         expiresAt: install.tokens.expiresAt.toISOString(),
         appTokenHash: install.applicationTokenHash,

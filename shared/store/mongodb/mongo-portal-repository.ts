@@ -15,9 +15,11 @@ import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
 export const PORTAL_COLLECTIONS = { portals: 'portals', locks: 'portal_locks' } as const;
 
 /** A portal as stored: `_id` is the member id; absent values are null. */
-export type PortalDocument = Omit<Portal, 'memberId' | 'userId' | 'tokens' | 'applicationTokenHash'> & {
+export type PortalDocument = Omit<Portal, 'memberId' | 'userId' | 'language' | 'tokens' | 'applicationTokenHash'> & {
   _id: string;
   userId: number | null;
+  /** Absent in documents written before the language was stored. */
+  language?: string | null;
   tokens: Portal['tokens'] | null;
   applicationTokenHash: string | null;
 };
@@ -30,11 +32,12 @@ interface LockDocument {
 
 /** The portal a stored document holds. */
 export function fromPortalDocument(doc: PortalDocument): Portal {
-  const { _id, userId, tokens, applicationTokenHash, ...rest } = doc;
+  const { _id, userId, language, tokens, applicationTokenHash, ...rest } = doc;
   return {
     memberId: _id,
     ...rest,
     userId: userId ?? undefined,
+    language: language ?? undefined,
     tokens: tokens ?? undefined,
     applicationTokenHash: applicationTokenHash ?? undefined,
   };
@@ -64,6 +67,8 @@ export function mongoPortalRepository(db: Db): PortalRepository {
             serverEndpoint: lit(install.serverEndpoint),
             scope: lit(install.scope),
             userId: lit(install.userId ?? null),
+            // An install without a language keeps the stored one (null when there is none).
+            language: { $ifNull: [lit(install.language ?? null), { $ifNull: ['$language', null] }] },
             tokens: lit(install.tokens),
             applicationTokenHash: lit(install.applicationTokenHash),
             installedAt: { $cond: [{ $eq: ['$status', 'installed'] }, '$installedAt', lit(install.at)] },
