@@ -1,18 +1,27 @@
 /**
- * Installing (or updating) the app on a portal, whichever way it arrives — the no-UI install callback
- * (`ONAPPINSTALL`), `ONAPPUPDATE`, or the install page of a UI app (reference §1.1–§1.3): the tokens are
- * confirmed with the OAuth server (confirm-install.ts), the portal is stored (endpoints checked, tokens
- * sealed, application_token hashed), the client forgets what it cached, and the robot, the activity, the
- * Sign button and the app events are (re-)registered. Uninstall is accepted only with the stored
- * application_token (its only proof, §7).
+ * Binding a portal — the install callback (`ONAPPINSTALL`), a reinstall over a live binding, `ONAPPUPDATE`, or
+ * the install page of a UI app (reference §1.1–§1.3) — is something only a portal administrator may do, and
+ * everything in such a request can be forged by any portal user (their own AUTH_ID from a frame POST, an
+ * application_token of their choosing). So before anything is stored:
+ *
+ * 1. the posted access token is confirmed with the OAuth server and its user is an administrator of that
+ *    portal (shared/bitrix24/confirm-portal-admin.ts);
+ * 2. then the portal is stored (endpoints as the OAuth server named them, tokens sealed, the new
+ *    application_token hashed, the portal's language), the client forgets what it cached, and the robot,
+ *    the activity, the Sign button and the app events are (re-)registered; the sign log records the binding.
+ *
+ * A refused attempt changes nothing — the old application_token stays valid — and is recorded (warning log
+ * line, sign-log entry: shared/bitrix24/record-refusal.ts). Unbinding is portal-unbind.ts.
  */
+
+import { refusal, refusalReason } from '../../shared/bitrix24/binding-refusal.js';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
-import { confirmInstall } from '../../shared/bitrix24/confirm-install.js';
+import { type ConfirmedAdmin, confirmPortalAdmin } from '../../shared/bitrix24/confirm-portal-admin.js';
 import type { TTokenAuth } from '../../shared/bitrix24/payloads.js';
+import { recordRefusal } from '../../shared/bitrix24/record-refusal.js';
 import { type RegistrationReport, registerApp } from '../../shared/bitrix24/register-app.js';
 import type { AppUrls } from '../../shared/bitrix24/robot-definition.js';
 import { savePortalInstall } from '../../shared/bitrix24/save-portal-install.js';
-import { verifyApplicationToken } from '../../shared/bitrix24/verify-application-token.js';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
 import type { Portal } from '../../shared/domain/portal.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
@@ -39,69 +48,107 @@ export interface InstalledPortal {
   registration: RegistrationReport;
 }
 
-function languageOf(raw: string | undefined): 'ru' | 'en' {
+/** How the binding arrived, for the checks and the records. */
+export interface BindRequest {
+  /** `install`: ONAPPINSTALL; `update`: ONAPPUPDATE; `page`: the install page of a UI app. */
+  via: 'install' | 'update' | 'page';
+  /** `data[LANGUAGE_ID]` of the event, or the page's `LANG`. */
+  language?: string | undefined;
+  /** The sender's address (logs and sign log only). */
+  ip?: string | undefined;
+}
+
+function registrationLanguage(raw: string | undefined): 'ru' | 'en' {
   return raw?.toLowerCase() === 'ru' ? 'ru' : 'en';
 }
 
-/**
- * Confirms, stores and registers. `auth.client_endpoint` may be empty (the install page does not send it);
- * the OAuth server's answer supplies it. `pageInstall`: refused unless the app is still being installed.
- * @throws AppError B24_FORBIDDEN (not confirmed), B24_INVALID_PAYLOAD (endpoints), and the client's errors
- *   from registration (B24_ACCESS_DENIED when the user is not an administrator, …)
- */
-export async function installPortal(
-  deps: Bitrix24RoutesDeps,
-  auth: TTokenAuth,
-  language?: string,
-  options: { pageInstall?: boolean } = {},
-): Promise<InstalledPortal> {
-  const confirmed = await confirmInstall({
-    serverEndpoint: auth.server_endpoint,
-    accessToken: auth.access_token,
-    memberId: auth.member_id,
-    clientId: deps.b24.clientId,
-    policy: deps.b24.policy,
-  });
-  // The app page of an installed app is opened by anybody: only the install page (app not yet installed,
-  // so opened by the installing administrator) may replace the stored tokens.
-  if (options.pageInstall && confirmed.installed) {
-    throw new AppError(
-      ErrorCode.B24_FORBIDDEN,
-      'SignService does not know this installation; an administrator has to reinstall the app',
-    );
+/** Step 1: the proof. Refusals (and unacceptable endpoints) are recorded and rethrown. */
+async function proveAdministrator(deps: Bitrix24RoutesDeps, auth: TTokenAuth, bind: BindRequest) {
+  try {
+    const admin = await confirmPortalAdmin({
+      serverEndpoint: auth.server_endpoint,
+      accessToken: auth.access_token,
+      memberId: auth.member_id,
+      clientId: deps.b24.clientId,
+      policy: deps.b24.policy,
+    });
+    // The app page of an installed app is opened by anybody with any token: only the install page (the
+    // app not installed yet) binds.
+    if (bind.via === 'page' && admin.installed) {
+      throw refusal(
+        'install_finished',
+        'SignService does not know this installation; an administrator has to reinstall the app',
+        { memberId: auth.member_id, userId: admin.userId },
+      );
+    }
+    return admin;
+  } catch (error) {
+    const reason =
+      refusalReason(error) ??
+      (error instanceof AppError && error.code === ErrorCode.B24_INVALID_PAYLOAD ? 'bad_endpoint' : undefined);
+    if (reason) {
+      const userId = (error as AppError).details?.userId;
+      await recordRefusal(deps, {
+        action: 'portal_bind_refused',
+        memberId: auth.member_id,
+        reason,
+        ...(typeof userId === 'number' ? { userId } : {}),
+        ...(bind.ip ? { ip: bind.ip } : {}),
+        details: { via: bind.via },
+      });
+    }
+    throw error;
   }
+}
+
+/** Step 2: store, register, record. */
+async function bind(deps: Bitrix24RoutesDeps, auth: TTokenAuth, request: BindRequest, admin: ConfirmedAdmin) {
   const portal = await savePortalInstall(
     { portals: deps.store.portals, masterKey: deps.masterKey, policy: deps.b24.policy },
     {
       ...auth,
-      domain: confirmed.domain || auth.domain,
-      client_endpoint: confirmed.clientEndpoint,
-      server_endpoint: confirmed.serverEndpoint,
-      user_id: auth.user_id ?? confirmed.userId,
+      domain: admin.domain || auth.domain,
+      client_endpoint: admin.clientEndpoint,
+      server_endpoint: admin.serverEndpoint,
+      // Who installs is who the portal says the token belongs to, not what the payload claims.
+      user_id: admin.userId,
     },
     deps.now(),
+    request.language,
   );
   deps.b24.client.forget(portal.memberId);
-  const registration = await registerApp(deps.b24.client, portal.memberId, {
-    urls: deps.urls,
-    authUserId: portal.userId,
-    lang: languageOf(language),
+  await deps.store.signLog.append({
+    time: deps.now(),
+    action: 'portal_bound',
+    actor: { memberId: portal.memberId, userId: admin.userId, role: 'admin' },
+    outcome: 'ok',
+    ...(request.ip ? { clientAddress: request.ip } : {}),
+    details: { via: request.via, domain: portal.domain },
   });
-  deps.logger.info({ memberId: portal.memberId, domain: portal.domain, registration }, 'bitrix24 app installed');
-  return { portal, registration };
+  return portal;
 }
 
 /**
- * `ONAPPUNINSTALL`: checks the application_token, then marks the portal uninstalled (tokens dropped) or,
- * with `clean` (`data[CLEAN]=1`), deletes its record.
- * @throws AppError B24_FORBIDDEN for an unknown portal or a wrong token
+ * Proves, stores and registers. `auth.client_endpoint` may be empty (the install page does not send it); the
+ * OAuth server's answer supplies it.
+ * @throws AppError B24_FORBIDDEN (no proof of an administrator: details.reason), B24_INVALID_PAYLOAD
+ *   (endpoints, no refresh token), B24_UNAVAILABLE, and the client's errors from registration
  */
-export async function uninstallPortal(
+export async function installPortal(
   deps: Bitrix24RoutesDeps,
-  event: { memberId: string; applicationToken: string; clean: boolean },
-): Promise<void> {
-  await verifyApplicationToken(deps.store.portals, event.memberId, event.applicationToken);
-  await deps.store.portals.markUninstalled(event.memberId, deps.now(), event.clean);
-  deps.b24.client.forget(event.memberId);
-  deps.logger.info({ memberId: event.memberId, clean: event.clean }, 'bitrix24 app uninstalled');
+  auth: TTokenAuth,
+  request: BindRequest,
+): Promise<InstalledPortal> {
+  const admin = await proveAdministrator(deps, auth, request);
+  const portal = await bind(deps, auth, request, admin);
+  const registration = await registerApp(deps.b24.client, portal.memberId, {
+    urls: deps.urls,
+    authUserId: portal.userId,
+    lang: registrationLanguage(request.language),
+  });
+  deps.logger.info(
+    { memberId: portal.memberId, domain: portal.domain, userId: admin.userId, via: request.via, registration },
+    'bitrix24 portal bound by its administrator',
+  );
+  return { portal, registration };
 }

@@ -5,11 +5,12 @@
  * - `POST /b24/app`: the app page (`PLACEMENT=DEFAULT`). While the app is not installed yet (a UI app's
  *   install page) it installs from the page's tokens and answers a page that calls `BX24.installFinish()`;
  *   afterwards it shows that the app is installed.
- * - `POST /b24/events`: `ONAPPUPDATE` (confirmed with the OAuth server — it carries a new application_token
- *   — then stored and re-registered: an update deletes the robots, §1.1) and `ONAPPUNINSTALL` (accepted
- *   only with the stored application_token).
+ * - `POST /b24/events`: `ONAPPUPDATE` (a binding like an install: it brings a new application_token, stored
+ *   only once an administrator is proven; then re-registered: an update deletes the robots, §1.1) and
+ *   `ONAPPUNINSTALL` (honoured only when the portal confirms it, portal-unbind.ts).
  *
- * Refused calls answer 403 and are logged as warnings with the portal's member_id.
+ * Every binding needs proof that a portal administrator acts (install-portal.ts). Refused calls answer 403
+ * and are logged as warnings with the portal's member_id and the sender's address.
  */
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
@@ -25,7 +26,8 @@ import {
 } from '../../shared/bitrix24/payloads.js';
 import { applicationTokenMatches } from '../../shared/bitrix24/verify-application-token.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
-import { type Bitrix24RoutesDeps, installPortal, uninstallPortal } from '../bitrix24/install-portal.js';
+import { type Bitrix24RoutesDeps, installPortal } from '../bitrix24/install-portal.js';
+import { unbindPortal } from '../bitrix24/portal-unbind.js';
 import { bitrix24Form } from '../middleware/bitrix24-form.js';
 import { installedPage } from './bitrix24-page.js';
 
@@ -34,7 +36,8 @@ export async function logRefusal<T>(deps: Bitrix24RoutesDeps, ctx: Context, memb
   try {
     return await run();
   } catch (error) {
-    if (error instanceof AppError && error.code === ErrorCode.B24_FORBIDDEN) {
+    // Refusals with a reason were recorded where they were decided (record-refusal.ts).
+    if (error instanceof AppError && error.code === ErrorCode.B24_FORBIDDEN && error.details?.reason === undefined) {
       deps.logger.warn(
         { path: ctx.path, memberId: typeof memberId === 'string' ? memberId.slice(0, 64) : undefined, ip: ctx.ip },
         'bitrix24 call refused: unknown portal or wrong application_token',
@@ -70,7 +73,7 @@ export function bitrix24LifecycleRoutes(deps: Bitrix24RoutesDeps): Router {
   router.post('/b24/install', bitrix24Form(), async function install(ctx) {
     const event = parseB24Payload(ZInstallEvent, form(ctx), 'install event');
     const installed = await logRefusal(deps, ctx, event.auth.member_id, () =>
-      installPortal(deps, event.auth, event.data.LANGUAGE_ID),
+      installPortal(deps, event.auth, { via: 'install', language: event.data.LANGUAGE_ID, ip: ctx.ip }),
     );
     ctx.body = { installed: true, memberId: installed.portal.memberId, registration: installed.registration };
   });
@@ -82,17 +85,22 @@ export function bitrix24LifecycleRoutes(deps: Bitrix24RoutesDeps): Router {
       requireApplicationToken(body);
       if (name === 'ONAPPUNINSTALL') {
         const event = parseB24Payload(ZAppUninstallEvent, body, 'uninstall event');
-        await uninstallPortal(deps, {
+        await unbindPortal(deps, {
           memberId: event.auth.member_id,
           applicationToken: event.auth.application_token,
           clean: event.data.CLEAN,
+          ip: ctx.ip,
         });
         ctx.body = { uninstalled: true, purged: event.data.CLEAN };
         return;
       }
       if (name === 'ONAPPUPDATE') {
         const event = parseB24Payload(ZAppUpdateEvent, body, 'update event');
-        const updated = await installPortal(deps, event.auth, event.data.LANGUAGE_ID);
+        const updated = await installPortal(deps, event.auth, {
+          via: 'update',
+          language: event.data.LANGUAGE_ID,
+          ip: ctx.ip,
+        });
         ctx.body = { updated: true, registration: updated.registration };
         return;
       }
@@ -122,7 +130,9 @@ export function bitrix24LifecycleRoutes(deps: Bitrix24RoutesDeps): Router {
         application_token: body.APPLICATION_TOKEN,
         status: body.status,
       };
-      await logRefusal(deps, ctx, body.member_id, () => installPortal(deps, auth, query.LANG, { pageInstall: true }));
+      await logRefusal(deps, ctx, body.member_id, () =>
+        installPortal(deps, auth, { via: 'page', language: query.LANG, ip: ctx.ip }),
+      );
     }
     if (known && stored && deps.openPanel && body.PLACEMENT === 'DEFAULT') {
       await deps.openPanel(ctx, { portal: stored, authId: body.AUTH_ID, ...(query.LANG ? { lang: query.LANG } : {}) });

@@ -1,14 +1,15 @@
 /**
- * Confirming an install or update with the OAuth server before trusting it (reference §7 step 5, what
- * b24pysdk does): the posted access token is sent to the allow-listed OAuth server's `app.info`, which
- * answers for which app, which portal (`install.member_id`, `install.domain`, `install.client_endpoint`)
- * and which user the token was issued. Needed where the application_token cannot prove anything: a first
- * install (nothing stored yet), a reinstall over a live record, `ONAPPUPDATE` (it brings a new
- * application_token) and the install page (which does not carry `client_endpoint` at all, §1.3).
- * Only the access token goes out; the client secret never does.
+ * Confirming a posted access token with the OAuth server before trusting it (reference §7 step 5, what
+ * b24pysdk does): the token goes to the allow-listed OAuth server's `app.info`, which answers for which app,
+ * which portal (`install.member_id`, `install.domain`, `install.client_endpoint`) and which user the token
+ * was issued. The first half of the proof that a portal administrator binds the portal
+ * (confirm-portal-admin.ts): an install, a reinstall over a live record, `ONAPPUPDATE` (it brings a new
+ * application_token) and the install page (which does not carry `client_endpoint` at all, §1.3). Only the
+ * access token goes out; the client secret never does.
  */
-import { AppError, ErrorCode } from '../errors.js';
+import { refusal } from './binding-refusal.js';
 import { checkClientEndpoint, checkServerEndpoint, type EndpointPolicy } from './endpoint-policy.js';
+import { callWithToken, resultOf, type TokenCallOptions } from './token-call.js';
 
 /** What the OAuth server vouches for. */
 export interface ConfirmedInstall {
@@ -21,53 +22,40 @@ export interface ConfirmedInstall {
   installed: boolean;
 }
 
-function refuse(reason: string): never {
-  throw new AppError(
-    ErrorCode.B24_FORBIDDEN,
-    `The Bitrix24 OAuth server does not confirm this installation (${reason})`,
-  );
-}
-
-/**
- * Asks `serverEndpoint`'s `app.info` about `accessToken`; the answer must name `memberId` and, when given,
- * our `clientId`.
- * @throws AppError B24_FORBIDDEN when it does not confirm, B24_INVALID_PAYLOAD for an unacceptable endpoint,
- *   B24_UNAVAILABLE when the server cannot be reached.
- */
-export async function confirmInstall(options: {
+export interface ConfirmTokenOptions extends TokenCallOptions {
   serverEndpoint: string;
   accessToken: string;
   memberId: string;
   clientId?: string;
   policy: EndpointPolicy;
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-}): Promise<ConfirmedInstall> {
+}
+
+/**
+ * Asks `serverEndpoint`'s `app.info` about `accessToken`; the answer must name `memberId` and, when given,
+ * our `clientId`. The endpoint is checked before anything is sent (B24_ALLOW_LOOPBACK, B24_OAUTH_HOSTS).
+ * @throws AppError B24_FORBIDDEN (binding-refusal.ts reasons) when it does not confirm, B24_INVALID_PAYLOAD for
+ *   an unacceptable endpoint, B24_UNAVAILABLE when the server cannot be reached.
+ */
+export async function confirmInstall(options: ConfirmTokenOptions): Promise<ConfirmedInstall> {
   const serverEndpoint = checkServerEndpoint(options.serverEndpoint, options.policy);
-  let status: number;
-  let body: unknown;
-  try {
-    const response = await (options.fetch ?? fetch)(`${serverEndpoint}app.info`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ auth: options.accessToken }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+  const answer = await callWithToken(
+    `${serverEndpoint}app.info`,
+    options.accessToken,
+    'The Bitrix24 OAuth server',
+    options,
+  );
+  const result = resultOf(answer) as Record<string, unknown> | undefined;
+  const denied = (reason: Parameters<typeof refusal>[0], why: string) =>
+    refusal(reason, `The Bitrix24 OAuth server does not confirm this installation (${why})`, {
+      memberId: options.memberId,
     });
-    status = response.status;
-    body = await response.json().catch(() => undefined);
-  } catch (error) {
-    throw new AppError(
-      ErrorCode.B24_UNAVAILABLE,
-      `The Bitrix24 OAuth server cannot be reached: ${(error as Error).message}`,
-    );
-  }
-  const result = (body as { result?: Record<string, unknown> } | undefined)?.result;
-  if (status !== 200 || !result) refuse(`app.info answered HTTP ${status}`);
+  if (!result || typeof result !== 'object')
+    throw denied('token_not_confirmed', `app.info answered HTTP ${answer.status}`);
   const install = (result.install ?? {}) as Record<string, unknown>;
-  if (String(install.member_id ?? '') !== options.memberId) refuse('the token belongs to another portal');
+  if (String(install.member_id ?? '') !== options.memberId)
+    throw denied('other_portal', 'the token belongs to another portal');
   if (options.clientId && result.client_id !== undefined && String(result.client_id) !== options.clientId) {
-    refuse('the token belongs to another app');
+    throw denied('other_app', 'the token belongs to another app');
   }
   const domain = String(install.domain ?? '').toLowerCase();
   const userId = Number(result.user_id);

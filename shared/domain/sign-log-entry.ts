@@ -31,6 +31,12 @@ export const SIGN_LOG_ACTIONS = [
   'portal_reregistered',
   'api_token_created',
   'api_token_revoked',
+  // Bitrix24 binding (an administrator's install or update, a confirmed uninstall) and refused claims.
+  'portal_bound',
+  'portal_unbound',
+  'portal_bind_refused',
+  'portal_unbind_refused',
+  'robot_call_refused',
 ] as const;
 export type SignLogAction = (typeof SIGN_LOG_ACTIONS)[number];
 
