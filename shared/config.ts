@@ -133,7 +133,11 @@ export interface Bitrix24Config {
   rateLimit: { perSecond: number; burst: number };
   /** OAuth servers the client secret may be sent to (B24_OAUTH_HOSTS, comma-separated). */
   oauthHosts: readonly string[];
-  /** Plain http to loopback hosts (a local portal emulator): B24_ALLOW_LOOPBACK, @default true unless production. */
+  /**
+   * Endpoints on loopback hosts, plain http included (a local portal emulator: the demo, tests, benchmarks):
+   * B24_ALLOW_LOOPBACK, @default false whatever NODE_ENV is — an unauthenticated install names the endpoints,
+   * and loopback ones would turn the service into a client of the host's own services.
+   */
   allowLoopback: boolean;
   /** One REST request's time limit: B24_TIMEOUT_SECONDS @default 30 (the cloud allows a request 60 s). */
   timeoutMs: number;
@@ -294,7 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       oauthHosts: e.B24_OAUTH_HOSTS.split(/[\s,]+/)
         .filter((h) => h.length > 0)
         .map((h) => h.toLowerCase()),
-      allowLoopback: e.B24_ALLOW_LOOPBACK ? e.B24_ALLOW_LOOPBACK === 'true' : e.NODE_ENV !== 'production',
+      allowLoopback: e.B24_ALLOW_LOOPBACK === 'true',
       timeoutMs: e.B24_TIMEOUT_SECONDS * 1000,
       sweepIntervalMs: e.ROBOT_SWEEP_SECONDS * 1000,
     },

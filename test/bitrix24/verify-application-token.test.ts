@@ -19,12 +19,14 @@ describe('application_token comparison', () => {
 });
 
 describe('configuration: Bitrix24', () => {
-  it('keys are optional (both or neither); limits and OAuth hosts have defaults; loopback off in production', () => {
+  it('keys are optional (both or neither); limits and OAuth hosts have defaults; loopback off unless asked for', () => {
     const dev = loadConfig({ SIGNSERVICE_DATA_DIR: '/tmp/x' });
     assert.equal(dev.bitrix24.app, undefined);
     assert.deepEqual(dev.bitrix24.rateLimit, { perSecond: 2, burst: 50 });
     assert.deepEqual(dev.bitrix24.oauthHosts, ['oauth.bitrix.info', 'oauth.bitrix24.tech']);
-    assert.equal(dev.bitrix24.allowLoopback, true);
+    assert.equal(dev.bitrix24.allowLoopback, false, 'off by default, also outside production');
+    assert.equal(loadConfig({ NODE_ENV: 'test' }).bitrix24.allowLoopback, false);
+    assert.equal(loadConfig({ B24_ALLOW_LOOPBACK: 'true' }).bitrix24.allowLoopback, true);
     const prod = loadConfig({
       NODE_ENV: 'production',
       MONGO_URL: 'mongodb://db/x',
