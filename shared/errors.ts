@@ -142,6 +142,13 @@ export const ErrorCode = {
   B24_INVALID_PAYLOAD: 'B24_INVALID_PAYLOAD',
   /** An inbound Bitrix24 request names an unknown portal or carries the wrong application_token. */
   B24_FORBIDDEN: 'B24_FORBIDDEN',
+  /**
+   * A robot call whose content the portal does not confirm when asked with the app's own tokens: no such
+   * running workflow on that deal, no such deal, an event token the portal refuses, a signer who is not an
+   * active user, a robot code that is not ours. Its application_token is visible to every portal user, so
+   * such a call is a forgery (or stale); the request fails and only the administrator is told.
+   */
+  B24_CALL_UNCONFIRMED: 'B24_CALL_UNCONFIRMED',
   /** No sign request with this id (a job naming it is parked: retrying cannot make it appear). */
   SIGN_REQUEST_NOT_FOUND: 'SIGN_REQUEST_NOT_FOUND',
   /** The document is larger than the configured limit (SIGNSERVICE_MAX_PDF_MB). */
@@ -277,6 +284,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   B24_METHOD_FAILED: { http: 502, exit: 65, transient: false },
   B24_INVALID_PAYLOAD: { http: 400, exit: 65, transient: false },
   B24_FORBIDDEN: { http: 403, exit: 77, transient: false },
+  B24_CALL_UNCONFIRMED: { http: 403, exit: 77, transient: false },
   SIGN_REQUEST_NOT_FOUND: { http: 404, exit: 65, transient: false },
   DOCUMENT_TOO_LARGE: { http: 413, exit: 65, transient: false },
   DOCUMENT_CHANGED: { http: 409, exit: 65, transient: false },

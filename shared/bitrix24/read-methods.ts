@@ -19,6 +19,7 @@ const READS = new Set([
   'events',
   'server.time',
   'feature.get',
+  'bizproc.workflow.instances',
 ]);
 
 /** Last name segments that mean "read" (`crm.item.get`, `crm.deal.userfield.list`, `crm.item.fields`, `user.search` …). */

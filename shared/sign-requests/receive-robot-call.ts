@@ -1,16 +1,16 @@
 /**
- * A robot (or business-process activity) call, already authenticated, becomes a sign request — exactly once
- * per `event_token`: the request id is derived from the portal and the event token, so a repeated call (a
- * queue server resending, two activity instances behind a load balancer) finds the request it made before.
- * Only the store is touched here, never Bitrix24, so the handler answers at once (reference §4.3: lost calls
- * are not retried; answer fast, persist, process later).
+ * A robot (or business-process activity) call, its application_token checked, becomes a sign request —
+ * exactly once per `event_token`: the request id is derived from the portal and the event token, so a
+ * repeated call (a queue server resending, two activity instances behind a load balancer) finds the request
+ * it made before. Only the store and the queue are touched here, never Bitrix24, so the handler answers at
+ * once (reference §4.3: lost calls are not retried; answer fast, persist, process later).
  *
- * - Signer linked to an account: `awaiting_signer` with a deadline; the signer approves with an OTP, then it
- *   is queued (approve-sign-request.ts).
- * - Signer not linked yet: `received`, queued at once, so a worker can look the user's e-mail up in Bitrix24
- *   (the account link's fallback) and move it on, or fail it with "no account".
- * - Malformed step (not a deal, properties the designer got wrong): `failed` with the reason, queued, so a
- *   worker finishes the workflow step with Result=failed instead of leaving it waiting forever.
+ * The application_token is in every portal user's browser (§1.3, §5.3), so what the call says is a claim:
+ * the request is stored `received` and queued, and a worker has the portal confirm it with the app's own
+ * tokens before anybody is asked to sign (worker/bitrix24/confirm-robot-call.ts), then finds the signer's
+ * account. A malformed step (not a deal, properties the designer got wrong) is stored `failed` with the
+ * reason and queued too, so a worker finishes the workflow step with Result=failed instead of leaving it
+ * waiting forever.
  */
 import { createHash } from 'node:crypto';
 import { dealIdOf, type TRobotCall } from '../bitrix24/payloads.js';
@@ -90,7 +90,7 @@ function withSpec(request: SignRequest, spec: RobotStepSpec, at: Date): SignRequ
 }
 
 /** The request for `call`, before it is stored. */
-async function buildRequest(store: Store, call: TRobotCall, id: string, at: Date): Promise<SignRequest> {
+function buildRequest(call: TRobotCall, id: string, at: Date): SignRequest {
   const base = baseRequest(call, id, at);
   if (dealIdOf(call.document_id) === undefined) {
     const message = `The "Approve & sign PDF" step works on deals only, not on ${call.document_id.join(':')}`;
@@ -103,21 +103,18 @@ async function buildRequest(store: Store, call: TRobotCall, id: string, at: Date
     const failure = { code: ErrorCode.B24_INVALID_PAYLOAD, message: (error as Error).message };
     return { ...base, state: 'failed', failure };
   }
-  const request = withSpec(base, spec, at);
-  const account = await store.accounts.findByBitrixUser(call.auth.member_id, spec.signerUserId);
-  if (!account) return request; // 'received': a worker tries the e-mail fallback
-  return { ...request, state: 'awaiting_signer', accountId: account.id, otpRequired: !account.otpDisabled };
+  return withSpec(base, spec, at);
 }
 
 /**
- * Stores the request of `call` once; queues it when a worker has to act before the signer can.
+ * Stores the request of `call` once and queues it for a worker (confirmation, or finishing a malformed step).
  * @throws AppError STORE_UNAVAILABLE (the caller answers 503: Bitrix24 does not resend, but nothing was promised)
  */
 export async function receiveRobotCall(deps: ReceiveRobotCallDeps, call: TRobotCall): Promise<ReceivedRobotCall> {
   const id = robotRequestId(call.auth.member_id, call.event_token);
   const existing = await deps.store.signRequests.get(id);
   if (existing) return { request: existing, created: false };
-  const request = await buildRequest(deps.store, call, id, deps.now());
+  const request = buildRequest(call, id, deps.now());
   try {
     await deps.store.signRequests.create(request);
   } catch (error) {
@@ -127,12 +124,10 @@ export async function receiveRobotCall(deps: ReceiveRobotCallDeps, call: TRobotC
     if (stored) return { request: stored, created: false };
     throw error;
   }
-  if (request.state !== 'awaiting_signer') {
-    const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: id, route: INTERNAL_ROUTE };
-    // Not fatal: the worker's periodic sweep picks up robot requests nobody queued.
-    await deps.queue.publish(INTERNAL_ROUTE, job, { messageId: `${id}.robot` }).catch((error: unknown) => {
-      deps.logger.warn({ requestId: id, error }, 'robot request not queued; the sweep will pick it up');
-    });
-  }
+  const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: id, route: INTERNAL_ROUTE };
+  // Not fatal: the worker's periodic sweep picks up robot requests nobody queued.
+  await deps.queue.publish(INTERNAL_ROUTE, job, { messageId: `${id}.robot` }).catch((error: unknown) => {
+    deps.logger.warn({ requestId: id, error }, 'robot request not queued; the sweep will pick it up');
+  });
   return { request, created: true };
 }

@@ -117,7 +117,8 @@ describe('Bitrix24 app: install, update, uninstall, inbound authentication', fun
     const dealId = fx.deal(a, 'Lifecycle', await makePdf('Lifecycle', 1));
     const run = await fx.emulator.runRobot(a, ROBOT_CODE, { dealId, properties: { signer: `user_${signer.userId}` } });
     assert.equal(run.response.status, 200, run.response.body);
-    assert.equal(JSON.parse(run.response.body).state, 'awaiting_signer');
+    assert.equal(JSON.parse(run.response.body).state, 'received', 'a claim until the portal confirms it');
+    await fx.waitFor(fx.requestIdOf(a, run), (r) => r.state === 'awaiting_signer');
     const forged = { ...run.sent, auth: { ...(run.sent.auth as object), application_token: 'an-old-or-stolen-token' } };
     const refused = await post(`${fx.baseUrl}/b24/robot`, forged);
     assert.equal(refused.status, 403, refused.body);

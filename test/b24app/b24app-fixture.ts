@@ -177,8 +177,12 @@ export class B24AppFixture {
     return robotRequestId(portal.memberId, run.eventToken);
   }
 
-  /** Approves through the service API (what the approval page and `request approve` call). */
+  /**
+   * Approves through the service API (what the approval page and `request approve` call), once the worker
+   * has had the portal confirm the robot call (`received` → `awaiting_signer`).
+   */
   async approve(requestId: string, signer: TestSigner, certId?: string): Promise<SignRequest> {
+    await this.waitFor(requestId, (r) => r.state !== 'received');
     const verifier = createTotpVerifier({ store: this.store, masterKey: this.masterKey, settings: this.config.otp });
     const none = { tokens: [], byRoute: () => undefined, close: async () => {} };
     return approveSignRequest({

@@ -54,10 +54,17 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     const waiting = await fx.waitFor(id, (r) => r.state === 'awaiting_signer');
     assert.equal(waiting.robot?.message, 'Please sign');
     assert.ok(waiting.deadline && waiting.deadline.getTime() - Date.now() > 23 * 3_600_000);
-    for (let i = 0; i < 50 && !a.activityLogs().some((l) => l.workflowId === run.workflowId); i++) {
+    const logOf = () => a.activityLogs().filter((l) => l.workflowId === run.workflowId);
+    for (let i = 0; i < 300 && !logOf().some((l) => /waiting for mary/.test(l.message)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.match(a.activityLogs().find((l) => l.workflowId === run.workflowId)?.message ?? '', /waiting for mary/);
+    assert.deepEqual(
+      logOf().map((l) => l.message.replace(/ until .*/, '')),
+      [
+        'SignService: request received, confirming it with the portal',
+        'SignService: waiting for mary to approve and sign',
+      ],
+    );
 
     const cli = await runCli(['request', 'approve', id, '--otp', mary.nextCode()!], fx.env);
     assert.equal(cli.code, 0, `${cli.stdout}\n${cli.stderr}`);
@@ -113,6 +120,7 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     assert.equal(again.status, 200);
     const body = (await again.json()) as { requestId: string };
     assert.equal(body.requestId, fx.requestIdOf(a, runs[0]!));
+    for (const run of runs) await fx.waitFor(fx.requestIdOf(a, run), (r) => r.state === 'awaiting_signer');
     const forDeal = (await fx.store.signRequests.list({ state: 'awaiting_signer' }, 1000)).filter(
       (r) => r.robot?.eventToken === runs[0]!.eventToken,
     );

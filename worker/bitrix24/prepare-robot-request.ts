@@ -1,23 +1,22 @@
 /**
- * A robot request whose signer had no linked account when the call came (`received`): the worker asks the
- * portal for the user's e-mail (`user.get`, reference §6.5) and tries the account link's e-mail fallback
- * (account-service `findForBitrixUser`). Found: the request waits for that signer (`awaiting_signer`) and the
- * workflow log says so. Not found: the request fails with a reason the workflow designer and the
- * administrator can act on, and the step is finished with Result=failed.
+ * A robot request as the handler stored it (`received`): a claim nobody has been asked to act on yet. The
+ * worker first has the portal confirm it (confirm-robot-call.ts, the app's own tokens, one `batch`); a call
+ * the portal contradicts fails (B24_CALL_UNCONFIRMED) with a warning and a sign-log entry, and its step is
+ * finished with Result=failed — only the administrator hears of it, never the named signer. A confirmed
+ * call then finds its signer's account (the link, else the account link's e-mail fallback with the e-mail
+ * the portal gave, account-service `findForBitrixUser`): found, the request waits for that signer
+ * (`awaiting_signer`, which is when the notices start) and the workflow log says so; not found, the request
+ * fails with a reason the workflow designer and the administrator can act on.
  */
+
 import { createAccountService } from '../../shared/accounts/account-service.js';
+import { recordRefusal } from '../../shared/bitrix24/record-refusal.js';
 import type { Account } from '../../shared/domain/account.js';
 import { type SignRequest, transition } from '../../shared/domain/sign-request.js';
-import { ErrorCode } from '../../shared/errors.js';
+import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
+import { confirmRobotCall } from './confirm-robot-call.js';
 import { finishUnsignedStep, type RobotDeps } from './finish-robot-step.js';
 import { waitingLogMessage } from './robot-texts.js';
-
-/** The e-mail of a portal user (needs the `user_basic` scope), or undefined. */
-async function emailOf(deps: RobotDeps, memberId: string, userId: number): Promise<string | undefined> {
-  const rows = await deps.b24.calls.call<unknown[]>(memberId, 'user.get', { FILTER: { ID: userId } });
-  const row = (Array.isArray(rows) ? rows[0] : undefined) as Record<string, unknown> | undefined;
-  return typeof row?.EMAIL === 'string' && row.EMAIL ? row.EMAIL : undefined;
-}
 
 /** Writes "waiting for <signer>" to the workflow log; best effort (the log line is only informative). */
 export async function logWaiting(deps: RobotDeps, request: SignRequest, account: Account): Promise<void> {
@@ -36,33 +35,73 @@ export async function logWaiting(deps: RobotDeps, request: SignRequest, account:
     .catch((error: unknown) => deps.logger.warn({ requestId: request.id, error }, 'workflow log line not written'));
 }
 
-async function failNoAccount(deps: RobotDeps, request: SignRequest, email: string | undefined): Promise<void> {
-  const userId = request.robot?.signerUserId;
-  const message =
-    `Bitrix24 user ${userId}${email ? ` (${email})` : ''} has no SignService account: an administrator has to ` +
-    'create one linked to this user (or with this e-mail) before the step can run again';
+/** Fails `request` with `failure`, records it once in the sign log, and finishes its workflow step. */
+async function failRequest(
+  deps: RobotDeps,
+  request: SignRequest,
+  failure: { code: string; message: string },
+): Promise<void> {
   const at = deps.now();
-  const failed = transition(request, 'failed', at, { failure: { code: ErrorCode.ACCOUNT_NOT_FOUND, message } });
+  const failed = transition(request, 'failed', at, { failure });
   if (!(await deps.store.signRequests.update(failed, request.version))) return;
-  await deps.store.signLog.appendOnce(
-    {
-      time: at,
-      action: 'failed',
-      actor: { role: 'system', ...(userId ? { userId } : {}), memberId: request.robot?.memberId as string },
-      outcome: 'error',
-      requestId: request.id,
-      details: { code: ErrorCode.ACCOUNT_NOT_FOUND },
-    },
-    `failed:${request.id}`,
-  );
+  const robot = request.robot;
+  if (failure.code !== ErrorCode.B24_CALL_UNCONFIRMED) {
+    await deps.store.signLog.appendOnce(
+      {
+        time: at,
+        action: 'failed',
+        actor: {
+          role: 'system',
+          ...(robot?.signerUserId ? { userId: robot.signerUserId } : {}),
+          memberId: robot?.memberId as string,
+        },
+        outcome: 'error',
+        requestId: request.id,
+        details: { code: failure.code },
+      },
+      `failed:${request.id}`,
+    );
+  }
   await finishUnsignedStep(deps, { ...failed, version: request.version + 1 });
+}
+
+/** A call the portal contradicted: warning, sign-log entry (record-refusal.ts), failed request. */
+async function refuseCall(deps: RobotDeps, request: SignRequest, error: AppError): Promise<void> {
+  const robot = request.robot as NonNullable<SignRequest['robot']>;
+  const claim = String(error.details?.claim ?? 'unknown');
+  await recordRefusal(deps, {
+    action: 'robot_call_refused',
+    memberId: robot.memberId,
+    reason: claim,
+    requestId: request.id,
+    details: {
+      workflowId: robot.workflowId,
+      dealId: request.document.kind === 'bitrix24' ? request.document.entityId : 0,
+      signerUserId: robot.signerUserId,
+    },
+  });
+  await failRequest(deps, request, { code: error.code, message: error.message });
 }
 
 /** Moves a `received` robot request on; safe to run twice (compare-and-set). */
 export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest): Promise<'waiting' | 'failed'> {
   const robot = request.robot;
   if (!robot || request.state !== 'received') return 'waiting';
-  const email = await emailOf(deps, robot.memberId, robot.signerUserId);
+  let email: string | undefined;
+  try {
+    email = (await confirmRobotCall(deps, request)).signerEmail;
+  } catch (error) {
+    if (error instanceof AppError && error.code === ErrorCode.B24_CALL_UNCONFIRMED) {
+      await refuseCall(deps, request, error);
+      return 'failed';
+    }
+    // Transient: the job (or the sweep) tries again. Permanent — the stored tokens refused, the installing
+    // user no longer an administrator — ends the step now, and the administrator is told, instead of
+    // retrying for ever.
+    if (errorOutcome(error).transient || !(error instanceof AppError)) throw error;
+    await failRequest(deps, request, { code: error.code, message: error.message });
+    return 'failed';
+  }
   const account = await createAccountService({
     store: deps.store,
     now: deps.now,
@@ -73,7 +112,10 @@ export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest)
     ...(email ? { email } : {}),
   });
   if (!account) {
-    await failNoAccount(deps, request, email);
+    const message =
+      `Bitrix24 user ${robot.signerUserId}${email ? ` (${email})` : ''} has no SignService account: an administrator ` +
+      'has to create one linked to this user (or with this e-mail) before the step can run again';
+    await failRequest(deps, request, { code: ErrorCode.ACCOUNT_NOT_FOUND, message });
     return 'failed';
   }
   const waiting = transition(request, 'awaiting_signer', deps.now(), {

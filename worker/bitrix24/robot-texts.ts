@@ -56,6 +56,13 @@ export function outcomeLogMessage(result: RobotResult, detail: string, lang: Por
   return detail ? `${head} — ${detail}` : head;
 }
 
+/** The workflow log line with which the portal confirms the call's event token (confirm-robot-call.ts). */
+export function checkingLogMessage(lang: PortalLanguage): string {
+  return lang === 'ru'
+    ? 'SignService: запрос получен, проверяется в портале'
+    : 'SignService: request received, confirming it with the portal';
+}
+
 /** "Waiting for …" in the workflow log when the step starts. */
 export function waitingLogMessage(signer: string, deadline: Date | undefined, lang: PortalLanguage): string {
   const until = deadline

@@ -39,6 +39,8 @@ export const ADMIN_CODES: ReadonlySet<string> = new Set([
   ErrorCode.CONFIG_INVALID,
   ErrorCode.B24_AUTH_FAILED,
   ErrorCode.B24_ACCESS_DENIED,
+  // A robot call the portal did not confirm (a forgery, most likely): the administrator should know.
+  ErrorCode.B24_CALL_UNCONFIRMED,
 ]);
 
 export interface NoticeSweepDeps {
