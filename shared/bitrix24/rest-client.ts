@@ -25,7 +25,7 @@ import { DEFAULT_ENDPOINT_POLICY, type EndpointPolicy } from './endpoint-policy.
 import { DEFAULT_RATE_LIMIT, LeakyBucket, type RateLimit } from './leaky-bucket.js';
 import { type PortalSession, PortalSessions } from './portal-sessions.js';
 import { isReadMethod } from './read-methods.js';
-import { getFile, type Outcome, postMethod, type RestAnswer } from './rest-exchange.js';
+import { type DownloadedFile, getFile, type Outcome, postMethod, type RestAnswer } from './rest-exchange.js';
 import { failureToError, type RestFailure } from './rest-failure.js';
 
 export interface Bitrix24ClientOptions {
@@ -146,6 +146,15 @@ export class Bitrix24Client {
     url: string,
     options: { maxBytes?: number; timeoutMs?: number } = {},
   ): Promise<Buffer> {
+    return (await this.downloadFile(memberId, url, options)).bytes;
+  }
+
+  /** Like `download`, with the file name the portal sent (`Content-Disposition`), when it sent one. */
+  async downloadFile(
+    memberId: string,
+    url: string,
+    options: { maxBytes?: number; timeoutMs?: number } = {},
+  ): Promise<DownloadedFile> {
     const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
     const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     return this.run({ memberId, method: 'file download', idempotent: true }, (session) =>

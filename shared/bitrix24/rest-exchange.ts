@@ -3,6 +3,7 @@
  * the access token in `auth`, reference §1.4) or a file download (GET on the portal's own host). Each returns
  * the value or a RestFailure; the retry decisions are the client's (rest-client.ts).
  */
+import { parse as parseContentDisposition } from 'content-disposition';
 import { AppError } from '../errors.js';
 import { checkPortalUrl, type EndpointPolicy } from './endpoint-policy.js';
 import type { PortalSession } from './portal-sessions.js';
@@ -18,6 +19,26 @@ export interface RestAnswer<T = unknown> {
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: RestFailure };
+
+/** A downloaded file and the name the portal gave it (`Content-Disposition`, RFC 6266), when it gave one. */
+export interface DownloadedFile {
+  bytes: Buffer;
+  fileName: string | undefined;
+}
+
+/** The file name of a `Content-Disposition` header (`filename*` wins over `filename`), without any path. */
+export function fileNameOf(header: string | null): string | undefined {
+  if (!header) return undefined;
+  try {
+    const name = parseContentDisposition(header).parameters.filename;
+    const base = typeof name === 'string' ? (name.split(/[\\/]/).pop() ?? '') : '';
+    // Control characters never belong in a file name that goes back to the portal.
+    const clean = base.replace(/\p{Cc}/gu, '').trim();
+    return clean && clean !== '.' && clean !== '..' ? clean.slice(0, 255) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const USER_AGENT = 'SignService/1.0';
 
@@ -81,7 +102,7 @@ export async function getFile(
   session: PortalSession,
   raw: string,
   options: { maxBytes: number; timeoutMs: number; policy: EndpointPolicy },
-): Promise<Outcome<Buffer>> {
+): Promise<Outcome<DownloadedFile>> {
   const url = checkPortalUrl(raw, session.clientEndpoint, options.policy);
   if (url.searchParams.has('auth')) url.searchParams.set('auth', session.accessToken);
   try {
@@ -92,7 +113,8 @@ export async function getFile(
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     if (response.status === 200) {
-      return { ok: true, value: await readLimited(response, options.maxBytes, session.memberId) };
+      const fileName = fileNameOf(response.headers.get('content-disposition'));
+      return { ok: true, value: { bytes: await readLimited(response, options.maxBytes, session.memberId), fileName } };
     }
     const status = response.status;
     const failure = classifyAnswer(status, parseJson(await response.text()));

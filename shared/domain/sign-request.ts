@@ -39,7 +39,16 @@ const NEXT: Record<SignRequestState, readonly SignRequestState[]> = {
 /** Where the document comes from and goes to: a local file (CLI) or a Bitrix24 deal file. */
 export type DocumentRef =
   | { kind: 'file'; inputPath: string; outputPath: string }
-  | { kind: 'bitrix24'; memberId: string; entityTypeId: number; entityId: number; fieldCode: string; fileId: string };
+  | {
+      kind: 'bitrix24';
+      memberId: string;
+      entityTypeId: number;
+      entityId: number;
+      fieldCode: string;
+      fileId: string;
+      /** The file's name on the deal, as the portal sent it with the download: the signed file keeps it. */
+      fileName?: string;
+    };
 
 export interface SignPlacement {
   page: 'first' | 'last' | number;

@@ -62,7 +62,20 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
     const ids = portal.getDeal(dealId)!.files.UF_CRM_ATTACHMENTS!.map((f) => f.id);
     const { bytes, ref: resolved } = await gateway().fetchResolved!(ref(dealId));
     assert.ok(bytes.equals(pdf));
-    assert.deepEqual(resolved, ref(dealId, { fieldCode: 'UF_CRM_ATTACHMENTS', fileId: String(ids[1]) }));
+    assert.deepEqual(
+      resolved,
+      ref(dealId, { fieldCode: 'UF_CRM_ATTACHMENTS', fileId: String(ids[1]), fileName: 'contract.pdf' }),
+    );
+  });
+
+  it('a signed file keeps a non-ASCII original name (Content-Disposition filename*)', async () => {
+    if (!portal.state.userFields.has('UF_CRM_SINGLE')) portal.addFileField('UF_CRM_SINGLE', { multiple: false });
+    const name = 'Договор №7 [итог].pdf';
+    const dealId = portal.createDeal({ title: 'Named', files: { UF_CRM_SINGLE: [{ name, bytes: pdf }] } }).id;
+    const { ref: resolved } = await gateway().fetchResolved!(ref(dealId, { fieldCode: 'UF_CRM_SINGLE' }));
+    assert.equal((resolved as { fileName?: string }).fileName, name);
+    await gateway().deliver(resolved, Buffer.concat([pdf, Buffer.from('\n% signed\n')]));
+    assert.equal(portal.getDeal(dealId)!.files.UF_CRM_SINGLE![0]!.name, name);
   });
 
   it('refuses a download link that points outside the portal, before sending anything there', async () => {
@@ -104,9 +117,11 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
     const signed = Buffer.concat([pdf, Buffer.from('\n% signed revision\n')]);
     const facts = await gateway().deliver(resolved, signed);
     const after = portal.getDeal(dealId)!.files.UF_CRM_ATTACHMENTS!;
+    assert.equal((resolved as { fileName?: string }).fileName, 'contract.pdf', 'the name came with the download');
     assert.deepEqual(
       after.map((f) => f.name),
-      ['a.txt', `deal-${dealId}-signed.pdf`, 'b.txt'],
+      ['a.txt', 'contract.pdf', 'b.txt'],
+      'the signed file keeps the name people know',
     );
     assert.equal(after[0]!.id, before[0]!.id);
     assert.equal(after[2]!.id, before[2]!.id);

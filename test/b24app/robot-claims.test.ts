@@ -14,7 +14,7 @@ import { robotRequestId } from '../../shared/sign-requests/receive-robot-call.js
 import { makePdf } from '../pipeline/make-pdfs.js';
 import { signLogOf } from '../pipeline/pipeline-fixture.js';
 import { buildPhpQuery, type PortalHandle, type RobotRun } from '../support/bitrix24-emulator/index.js';
-import { B24AppFixture, type PortalSigner, ROBOT_CODE } from './b24app-fixture.js';
+import { B24AppFixture, PDF_FIELD, type PortalSigner, ROBOT_CODE } from './b24app-fixture.js';
 
 async function post(url: string, fields: Record<string, unknown>) {
   const response = await fetch(url, {
@@ -26,6 +26,7 @@ async function post(url: string, fields: Record<string, unknown>) {
 }
 
 const URGENT = 'URGENT: the CEO needs this signed now';
+const TITLE = '[URL=https://evil.example/login]Claims[/URL]';
 
 describe('Bitrix24 robot calls are claims the portal has to confirm', function () {
   this.timeout(180_000);
@@ -43,14 +44,17 @@ describe('Bitrix24 robot calls are claims the portal has to confirm', function (
     a = fx.emulator.portal('portal-a.bitrix24.test');
     await fx.install(a);
     mary = await fx.signer(a, 'mary');
-    dealId = fx.deal(a, 'Claims', await makePdf('Claims', 1));
+    fx.deal(a, 'Field', await makePdf('Field', 1));
+    // A title and a message with BB-code of their own: they must reach the notice as text, not markup.
+    const files = { [PDF_FIELD]: [{ name: 'claims.pdf', bytes: await makePdf('Claims', 1) }] };
+    dealId = a.createDeal({ title: TITLE, files }).id;
   });
   after(() => fx.stop());
 
   it('a genuine robot call is confirmed and reaches its signer', async () => {
     genuine = await fx.emulator.runRobot(a, ROBOT_CODE, {
       dealId,
-      properties: { signer: `user_${mary.userId}`, message: 'Please sign' },
+      properties: { signer: `user_${mary.userId}`, message: '[B]Please[/B] sign' },
     });
     assert.equal(genuine.response.status, 200, genuine.response.body);
     const id = fx.requestIdOf(a, genuine);
@@ -61,6 +65,14 @@ describe('Bitrix24 robot calls are claims the portal has to confirm', function (
     const notice = notificationsFor(id).find((n) => n.toUserId === mary.userId);
     assert.ok(notice, 'Mary was asked to sign');
     assert.match(notice.tag, /\|requested$/);
+    assert.ok(notice.message.includes('&#91;URL=https://evil.example/login&#93;Claims&#91;/URL&#93;'), notice.message);
+    assert.ok(notice.message.includes('&#91;B&#93;Please&#91;/B&#93; sign'), notice.message);
+    assert.doesNotMatch(notice.message, /\[URL=https:\/\/evil|\[B\]/, 'no markup of theirs survives');
+    assert.match(
+      notice.message,
+      new RegExp(`\\[URL=${fx.baseUrl}/b24/approve/[^\\]]+\\]`),
+      'our own link stays a link',
+    );
     const log = a
       .activityLogs()
       .filter((l) => l.workflowId === genuine.workflowId)

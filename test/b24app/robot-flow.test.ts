@@ -74,6 +74,7 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     const deal = a.getDeal(dealId)!;
     const signed = deal.files[PDF_FIELD]![0]!;
     assert.notEqual(signed.id, original.id);
+    assert.equal(signed.name, original.name, 'the signed file keeps the original name');
     assert.ok(a.fileDeleted(original.id), 'the unsigned file was replaced');
     assert.ok(signed.bytes.subarray(0, original.bytes.length).equals(original.bytes), 'incremental update');
     assertAllValidAndTrusted((await fx.pdfsigOfDeal(a, dealId)).report, 1);
@@ -88,7 +89,7 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     assert.match(comments[0]!.comment, /mary/);
     assert.match(comments[0]!.comment, /Mary Robot Signer/);
     assert.match(comments[0]!.comment, /One-time code: used/);
-    assert.match(comments[0]!.comment, new RegExp(`id ${signed.id}`));
+    assert.match(comments[0]!.comment, new RegExp(`Signed file: Contract-1\\.pdf \\(id ${signed.id}\\)`));
     const entries = (await signLogOf(fx.store)).filter((e) => e.requestId === id);
     assert.deepEqual(
       entries.map((e) => [e.action, e.otp, e.certificate?.id, e.document?.dealId]),

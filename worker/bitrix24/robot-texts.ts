@@ -1,8 +1,10 @@
 /**
  * What the worker writes into a portal — the timeline comment, the workflow log line, the administrators'
  * notice — in the portal's language (the configured default; Russian or English). BB codes as Bitrix24
- * renders them in comments and notifications (reference §6.3, §6.4).
+ * renders them in comments and notifications (reference §6.3, §6.4); every value that did not come from us
+ * (names, certificate subjects, file names, reasons) is escaped (shared/bitrix24/bbcode.ts).
  */
+import { escapeBbcode } from '../../shared/bitrix24/bbcode.js';
 import type { RobotResult, SignRequest } from '../../shared/domain/sign-request.js';
 
 export type PortalLanguage = 'ru' | 'en';
@@ -14,6 +16,8 @@ export interface SignatureFacts {
   certificate: string;
   otp: 'used' | 'disabled';
   fileId: string;
+  /** The signed file's name on the deal (the original's), when known. */
+  fileName: string | undefined;
   dealId: number;
   requestId: string;
   /** The public verification page (<PUBLIC_BASE_URL>/verify), when known. */
@@ -27,14 +31,17 @@ const RESULT_WORDS: Record<PortalLanguage, Record<RobotResult, string>> = {
 
 /** The timeline comment of a signature: who, with which certificate, OTP used or not, the signed file. */
 export function signedComment(f: SignatureFacts, lang: PortalLanguage): string {
-  const who = f.signerUserId ? `[USER=${f.signerUserId}]${f.signer}[/USER]` : f.signer;
+  const name = escapeBbcode(f.signer);
+  const who = f.signerUserId ? `[USER=${f.signerUserId}]${name}[/USER]` : name;
+  const certificate = escapeBbcode(f.certificate);
+  const file = (id: string) => (f.fileName ? `${escapeBbcode(f.fileName)} (${id} ${f.fileId})` : `${id} ${f.fileId}`);
   if (lang === 'ru') {
     return [
       `[B]PDF подписан электронной подписью[/B] (SignService)`,
       `Подписант: ${who}`,
-      `Сертификат: ${f.certificate}`,
+      `Сертификат: ${certificate}`,
       `Одноразовый код: ${f.otp === 'used' ? 'подтверждён' : 'отключён для этой учётной записи'}`,
-      `Подписанный файл: ID ${f.fileId}`,
+      `Подписанный файл: ${file('ID')}`,
       `Запрос: ${f.requestId}`,
       ...(f.verifyUrl ? [`Проверить документ: [URL=${f.verifyUrl}]${f.verifyUrl}[/URL]`] : []),
     ].join('\n');
@@ -42,9 +49,9 @@ export function signedComment(f: SignatureFacts, lang: PortalLanguage): string {
   return [
     `[B]PDF signed with a digital signature[/B] (SignService)`,
     `Signer: ${who}`,
-    `Certificate: ${f.certificate}`,
+    `Certificate: ${certificate}`,
     `One-time code: ${f.otp === 'used' ? 'used' : 'disabled for this account'}`,
-    `Signed file: id ${f.fileId}`,
+    `Signed file: ${file('id')}`,
     `Request: ${f.requestId}`,
     ...(f.verifyUrl ? [`Verify this document: [URL=${f.verifyUrl}]${f.verifyUrl}[/URL]`] : []),
   ].join('\n');
@@ -76,7 +83,7 @@ export function waitingLogMessage(signer: string, deadline: Date | undefined, la
 /** The notice to the portal's administrator when a step ends without a signature. */
 export function adminNotice(request: SignRequest, result: RobotResult, lang: PortalLanguage): string {
   const deal = request.document.kind === 'bitrix24' ? request.document.entityId : 0;
-  const reason = request.failure?.message ?? '';
+  const reason = escapeBbcode(request.failure?.message ?? '');
   return lang === 'ru'
     ? `SignService: шаг «Утвердить и подписать PDF» по сделке ${deal} завершён: ${RESULT_WORDS.ru[result]}. ${reason}`
     : `SignService: the "Approve & sign PDF" step on deal ${deal} ended: ${RESULT_WORDS.en[result]}. ${reason}`;

@@ -7,7 +7,7 @@
  * file id are returned, and the fetch step stores them.
  *
  * Deliver: `crm.item.update` with `useOriginalUfNames: 'Y'`; a single field gets `[name, base64]` (the old
- * file is deleted), a multiple field the whole list with every other file kept as `{id}` and ours replaced in
+ * file is deleted; the name is the original's, read from the download's Content-Disposition at fetch), a multiple field the whole list with every other file kept as `{id}` and ours replaced in
  * place (a missing id would delete that file, §6.2). Idempotent by reading back, never by blind repeats: the
  * deal is read before each attempt; while the original file is still there the update has not happened and
  * is (re)sent; once it is gone, the field must hold a file whose SHA-256 is that of the signed bytes — then
@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
+import type { DownloadedFile } from '../../shared/bitrix24/rest-exchange.js';
 import { repeatOnTokenRace } from '../../shared/bitrix24/token-race.js';
 import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
@@ -62,10 +63,10 @@ export interface Bitrix24DocumentGatewayOptions {
 export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions): DocumentGateway {
   const { b24, maxBytes, logger } = options;
 
-  const download = async (ref: DealRef, file: DealFile): Promise<Buffer> => {
+  const download = async (ref: DealRef, file: DealFile): Promise<DownloadedFile> => {
     try {
       return await b24.gate.run(ref.memberId, DOWNLOAD_PRIORITY, () =>
-        repeatOnTokenRace(() => b24.client.download(ref.memberId, file.urlMachine, { maxBytes })),
+        repeatOnTokenRace(() => b24.client.downloadFile(ref.memberId, file.urlMachine, { maxBytes })),
       );
     } catch (error) {
       if (error instanceof AppError && error.details?.maxBytes !== undefined) {
@@ -82,8 +83,8 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
   const firstPdf = async (ref: DealRef, fields: FileField[]) => {
     for (const field of fields) {
       for (const file of field.files) {
-        const bytes = await download(ref, file);
-        if (bytes.subarray(0, 1024).includes('%PDF-')) return { bytes, field, file };
+        const got = await download(ref, file);
+        if (got.bytes.subarray(0, 1024).includes('%PDF-')) return { ...got, field, file };
       }
     }
     if (ref.fieldCode && fields.some((f) => f.files.length > 0)) {
@@ -108,28 +109,30 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
     if (ref.fileId) {
       const file = fields.flatMap((f) => f.files.map((x) => ({ f, x }))).find(({ x }) => x.id === ref.fileId);
       if (!file) throw missing(`File ${ref.fileId} is no longer on deal ${ref.entityId}`);
-      const bytes = await download(ref, file.x);
+      const { bytes, fileName } = await download(ref, file.x);
       assertPdfHeader(bytes, `File ${ref.fileId} of deal ${ref.entityId}`);
-      return { bytes, ref: { ...ref, fieldCode: file.f.code } };
+      return { bytes, ref: { ...ref, fieldCode: file.f.code, ...(fileName ? { fileName } : {}) } };
     }
     const found = await firstPdf(ref, fields);
     logger.info(
       { memberId: ref.memberId, dealId: ref.entityId, field: found.field.code, fileId: found.file.id },
       'deal PDF found',
     );
-    return { bytes: found.bytes, ref: { ...ref, fieldCode: found.field.code, fileId: found.file.id } };
+    const named = found.fileName ? { fileName: found.fileName } : {};
+    return { bytes: found.bytes, ref: { ...ref, fieldCode: found.field.code, fileId: found.file.id, ...named } };
   };
 
   /** The id of a file in `field` holding exactly `bytes`, if any (downloads to compare hashes). */
   const deliveredCopy = async (ref: DealRef, field: FileField, wanted: string): Promise<string | undefined> => {
     for (const file of field.files.slice(0, MAX_FILES_CHECKED)) {
-      if (sha256(await download(ref, file)) === wanted) return file.id;
+      if (sha256((await download(ref, file)).bytes) === wanted) return file.id;
     }
     return undefined;
   };
 
   const update = async (ref: DealRef, field: FileField, bytes: Buffer): Promise<string | undefined> => {
-    const upload = [`deal-${ref.entityId}-signed.pdf`, bytes.toString('base64')];
+    // The name people know the document by; a portal that sent none gets a descriptive one.
+    const upload = [ref.fileName ?? `deal-${ref.entityId}-signed.pdf`, bytes.toString('base64')];
     const value = field.multiple ? field.files.map((f) => (f.id === ref.fileId ? upload : { id: f.id })) : upload;
     const params = {
       entityTypeId: DEAL_ENTITY_TYPE_ID,

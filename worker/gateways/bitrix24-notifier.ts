@@ -1,8 +1,8 @@
 /**
  * Notices for requests on Bitrix24 deals (other requests go to `fallback`):
  *
- * - signed: a timeline comment on the deal (reference §6.3) — who signed, which certificate, whether a
- *   one-time code was used, the signed file. Its answer can be lost; the comment is then sent again
+ * - signed: a timeline comment on the deal (reference §6.3) saying the file is signed — who signed, which
+ *   certificate, whether a one-time code was used, the signed file by its name (it kept the original's). Its answer can be lost; the comment is then sent again
  *   (repeatable): a duplicate comment is visible and harmless, a missing one would leave the deal without
  *   the record of who signed. Bitrix24 offers no way to add a comment only once.
  * - failed: the robot step is finished with Result=failed/expired/rejected and the reason, and the portal's
@@ -32,6 +32,7 @@ async function signatureFacts(deps: RobotDeps & { verifyUrl?: string }, request:
     certificate: `${text(sign.certSubject) || request.certId}${serial ? `, serial ${serial}` : ''}`,
     otp: request.steps.authorize?.data.otp === 'disabled' ? 'disabled' : 'used',
     fileId: text(request.steps.deliver?.data.fileId),
+    fileName: request.document.kind === 'bitrix24' ? request.document.fileName : undefined,
     dealId: request.document.kind === 'bitrix24' ? request.document.entityId : 0,
     requestId: request.id,
     ...(deps.verifyUrl ? { verifyUrl: deps.verifyUrl } : {}),

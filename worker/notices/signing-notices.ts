@@ -1,6 +1,7 @@
 /**
  * The notices of the signing flow, each sent by e-mail (Handlebars HTML + text twins, templates/emails) and
- * as a Bitrix24 notification (`im.notify.system.add`, BB codes, reference §6.4), in the recipient's language
+ * as a Bitrix24 notification (`im.notify.system.add`, BB codes — every value escaped, shared/bitrix24/bbcode.ts —
+ * reference §6.4), in the recipient's language
  * (notice-language.ts):
  *
  * - requested: a robot step waits for the signer — the approval link (approval-link.ts) and the deadline;
@@ -14,6 +15,7 @@
  * A channel that cannot be used (no e-mail address, no Bitrix24 user) is skipped; a send throws only when no
  * channel delivered, so the sweep gives the claim back and tries again later.
  */
+import { fillBbcode } from '../../shared/bitrix24/bbcode.js';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
 import type { Account } from '../../shared/domain/account.js';
@@ -170,7 +172,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
     const link = approvalLink(request, language);
     const deadline = date(approvalLinkExpiry(request), language);
     const values = { deal: ctx.dealTitle, deadline, link, message: request.robot?.message ?? '' };
-    const bitrix = fillPlaceholders(kind === 'requested' ? t.notices.requested : t.notices.reminder, values);
+    const bitrix = fillBbcode(kind === 'requested' ? t.notices.requested : t.notices.reminder, values);
     const data = { ...values, name: signer.name, requester: requester.name || t.approval.unknownRequester };
     const name: EmailName = kind === 'requested' ? 'signature-requested' : 'signature-reminder';
     return deliver(ctx, signer, kind, bitrix, { name, language, data });
@@ -199,7 +201,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
       | 'rejected'
       | 'expired'
       | 'failed';
-    const bitrix = fillPlaceholders(t.notices[key], values);
+    const bitrix = fillBbcode(t.notices[key], values);
     const data = {
       name: requester.name,
       deal: ctx.dealTitle,
@@ -227,9 +229,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
       code: request.failure?.code ?? '',
     };
     // Robot steps notify the administrator in Bitrix24 when they finish; dialog requests are told here.
-    const bitrix = request.robot
-      ? undefined
-      : fillPlaceholders(messagesFor(language).notices.admin, { message: summary });
+    const bitrix = request.robot ? undefined : fillBbcode(messagesFor(language).notices.admin, { message: summary });
     return deliver(ctx, administrator, 'admin', bitrix, { name: 'admin-alert', language, data });
   }
 
