@@ -13,6 +13,7 @@ import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import { FINAL_STATES, type RobotResult, recordStep, type SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { noticeLanguage } from '../../shared/notices/notice-language.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { adminNotice, outcomeLogMessage, type PortalLanguage } from './robot-texts.js';
 
@@ -102,7 +103,11 @@ async function noticeAdmin(deps: RobotDeps, request: SignRequest, result: RobotR
   await deps.b24.calls
     .call(memberId, 'im.notify.system.add', {
       USER_ID: portal.userId,
-      MESSAGE: adminNotice(request, result, deps.language),
+      MESSAGE: adminNotice(
+        request,
+        result,
+        noticeLanguage({ portalLanguage: portal.language, fallback: deps.language }),
+      ),
       TAG: `signservice.robot|${request.id}`,
     })
     .catch((error: unknown) => deps.logger.warn({ requestId: request.id, error }, 'administrator notice not sent'));

@@ -1,6 +1,7 @@
 /**
  * What the worker writes into a portal — the timeline comment, the workflow log line, the administrators'
- * notice — in the portal's language (the configured default; Russian or English). BB codes as Bitrix24
+ * notice — in Russian or English: the comment and the notice in the portal's language (stored at install, else
+ * the configured default), the workflow log lines in the configured default. BB codes as Bitrix24
  * renders them in comments and notifications (reference §6.3, §6.4); every value that did not come from us
  * (names, certificate subjects, file names, reasons) is escaped (shared/bitrix24/bbcode.ts).
  */

@@ -11,6 +11,7 @@
  */
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import type { Logger } from '../../shared/logger.js';
+import { noticeLanguage } from '../../shared/notices/notice-language.js';
 import { finishUnsignedStep, type RobotDeps } from '../bitrix24/finish-robot-step.js';
 import { type SignatureFacts, signedComment } from '../bitrix24/robot-texts.js';
 import type { Notifier } from './notifier.js';
@@ -47,10 +48,12 @@ export function bitrix24Notifier(
     async signed(request) {
       if (request.document.kind !== 'bitrix24') return deps.fallback.signed(request);
       const facts = await signatureFacts(deps, request);
+      const portal = await deps.store.portals.get(request.document.memberId);
+      const language = noticeLanguage({ portalLanguage: portal?.language, fallback: deps.language });
       await deps.b24.calls.call(
         request.document.memberId,
         'crm.timeline.comment.add',
-        { fields: { ENTITY_ID: facts.dealId, ENTITY_TYPE: 'deal', COMMENT: signedComment(facts, deps.language) } },
+        { fields: { ENTITY_ID: facts.dealId, ENTITY_TYPE: 'deal', COMMENT: signedComment(facts, language) } },
         { repeatable: true },
       );
       deps.logger.info({ requestId: request.id, dealId: facts.dealId }, 'timeline comment added');

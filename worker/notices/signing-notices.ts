@@ -28,6 +28,7 @@ import type { EmailName, TemplateRenderer } from '../../shared/mail/render-templ
 import { noticeLanguage, portalLanguageOf } from '../../shared/notices/notice-language.js';
 import { approvalLinkExpiry, approvalToken, approvalUrl } from '../../shared/sign-requests/approval-link.js';
 import type { Store } from '../../shared/store/store-ports.js';
+import { LookupCache } from './lookup-cache.js';
 
 export interface SigningNoticesDeps {
   store: Store;
@@ -68,10 +69,14 @@ const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'n
 export function signingNotices(deps: SigningNoticesDeps) {
   const date = (d: Date, language: Language) => formatDateTime(d, language, deps.timeZone);
 
+  const lookups = new LookupCache();
+
   async function bitrixUser(memberId: string, userId: number | undefined): Promise<{ name: string; email?: string }> {
     if (!userId) return { name: '' };
     try {
-      const users = await deps.b24.calls.call<unknown[]>(memberId, 'user.get', { FILTER: { ID: userId } });
+      const users = await lookups.get(`user|${memberId}|${userId}`, () =>
+        deps.b24.calls.call<unknown[]>(memberId, 'user.get', { FILTER: { ID: userId } }),
+      );
       const u = (Array.isArray(users) ? users[0] : undefined) as Record<string, unknown> | undefined;
       const name = [text(u?.NAME), text(u?.LAST_NAME)].filter(Boolean).join(' ');
       const email = text(u?.EMAIL);
@@ -95,11 +100,13 @@ export function signingNotices(deps: SigningNoticesDeps) {
     const portal = await deps.store.portals.get(doc.memberId);
     let item: Record<string, unknown> = {};
     try {
-      const answer = await deps.b24.calls.call<{ item?: Record<string, unknown> }>(doc.memberId, 'crm.item.get', {
-        entityTypeId: 2,
-        id: doc.entityId,
-        useOriginalUfNames: 'Y',
-      });
+      const answer = await lookups.get(`deal|${doc.memberId}|${doc.entityId}`, () =>
+        deps.b24.calls.call<{ item?: Record<string, unknown> }>(doc.memberId, 'crm.item.get', {
+          entityTypeId: 2,
+          id: doc.entityId,
+          useOriginalUfNames: 'Y',
+        }),
+      );
       item = answer?.item ?? {};
     } catch (error) {
       deps.logger.warn({ requestId: request.id, error }, 'notice: the deal could not be read');
@@ -163,9 +170,10 @@ export function signingNotices(deps: SigningNoticesDeps) {
 
   /** The signature request or its reminder, to the signer. */
   async function toSigner(request: SignRequest, kind: 'requested' | 'reminder'): Promise<boolean> {
-    const ctx = await context(request);
     const account = await deps.store.accounts.get(request.accountId);
-    const signer = await person(ctx.memberId, request.robot?.signerUserId, account);
+    const memberId = request.document.kind === 'bitrix24' ? request.document.memberId : '';
+    // The deal and the signer in the same batch; the requester (the deal's responsible person) after it.
+    const [ctx, signer] = await Promise.all([context(request), person(memberId, request.robot?.signerUserId, account)]);
     const requester = await person(ctx.memberId, ctx.assignedById);
     const language = languageFor(ctx, signer);
     const t = messagesFor(language);
@@ -180,10 +188,13 @@ export function signingNotices(deps: SigningNoticesDeps) {
 
   /** The outcome of a robot request, to the requester. */
   async function outcome(request: SignRequest): Promise<boolean> {
-    const ctx = await context(request);
-    const requester = await person(ctx.memberId, ctx.assignedById);
     const signerAccount = await deps.store.accounts.get(request.accountId);
-    const signer = await person(ctx.memberId, request.robot?.signerUserId, signerAccount);
+    const memberId = request.document.kind === 'bitrix24' ? request.document.memberId : '';
+    const [ctx, signer] = await Promise.all([
+      context(request),
+      person(memberId, request.robot?.signerUserId, signerAccount),
+    ]);
+    const requester = await person(ctx.memberId, ctx.assignedById);
     const language = languageFor(ctx, requester);
     const t = messagesFor(language);
     const m = t.mail['signature-outcome'];
