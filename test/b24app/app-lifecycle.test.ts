@@ -10,17 +10,11 @@
 import assert from 'node:assert/strict';
 import { ACTIVITY_CODE, ROBOT_CODE } from '../../shared/bitrix24/robot-definition.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
-import { buildPhpQuery, type PortalHandle } from '../support/bitrix24-emulator/index.js';
+import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
+import { postB24Form } from '../support/post-b24-form.js';
 import { B24AppFixture } from './b24app-fixture.js';
 
-async function post(url: string, fields: Record<string, unknown>, query = '') {
-  const response = await fetch(`${url}${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: buildPhpQuery(fields),
-  });
-  return { status: response.status, body: await response.text() };
-}
+const post = postB24Form;
 
 describe('Bitrix24 app: install, update, uninstall, inbound authentication', function () {
   this.timeout(120_000);

@@ -53,6 +53,48 @@ export interface FixtureOptions {
   args?: string[];
 }
 
+/**
+ * A robot request as the worker leaves it once the portal confirmed the call: waiting for its signer, no
+ * notice sent yet. `key` makes the event token (and so the id) unique.
+ */
+export function waitingRobotRequest(
+  portal: PortalHandle,
+  signer: { accountId: string; userId: number },
+  dealId: number,
+  times: { createdAt: Date; deadline: Date; key: string },
+): SignRequest {
+  const id = robotRequestId(portal.memberId, `test-token-${times.key}`);
+  return {
+    id,
+    state: 'awaiting_signer',
+    version: 1,
+    accountId: signer.accountId,
+    certId: '',
+    route: '',
+    document: {
+      kind: 'bitrix24',
+      memberId: portal.memberId,
+      entityTypeId: 2,
+      entityId: dealId,
+      fieldCode: PDF_FIELD,
+      fileId: '',
+    },
+    placement: { page: 'last', position: 'bottom-right', visible: true },
+    otpRequired: true,
+    steps: {},
+    deadline: times.deadline,
+    robot: {
+      memberId: portal.memberId,
+      code: 'x',
+      workflowId: `wf-${id.slice(0, 8)}`,
+      eventToken: 'never-sent',
+      signerUserId: signer.userId,
+    },
+    createdAt: times.createdAt,
+    updatedAt: times.createdAt,
+  };
+}
+
 /** A signer: the Bitrix24 user and the linked account. */
 export interface PortalSigner extends TestSigner {
   userId: number;

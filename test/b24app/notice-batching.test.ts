@@ -7,45 +7,21 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
-import { robotRequestId } from '../../shared/sign-requests/receive-robot-call.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle, RecordedRequest } from '../support/bitrix24-emulator/index.js';
-import { B24AppFixture, PDF_FIELD, type PortalSigner } from './b24app-fixture.js';
+import { B24AppFixture, type PortalSigner, waitingRobotRequest } from './b24app-fixture.js';
 
 const NOTICES = 12;
 
 function waitingRequest(portal: PortalHandle, signer: PortalSigner, dealId: number, i: number): SignRequest {
-  const now = new Date();
-  const id = robotRequestId(portal.memberId, `batching-${now.getTime()}-${i}`);
-  return {
-    id,
-    state: 'awaiting_signer',
-    version: 1,
-    accountId: signer.account.id,
-    certId: '',
-    route: '',
-    document: {
-      kind: 'bitrix24',
-      memberId: portal.memberId,
-      entityTypeId: 2,
-      entityId: dealId,
-      fieldCode: PDF_FIELD,
-      fileId: '',
-    },
-    placement: { page: 'last', position: 'bottom-right', visible: true },
-    otpRequired: true,
-    steps: {},
-    deadline: new Date(now.getTime() + 48 * 3_600_000),
-    robot: {
-      memberId: portal.memberId,
-      code: 'x',
-      workflowId: `wf-${i}`,
-      eventToken: 'never-sent',
-      signerUserId: signer.userId,
-    },
-    createdAt: now,
-    updatedAt: now,
-  };
+  const createdAt = new Date();
+  const deadline = new Date(createdAt.getTime() + 48 * 3_600_000);
+  const key = `batching-${createdAt.getTime()}-${i}`;
+  return waitingRobotRequest(portal, { accountId: signer.account.id, userId: signer.userId }, dealId, {
+    createdAt,
+    deadline,
+    key,
+  });
 }
 
 /** Lookups as the portal saw them: single REST requests, and commands inside batch requests. */

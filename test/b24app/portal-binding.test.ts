@@ -13,17 +13,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import { signLogOf } from '../pipeline/pipeline-fixture.js';
-import { buildPhpQuery, type PortalHandle } from '../support/bitrix24-emulator/index.js';
+import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
+import { postB24Form } from '../support/post-b24-form.js';
 import { B24AppFixture, ROBOT_CODE } from './b24app-fixture.js';
 
-async function post(url: string, fields: Record<string, unknown>, query = '') {
-  const response = await fetch(`${url}${query}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: buildPhpQuery(fields),
-  });
-  return { status: response.status, body: await response.text() };
-}
+const post = postB24Form;
 
 const CHOSEN_TOKEN = 'e'.repeat(32);
 const now = () => String(Math.floor(Date.now() / 1000));

@@ -13,17 +13,11 @@ import { ErrorCode } from '../../shared/errors.js';
 import { robotRequestId } from '../../shared/sign-requests/receive-robot-call.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import { signLogOf } from '../pipeline/pipeline-fixture.js';
-import { buildPhpQuery, type PortalHandle, type RobotRun } from '../support/bitrix24-emulator/index.js';
+import type { PortalHandle, RobotRun } from '../support/bitrix24-emulator/index.js';
+import { postB24Form } from '../support/post-b24-form.js';
 import { B24AppFixture, PDF_FIELD, type PortalSigner, ROBOT_CODE } from './b24app-fixture.js';
 
-async function post(url: string, fields: Record<string, unknown>) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: buildPhpQuery(fields),
-  });
-  return { status: response.status, body: await response.text() };
-}
+const post = postB24Form;
 
 const URGENT = 'URGENT: the CEO needs this signed now';
 const TITLE = '[URL=https://evil.example/login]Claims[/URL]';

@@ -10,9 +10,8 @@ import type { ParsedMail } from 'mailparser';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { claimNotice } from '../../shared/notices/notice-claims.js';
 import { readApprovalToken } from '../../shared/sign-requests/approval-link.js';
-import { robotRequestId } from '../../shared/sign-requests/receive-robot-call.js';
 import { reminderDue } from '../../worker/notices/notice-sweep.js';
-import { PDF_FIELD } from '../b24app/b24app-fixture.js';
+import { waitingRobotRequest } from '../b24app/b24app-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
 import { B24UiFixture, type UiSigner } from './b24ui-fixture.js';
@@ -26,38 +25,14 @@ function robotRequest(
   created: Date,
   deadline: Date,
 ): SignRequest {
-  const id = robotRequestId(portal.memberId, `test-token-${created.getTime()}-${signer.userId}`);
-  return {
-    id,
-    state: 'awaiting_signer',
-    version: 1,
-    accountId: signer.account.id,
-    certId: '',
-    route: '',
-    document: {
-      kind: 'bitrix24',
-      memberId: portal.memberId,
-      entityTypeId: 2,
-      entityId: dealId,
-      fieldCode: PDF_FIELD,
-      fileId: '',
-    },
-    placement: { page: 'last', position: 'bottom-right', visible: true },
-    otpRequired: true,
-    steps: {},
-    deadline,
-    robot: {
-      memberId: portal.memberId,
-      code: 'x',
-      workflowId: `wf-${id.slice(0, 8)}`,
-      eventToken: 'never-sent',
-      signerUserId: signer.userId,
-    },
-    // The request notice went out long ago; only the reminder is due.
-    notified: { requested: created.toISOString() },
+  const key = `${created.getTime()}-${signer.userId}`;
+  const request = waitingRobotRequest(portal, { accountId: signer.account.id, userId: signer.userId }, dealId, {
     createdAt: created,
-    updatedAt: created,
-  };
+    deadline,
+    key,
+  });
+  // The request notice went out long ago; only the reminder is due.
+  return { ...request, notified: { requested: created.toISOString() } };
 }
 
 describe('Signing notices (SMTP, emulator, the service worker sweep)', function () {

@@ -13,17 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateMasterKeyBytes } from '../../shared/crypto/master-key.js';
-import { buildPhpQuery } from '../support/bitrix24-emulator/index.js';
+import { postB24Form } from '../support/post-b24-form.js';
 import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
 
-async function post(url: string, fields: Record<string, unknown>) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: buildPhpQuery(fields),
-  });
-  return { status: response.status, body: await response.text() };
-}
+const post = postB24Form;
 
 describe('B24_ALLOW_LOOPBACK is off by default: no request to the host itself', function () {
   this.timeout(60_000);
