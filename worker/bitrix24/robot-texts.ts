@@ -18,7 +18,7 @@ export interface SignatureFacts {
   otp: 'used' | 'disabled';
   fileId: string;
   /** The signed file's name on the deal (the original's), when known. */
-  fileName: string | undefined;
+  fileName?: string | undefined;
   dealId: number;
   requestId: string;
   /** The public verification page (<PUBLIC_BASE_URL>/verify), when known. */

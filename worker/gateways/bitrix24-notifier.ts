@@ -2,9 +2,10 @@
  * Notices for requests on Bitrix24 deals (other requests go to `fallback`):
  *
  * - signed: a timeline comment on the deal (reference §6.3) saying the file is signed — who signed, which
- *   certificate, whether a one-time code was used, the signed file by its name (it kept the original's). Its answer can be lost; the comment is then sent again
- *   (repeatable): a duplicate comment is visible and harmless, a missing one would leave the deal without
- *   the record of who signed. Bitrix24 offers no way to add a comment only once.
+ *   certificate, whether a one-time code was used, the signed file by its name (it kept the original's), in
+ *   the portal's language. Its answer can be lost; the comment is then sent again (repeatable): a
+ *   duplicate comment is visible and harmless, a missing one would leave the deal without the record of who
+ *   signed. Bitrix24 offers no way to add a comment only once.
  * - failed: the robot step is finished with Result=failed/expired/rejected and the reason, and the portal's
  *   administrator gets a notice (finish-robot-step.ts). Best effort here; the worker's sweep finishes what
  *   this could not.
