@@ -177,8 +177,14 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     cases.push({ what: 'certificate expired', run: expiredCert, reason: /expired/i });
 
     const swept = await robot(fx.deal(a, 'Swept', pdf), plain.userId);
-    const waiting = await fx.waitFor(fx.requestIdOf(a, swept), (r) => r.state === 'awaiting_signer');
-    await fx.store.signRequests.update({ ...waiting, deadline: new Date(Date.now() - 1000) }, waiting.version);
+    // Compare-and-set: the notice sweep may claim the signer's notice (a new version) at the same moment.
+    for (let moved = false; !moved; ) {
+      const waiting = await fx.waitFor(fx.requestIdOf(a, swept), (r) => r.state === 'awaiting_signer');
+      moved = await fx.store.signRequests.update(
+        { ...waiting, deadline: new Date(Date.now() - 1000) },
+        waiting.version,
+      );
+    }
     cases.push({ what: 'deadline passed (sweep)', run: swept, reason: /before the deadline/, result: 'expired' });
 
     const late = await robot(fx.deal(a, 'Late', pdf), plain.userId, { deadline_hours: '1' });
