@@ -1,27 +1,17 @@
-/** Dates as PDF strings [ISO 32000-1 §7.9.4] and as stamp text, in the process's local time zone. */
+/** Dates as PDF strings [ISO 32000-1 §7.9.4], in a given IANA time zone (the process's by default). */
+import { offsetMinutes, systemTimeZone } from './stamp/stamp-time.js';
+
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
-function offsetParts(date: Date): { sign: string; hh: string; mm: string } {
-  const offset = -date.getTimezoneOffset();
+/** `D:20261127194512+03'00'`: the local time in `timeZone` and its offset. */
+export function toPdfDate(date: Date, timeZone: string = systemTimeZone()): string {
+  const offset = offsetMinutes(date, timeZone);
+  const local = new Date(date.getTime() + offset * 60_000);
   const abs = Math.abs(offset);
-  return { sign: offset >= 0 ? '+' : '-', hh: pad(Math.floor(abs / 60)), mm: pad(abs % 60) };
-}
-
-/** `D:20261127194512+03'00'` */
-export function toPdfDate(date: Date): string {
-  const { sign, hh, mm } = offsetParts(date);
   return (
-    `D:${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}` +
-    `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}${sign}${hh}'${mm}'`
-  );
-}
-
-/** `2026-11-27 19:45:12 +03:00` */
-export function toStampDate(date: Date): string {
-  const { sign, hh, mm } = offsetParts(date);
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${sign}${hh}:${mm}`
+    `D:${local.getUTCFullYear()}${pad(local.getUTCMonth() + 1)}${pad(local.getUTCDate())}` +
+    `${pad(local.getUTCHours())}${pad(local.getUTCMinutes())}${pad(local.getUTCSeconds())}` +
+    `${offset >= 0 ? '+' : '-'}${pad(Math.floor(abs / 60))}'${pad(abs % 60)}'`
   );
 }
 

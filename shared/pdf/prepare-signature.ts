@@ -11,9 +11,7 @@ import { toPdfDate } from './pdf-date.js';
 import type { PdfDocument } from './pdf-document.js';
 import { name, PdfDict, PdfRaw, PdfRef, PdfString } from './pdf-objects.js';
 import { uniqueSignatureFieldName } from './signature-fields.js';
-import { addEmptyAppearance, addStampAppearance, type StampContent } from './stamp/stamp-appearance.js';
-import { placeStamp, type StampPosition } from './stamp/stamp-placement.js';
-import type { TrueTypeFont } from './stamp/truetype-font.js';
+import { addEmptyAppearance } from './stamp/stamp-resources.js';
 
 export type PageSelector = 'first' | 'last' | number;
 type Rect = [number, number, number, number];
@@ -25,6 +23,8 @@ export interface SignatureFieldSpec {
    */
   kind?: 'signature' | 'document-timestamp';
   signingTime: Date;
+  /** IANA zone whose local time and offset /M shows. @default the process's zone */
+  timeZone?: string;
   /** Capacity of /Contents in bytes of DER. */
   placeholderSize: number;
   page: PageSelector;
@@ -34,8 +34,7 @@ export interface SignatureFieldSpec {
   contactInfo?: string;
   appearance:
     | { kind: 'invisible' }
-    | { kind: 'visible'; position: StampPosition; content: StampContent; font: TrueTypeFont }
-    /** A stamp style of its own (e.g. stamp-ru-esign.ts) that places and draws itself. */
+    /** A visible stamp (stamp/draw-stamp.ts) that places and draws itself on the chosen page. */
     | { kind: 'drawn'; draw(update: IncrementalUpdate, page: PageInfo): { rect: Rect; appearance: PdfRef } };
 }
 
@@ -105,7 +104,7 @@ function sigDictionary(spec: SignatureFieldSpec): PdfDict {
     ['SubFilter', name('ETSI.CAdES.detached')],
     ['ByteRange', new PdfRaw(Buffer.from(`[${' '.repeat(BYTE_RANGE_WIDTH - 2)}]`, 'latin1'))],
     ['Contents', new PdfRaw(Buffer.from(`<${'0'.repeat(spec.placeholderSize * 2)}>`, 'latin1'))],
-    ['M', new PdfString(Buffer.from(toPdfDate(spec.signingTime), 'latin1'))],
+    ['M', new PdfString(Buffer.from(toPdfDate(spec.signingTime, spec.timeZone), 'latin1'))],
   ]);
   if (spec.name) dict.set('Name', PdfString.fromText(spec.name));
   if (spec.reason) dict.set('Reason', PdfString.fromText(spec.reason));
@@ -129,11 +128,7 @@ export function prepareSignatureIncrement(
 
   let rect: [number, number, number, number] = [0, 0, 0, 0];
   let apRef: PdfRef;
-  if (spec.appearance.kind === 'visible') {
-    const placement = placeStamp(page, spec.appearance.position);
-    rect = placement.rect;
-    apRef = addStampAppearance(update, placement, spec.appearance.content, spec.appearance.font);
-  } else if (spec.appearance.kind === 'drawn') {
+  if (spec.appearance.kind === 'drawn') {
     const drawn = spec.appearance.draw(update, page);
     rect = drawn.rect;
     apRef = drawn.appearance;

@@ -18,20 +18,25 @@ import { BufferSource, FileSource, type PdfSource } from './pdf-source.js';
 import { fillByteRange, type PageSelector, prepareSignatureIncrement } from './prepare-signature.js';
 import { RangeHasher } from './range-hasher.js';
 import { listSignatures } from './signature-fields.js';
+import { type StampStyle, stampDrawer } from './stamp/draw-stamp.js';
 import type { StampImage } from './stamp/stamp-image.js';
 import type { StampPosition } from './stamp/stamp-placement.js';
-import { addRuEsignStamp } from './stamp/stamp-ru-esign.js';
-import { type StampLanguage, stampLines } from './stamp/stamp-text.js';
+import type { StampLanguage } from './stamp/stamp-text.js';
+import { checkTimeZone } from './stamp/stamp-time.js';
 import { parseTrueType, type TrueTypeFont } from './stamp/truetype-font.js';
 
-/** The stamp conventions SignService draws. */
-export const STAMP_STYLES = ['default', 'ru-esign'] as const;
-export type StampStyle = (typeof STAMP_STYLES)[number];
+export { STAMP_STYLES, type StampStyle } from './stamp/draw-stamp.js';
 
 export interface SignPdfOptions {
   key: SigningKey;
   /** @default now */
   signingTime?: Date;
+  /**
+   * IANA time zone of the signer ("Europe/Moscow"): the stamp shows the signing time there, with its UTC offset,
+   * and /M carries the same local time and offset. @default the process's zone (TZ, else the system's)
+   * @throws AppError INVALID_ARGUMENT for a zone Intl does not know
+   */
+  timeZone?: string;
   /** @default 'last' */
   page?: PageSelector;
   /** @default 'bottom-right' */
@@ -44,7 +49,7 @@ export interface SignPdfOptions {
   location?: string;
   contactInfo?: string;
   image?: StampImage;
-  /** @default 'en' */
+  /** @default 'en' ('ru' with the ru-esign style) */
   lang?: StampLanguage;
   /**
    * `default`: name, time, certificate, issuer; `ru-esign`: the Russian convention (stamp-ru-esign.ts).
@@ -66,6 +71,8 @@ export interface SignPdfResult {
   rect: [number, number, number, number];
   byteRange: number[];
   signingTime: Date;
+  /** The canonical IANA name of the zone the stamp and /M use. */
+  timeZone: string;
   existingSignatures: number;
   outputSize: number;
   /** SHA-256 of the signed output. */
@@ -88,9 +95,11 @@ interface Plan {
   byteRange: number[];
   existing: { hasher: RangeHasher; sig: ReturnType<typeof listSignatures>[number] }[];
   signingTime: Date;
+  timeZone: string;
 }
 
 function plan(source: PdfSource, options: SignPdfOptions): Plan {
+  const timeZone = checkTimeZone(options.timeZone);
   const doc = PdfDocument.open(source);
   const signingTime = options.signingTime ?? new Date();
   const cert = describeCertificate(options.key.certificate);
@@ -100,57 +109,42 @@ function plan(source: PdfSource, options: SignPdfOptions): Plan {
     hasher: new RangeHasher(sig.byteRange, crypto.createHash(signedBytesDigestName(sig.contents))),
   }));
   const signerName = options.name ?? cert.subjectCommonName ?? cert.subject;
-  const visible = options.visible ?? true;
+  const style = options.stampStyle ?? 'default';
   const prepared = prepareSignatureIncrement(
     doc,
     {
       signingTime,
+      timeZone,
       placeholderSize: estimateSignatureSize(options.key, options.timestamp !== undefined),
       page: options.page ?? 'last',
       name: signerName,
       ...(options.reason ? { reason: options.reason } : {}),
       ...(options.location ? { location: options.location } : {}),
       ...(options.contactInfo ? { contactInfo: options.contactInfo } : {}),
-      appearance: !visible
-        ? { kind: 'invisible' }
-        : options.stampStyle === 'ru-esign'
-          ? {
-              kind: 'drawn',
-              draw: (update, page) =>
-                addRuEsignStamp(
-                  update,
-                  page,
-                  options.position ?? 'bottom-right',
-                  {
-                    lang: options.lang ?? 'ru',
-                    owner: signerName,
-                    certificate: cert,
-                    ...(options.internalUse ? { internalUse: true } : {}),
-                  },
-                  loadDefaultFont(),
-                ),
-            }
+      appearance:
+        options.visible === false
+          ? { kind: 'invisible' }
           : {
-              kind: 'visible',
-              position: options.position ?? 'bottom-right',
-              font: loadDefaultFont(),
-              content: {
-                lines: stampLines({
-                  lang: options.lang ?? 'en',
-                  signerName,
-                  certificate: cert,
-                  signingTime,
-                  ...(options.reason ? { reason: options.reason } : {}),
-                  ...(options.internalUse ? { internalUse: true } : {}),
-                }),
-                ...(options.image ? { image: options.image } : {}),
-              },
+              kind: 'drawn',
+              draw: stampDrawer({
+                style,
+                position: options.position ?? 'bottom-right',
+                font: loadDefaultFont(),
+                lang: options.lang ?? (style === 'ru-esign' ? 'ru' : 'en'),
+                signerName,
+                certificate: cert,
+                signingTime,
+                timeZone,
+                ...(options.reason ? { reason: options.reason } : {}),
+                ...(options.internalUse ? { internalUse: true } : {}),
+                ...(options.image && style === 'default' ? { image: options.image } : {}),
+              }),
             },
     },
     source.size > 0 ? source.read(source.size - 1, 1)[0]! : 0x0a,
   );
   const byteRange = fillByteRange(prepared, source.size);
-  return { doc, prepared, byteRange, existing, signingTime };
+  return { doc, prepared, byteRange, existing, signingTime, timeZone };
 }
 
 /** Refuses to endorse a document whose existing signatures no longer verify (unless allowed). */
@@ -252,6 +246,7 @@ function result(p: Plan, outputSize: number, sha256: string, _options: SignPdfOp
     rect: p.prepared.rect,
     byteRange: p.byteRange,
     signingTime: p.signingTime,
+    timeZone: p.timeZone,
     existingSignatures: p.existing.length,
     outputSize,
     sha256,

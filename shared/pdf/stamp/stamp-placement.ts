@@ -26,35 +26,61 @@ export interface StampPlacement {
   matrix: [number, number, number, number, number, number];
 }
 
-/** Preferred stamp size and margin, in points; shrunk on small pages so the stamp stays inside its cell. */
-const PREFERRED_WIDTH = 200;
-const PREFERRED_HEIGHT = 62;
-const MARGIN = 12;
+/**
+ * The stamp's distance from the visible page edge: 10 mm plus a little, so that no rendered pixel comes closer
+ * than 10 mm (many printers cannot print the outer 4–6 mm). Pages narrower or shorter than 300 pt (smaller than
+ * A6) get a tenth of that side instead.
+ */
+export const STAMP_MARGIN = 30;
+/** Space kept free towards the neighbouring sixths. */
+const GAP = 2;
+
+/** The largest stamp (points, upright as the reader sees it) that keeps the margin and stays inside its sixth. */
+export interface StampRoom {
+  width: number;
+  height: number;
+}
+
+function visibleSize(page: PageInfo): { visW: number; visH: number } {
+  const [x0, y0, x1, y1] = page.visibleBox;
+  const quarter = page.rotate === 90 || page.rotate === 270;
+  return { visW: quarter ? y1 - y0 : x1 - x0, visH: quarter ? x1 - x0 : y1 - y0 };
+}
+
+function marginOf(visW: number, visH: number): number {
+  return Math.min(STAMP_MARGIN, visW / 10, visH / 10);
+}
+
+/** The room of every position on `page`: a third of the visible width and half its height, less margin and gap. */
+export function stampRoom(page: PageInfo): StampRoom {
+  const { visW, visH } = visibleSize(page);
+  const margin = marginOf(visW, visH);
+  return { width: Math.max(1, visW / 3 - margin - GAP), height: Math.max(1, visH / 2 - margin - GAP) };
+}
 
 /**
- * The stamp's rectangle for `position`, at `preferred` size (points) or smaller when the page's cell (a third of
- * its width, half its height) is smaller.
+ * The widget rectangle and appearance matrix of a stamp of `size` at `position`: against the margin at the
+ * position's outer edges (centred horizontally for the centre column). A size larger than `stampRoom` is the
+ * caller's error; it is clamped to the room so the stamp never leaves its sixth.
  */
 export function placeStamp(
   page: PageInfo,
   position: StampPosition,
-  preferred: { width: number; height: number } = { width: PREFERRED_WIDTH, height: PREFERRED_HEIGHT },
+  size: { width: number; height: number },
 ): StampPlacement {
   const [x0, y0, x1, y1] = page.visibleBox;
   const W = x1 - x0;
   const H = y1 - y0;
-  const quarter = page.rotate === 90 || page.rotate === 270;
-  const visW = quarter ? H : W;
-  const visH = quarter ? W : H;
-  const margin = Math.min(MARGIN, visW / 30, visH / 30);
-  // Each cell is a third of the width and a half of the height; keep the aspect ratio when shrinking.
-  const scale = Math.min(1, (visW / 3 - 2 * margin) / preferred.width, (visH / 2 - 2 * margin) / preferred.height);
-  const width = preferred.width * scale;
-  const height = preferred.height * scale;
+  const { visW, visH } = visibleSize(page);
+  const margin = marginOf(visW, visH);
+  const room = stampRoom(page);
+  const width = Math.min(size.width, room.width);
+  const height = Math.min(size.height, room.height);
   const [vertical, horizontal] = position.split('-') as ['top' | 'bottom', 'left' | 'center' | 'right'];
   const u = horizontal === 'left' ? margin : horizontal === 'right' ? visW - margin - width : (visW - width) / 2;
   const v = vertical === 'bottom' ? margin : visH - margin - height;
-  // Map the visual rectangle's corners back to user space; see the derivation in docs/pdf-engine.md.
+  // (u, v) is measured from the bottom-left corner the reader sees. A viewer turns the page clockwise by /Rotate
+  // [§8.3.2.3], so a visual point maps back to user space by turning it counter-clockwise inside the visible box.
   const toUser = (pu: number, pv: number): [number, number] => {
     switch (page.rotate) {
       case 90:

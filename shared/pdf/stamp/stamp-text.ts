@@ -1,6 +1,7 @@
-/** The stamp's text lines, in Russian or English. */
+/** The default stamp style's text, in Russian or English: what each line says, its size and its importance. */
 import type { CertificateInfo } from '../../crypto/certificate-info.js';
-import { toStampDate } from '../pdf-date.js';
+import type { StampBlock } from './stamp-layout.js';
+import { formatStampTime } from './stamp-time.js';
 
 export type StampLanguage = 'en' | 'ru';
 
@@ -26,14 +27,21 @@ const LABELS: Record<
   },
 };
 
+/** What a stamp says, in either style. */
 export interface StampTextInput {
   lang: StampLanguage;
   signerName: string;
   certificate: CertificateInfo;
   signingTime: Date;
+  /** IANA name, already checked (stamp-time.ts `checkTimeZone`). */
+  timeZone: string;
   reason?: string;
   internalUse?: boolean;
 }
+
+/** The signer's name set larger than the rest; both in points, shrinkable together down to 7 pt. */
+const NAME_SIZE = 10;
+const BODY_SIZE = 8;
 
 /** The CN of an RFC 4514 DN string, unescaped. */
 function commonNameOf(dn: string): string | undefined {
@@ -41,17 +49,26 @@ function commonNameOf(dn: string): string | undefined {
   return m?.[1]?.replace(/\\(.)/g, '$1');
 }
 
-export function stampLines(input: StampTextInput): string[] {
+/**
+ * The default style's lines. The name and the signing time are never shortened; when even 7 pt does not fit (pages
+ * below A6), the certificate's subject gives way first (it mostly repeats the name), then the issuer, the reason,
+ * and the serial number last.
+ */
+export function defaultStampBlocks(input: StampTextInput): StampBlock[] {
   const l = LABELS[input.lang];
   const cert = input.certificate;
   const issuer = commonNameOf(cert.issuer) ?? cert.issuer;
-  const lines = [
-    input.signerName,
-    `${l.signed}: ${toStampDate(input.signingTime)}`,
-    `${l.certificate}: ${cert.subjectCommonName ?? cert.subject}`,
-    `${l.serial}: ${cert.serialNumber}`,
-    `${l.issuer}: ${issuer}${input.internalUse ? ` (${l.internal})` : ''}`,
+  const body = (text: string, cut: number): StampBlock => ({ text, size: BODY_SIZE, cut });
+  return [
+    { text: input.signerName, size: NAME_SIZE, keep: true },
+    {
+      text: `${l.signed}: ${formatStampTime(input.signingTime, input.lang, input.timeZone)}`,
+      size: BODY_SIZE,
+      keep: true,
+    },
+    body(`${l.certificate}: ${cert.subjectCommonName ?? cert.subject}`, 4),
+    body(`${l.serial}: ${cert.serialNumber}`, 1),
+    body(`${l.issuer}: ${issuer}${input.internalUse ? ` (${l.internal})` : ''}`, 3),
+    ...(input.reason ? [body(`${l.reason}: ${input.reason}`, 2)] : []),
   ];
-  if (input.reason) lines.push(`${l.reason}: ${input.reason}`);
-  return lines;
 }

@@ -49,3 +49,33 @@ export function onePage(width: number, height: number, resources: string, conten
     { dict: '', data: Buffer.from(content, 'latin1') },
   ];
 }
+
+/** One page of `pagesPdf`: its MediaBox, optional CropBox and /Rotate. */
+export interface TestPage {
+  label: string;
+  mediaBox: [number, number, number, number];
+  cropBox?: [number, number, number, number];
+  rotate?: 0 | 90 | 180 | 270;
+}
+
+/**
+ * A PDF with the given pages, each painted light grey over its whole MediaBox, so that a stamp's white or
+ * tinted box shows against it in a render.
+ */
+export function pagesPdf(pages: TestPage[]): Buffer {
+  const kids = pages.map((_, i) => `${3 + 2 * i} 0 R`).join(' ');
+  const objects: PdfObject[] = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    `<< /Type /Pages /Kids [${kids}] /Count ${pages.length} >>`,
+  ];
+  pages.forEach((page, i) => {
+    const [x0, y0, x1, y1] = page.mediaBox;
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [${page.mediaBox.join(' ')}]` +
+        `${page.cropBox ? ` /CropBox [${page.cropBox.join(' ')}]` : ''} /Rotate ${page.rotate ?? 0}` +
+        ` /Resources << >> /Contents ${4 + 2 * i} 0 R >>`,
+      { dict: '', data: Buffer.from(`0.85 g ${x0} ${y0} ${x1 - x0} ${y1 - y0} re f`, 'latin1') },
+    );
+  });
+  return buildPdf(objects);
+}
