@@ -3,6 +3,7 @@ import { checkLevel, signPdfFileAtLevel } from '../../pdf/long-term/sign-at-leve
 import { STAMP_STYLES, type StampStyle } from '../../pdf/sign-pdf.js';
 import { loadStampImage } from '../../pdf/stamp/stamp-image.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
+import { checkTimeZone } from '../../pdf/stamp/stamp-time.js';
 import { invalid, parseCommandArgs, readFileFor } from '../cli-args.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION } from '../data-dir.js';
 import { loadSigningKey } from '../signing-key-source.js';
@@ -39,8 +40,11 @@ Stamp:
   --image FILE            PNG or JPEG shown on the stamp (e.g. the company seal)
   --lang en|ru            language of the stamp text (default en; ru with --stamp-style ru-esign)
   --stamp-style STYLE     default | ru-esign: the Russian convention, a frame "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ
-                          ПОДПИСЬЮ" with the certificate serial, owner and validity, every line at 7 pt or more
+                          ПОДПИСЬЮ" with the certificate serial, owner, signing time and validity
                           (no image; add --lang en for its English wording)
+  --time-zone ZONE        IANA time zone of the signer, e.g. Europe/Moscow: the stamp shows the signing time
+                          there with its UTC offset (default: the TZ environment variable, else the system's)
+  Every stamp line is set at 7 pt or more and kept 10 mm from the page edge; long names wrap.
 Other:
   --tsa URL               RFC 3161 timestamp authority: adds a signature timestamp (PAdES B-T)
   --level LEVEL           PAdES baseline level: B-B (no --tsa), B-T (default with --tsa), B-LT (adds a DSS
@@ -67,6 +71,7 @@ const OPTIONS = {
   image: { type: 'string' },
   lang: { type: 'string' },
   'stamp-style': { type: 'string' },
+  'time-zone': { type: 'string' },
   tsa: { type: 'string' },
   level: { type: 'string' },
   'allow-invalid-existing': { type: 'boolean' },
@@ -101,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   const stampStyle = (v['stamp-style'] ?? 'default') as StampStyle;
   if (!STAMP_STYLES.includes(stampStyle)) throw invalid(`--stamp-style must be one of ${STAMP_STYLES.join(', ')}`);
   if (stampStyle === 'ru-esign' && v.image) throw invalid('--stamp-style ru-esign shows no image; drop --image');
+  const timeZone = checkTimeZone(v['time-zone'], '--time-zone');
   const image = v.image ? loadStampImage(readFileFor('image', v.image)) : undefined;
   const tsa = v.tsa;
   const level = checkLevel(v.level ?? (tsa ? 'B-T' : 'B-B'), tsa, '--level');
@@ -118,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
         visible: !v.invisible,
         lang,
         stampStyle,
+        timeZone,
         ...(internalUse ? { internalUse: true } : {}),
         ...(v.name ? { name: v.name } : {}),
         ...(v.reason ? { reason: v.reason } : {}),
