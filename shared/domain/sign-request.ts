@@ -102,6 +102,11 @@ export interface SignRequest {
   document: DocumentRef;
   placement: SignPlacement;
   reason?: string;
+  /**
+   * The signer's IANA time zone (e.g. the Bitrix24 user's TIME_ZONE, else the portal's): the stamp shows the
+   * signing time there, with its UTC offset. Unset: the service's zone (TZ).
+   */
+  timeZone?: string;
   /** Where the OTP will be checked; the code itself is never stored (see authorize step). */
   otpRequired: boolean;
   steps: Partial<Record<StepName, StepResult>>;

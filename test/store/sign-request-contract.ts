@@ -38,6 +38,7 @@ export function describeSignRequestContract(fx: StoreFixture): void {
         signedSha256: 'bb'.repeat(32),
         failure: { code: 'TOKEN_ABSENT', message: 'plug it in' },
         deadline: new Date('2025-03-02T10:00:00Z'),
+        timeZone: 'Asia/Vladivostok',
         steps: {
           authorize: { at: new Date('2025-03-01T10:00:01Z'), data: { otp: 'disabled' } },
           fetch: { at: new Date('2025-03-01T10:00:02Z'), data: { sha256: 'aa', bytes: 1234 } },

@@ -8,6 +8,7 @@
 import { recordStep, type SignRequest, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { signPdfBufferAtLevel } from '../../shared/pdf/long-term/sign-at-level.js';
+import { isTimeZone } from '../../shared/pdf/stamp/stamp-time.js';
 import { assertMaySign } from '../../shared/sign-requests/assert-may-sign.js';
 import { type PipelineContext, type PipelineStep, RequestChanged, signedBlobKey } from '../pipeline-context.js';
 import { sha256Hex } from './fetch-document.js';
@@ -26,6 +27,17 @@ async function inputOf(ctx: PipelineContext, request: SignRequest): Promise<Buff
   return input;
 }
 
+/**
+ * The zone of the stamp's time: the request's (the signer's) when Intl knows it, else none, which means the
+ * service's TZ. A zone Intl does not know is logged rather than failing a signature the signer approved: the
+ * stamp's time is then still right, only in the service's zone.
+ */
+function stampTimeZone(ctx: PipelineContext, request: SignRequest): string | undefined {
+  if (request.timeZone === undefined || isTimeZone(request.timeZone)) return request.timeZone;
+  ctx.log.warn({ step: 'sign', timeZone: request.timeZone }, "unknown time zone; the stamp shows the service's");
+  return undefined;
+}
+
 export const signDocument: PipelineStep = {
   name: 'sign',
   done: (request) => request.signedSha256 !== undefined,
@@ -40,6 +52,7 @@ export const signDocument: PipelineStep = {
     const input = await inputOf(ctx, request);
     const { key, internalUse } = await certificate.openKey();
     const signingTime = ctx.now();
+    const timeZone = stampTimeZone(ctx, request);
     const sources = levelFor?.(certificate.entry) ?? { level: 'B-B' as const };
     // A TSA or revocation source that fails throws a transient error: the job waits and is retried.
     const { bytes, result } = await signPdfBufferAtLevel(
@@ -51,6 +64,7 @@ export const signDocument: PipelineStep = {
         position: request.placement.position,
         visible: request.placement.visible,
         internalUse,
+        ...(timeZone ? { timeZone } : {}),
         ...(request.reason ? { reason: request.reason } : {}),
         ...(stampLanguage ? { lang: stampLanguage } : {}),
         // Russian recipients expect the "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" convention.
@@ -73,6 +87,7 @@ export const signDocument: PipelineStep = {
         certSerial: entry.serialNumber,
         internalUse,
         level: sources.level,
+        timeZone: result.timeZone,
       },
     });
     try {
