@@ -46,8 +46,9 @@ const FORMATS: Record<StampLanguage, { locale: string; options: Intl.DateTimeFor
 };
 
 /**
- * `date` as the stamp of language `lang` shows it in `timeZone` (a name `checkTimeZone` accepted), its spaces
- * no-break spaces.
+ * `date` as the stamp of language `lang` shows it in `timeZone` (a name `checkTimeZone` accepted). The stamp wraps
+ * lines at spaces, so the spaces inside the date and between the time and its offset are no-break spaces (a time
+ * torn from its offset reads as another time); only the one between the date and the time may break.
  */
 export function formatStampTime(date: Date, lang: StampLanguage, timeZone: string): string {
   const { locale, options } = FORMATS[lang];
@@ -59,9 +60,14 @@ export function formatStampTime(date: Date, lang: StampLanguage, timeZone: strin
     timeZone,
     timeZoneName: 'longOffset',
   }).formatToParts(date);
-  const text = parts.map((part) => (part.type === 'timeZoneName' ? isoOffset(part.value) : part.value)).join('');
-  // No-break spaces: the stamp wraps lines at spaces, and a time torn from its offset reads as another time.
-  return text.replace(/\s/g, '\u00a0');
+  return parts
+    .map((part, i) => {
+      if (part.type === 'timeZoneName') return isoOffset(part.value);
+      const betweenDateAndTime =
+        part.type === 'literal' && parts[i - 1]?.type === 'year' && parts[i + 1]?.type === 'hour';
+      return betweenDateAndTime ? part.value.replace(/\s+/g, ' ') : part.value.replace(/\s/g, '\u00a0');
+    })
+    .join('');
 }
 
 /** `date`'s UTC offset in `timeZone` as minutes east of Greenwich (+180 for Europe/Moscow). */

@@ -21,8 +21,8 @@ describe('stamp text layout', () => {
     const width = 90;
     const rows = wrapText(f, 'Александра Константиновна Преображенская-Долгорукова-Щедрина', 7, width);
     assert.deepEqual(rows, ['Александра', 'Константиновна', 'Преображенская-', 'Долгорукова-Щедрина']);
-    const time = 'Подписан: 07.12.2026,\u00a000:33\u00a0+10:00';
-    assert.deepEqual(wrapText(f, time, 7, 100), ['Подписан:', '07.12.2026,\u00a000:33\u00a0+10:00']);
+    const time = 'Подписан: 7\u00a0Dec\u00a02026, 00:33\u00a0+10:00';
+    assert.deepEqual(wrapText(f, time, 7, 60), ['Подписан:', '7\u00a0Dec\u00a02026,', '00:33\u00a0+10:00']);
     const serial = wrapText(f, `Serial: ${'7A3F09C41E5B28D6'.repeat(3)}`, 7, width);
     assert.ok(serial.length >= 2, String(serial));
     for (const row of [...rows, ...serial]) assert.ok(f.widthOf(row, 7) <= width, row);
