@@ -189,6 +189,28 @@ export const ErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The approval link's request was decided or expired: the link shows only its outcome, never the document. */
   APPROVAL_CLOSED: 'APPROVAL_CLOSED',
+  /**
+   * This worker no longer holds the job it was working on (its lease expired and another worker may have
+   * taken it, or its broker channel closed): it stops, and the job is delivered again.
+   */
+  JOB_LEASE_LOST: 'JOB_LEASE_LOST',
+  /**
+   * The request's job was parked — it kept killing its worker (delivery limit) or its request could not be
+   * finished — so nothing will work on it any more; `signservice queue parked` lists such jobs with the reason.
+   */
+  JOB_PARKED: 'JOB_PARKED',
+  /**
+   * The document was signed as many times as the queue allows attempts without the signature ever being
+   * recorded (the blob store or the store kept failing right after signing): the request fails rather than
+   * sign once more.
+   */
+  SIGN_ATTEMPTS_EXHAUSTED: 'SIGN_ATTEMPTS_EXHAUSTED',
+  /**
+   * A data file is damaged, or missing while the rest of the data directory shows it existed (a SQLite file
+   * fails its integrity check; an empty store beside a CA, a master key or queued jobs). The service refuses
+   * to start until the file is restored (`signservice restore`) or the directory is moved away on purpose.
+   */
+  DATA_DAMAGED: 'DATA_DAMAGED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -300,6 +322,10 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   CSRF_REJECTED: { http: 403, exit: 77, transient: false },
   TOO_MANY_REQUESTS: { http: 429, exit: 75, transient: true },
   APPROVAL_CLOSED: { http: 410, exit: 65, transient: false },
+  JOB_LEASE_LOST: { http: 503, exit: 75, transient: true },
+  JOB_PARKED: { http: 500, exit: 70, transient: false },
+  SIGN_ATTEMPTS_EXHAUSTED: { http: 500, exit: 74, transient: false },
+  DATA_DAMAGED: { http: 503, exit: 74, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

@@ -50,11 +50,15 @@ export class RequestChanged extends Error {
 export interface PipelineContext {
   readonly deps: PipelineDeps;
   readonly log: Logger;
+  /** Aborted when the job stopped being this worker's (DeliveredJob.signal): no further step runs. */
+  readonly signal: AbortSignal | undefined;
   now(): Date;
   /** The input bytes fetched during this run, so a fresh run reads the document once. */
   input: Buffer | undefined;
   /** The signed bytes produced and recorded in this run, so delivery needs no read-back and re-hash. */
   signed: { sha256: string; bytes: Buffer } | undefined;
+  /** True once this run's fetch step recorded the first signing attempt with its own write. */
+  signAttemptReserved: boolean;
   /**
    * Stores `next` if the stored request is still at `from.version`; returns it with its new version.
    * @throws RequestChanged when another writer got there first.
@@ -72,14 +76,16 @@ export interface PipelineStep {
 }
 
 /** Creates the context of one job run. */
-export function pipelineContext(deps: PipelineDeps, log: Logger): PipelineContext {
+export function pipelineContext(deps: PipelineDeps, log: Logger, signal?: AbortSignal): PipelineContext {
   const now = deps.now ?? (() => new Date());
   return {
     deps,
     log,
+    signal,
     now,
     input: undefined,
     signed: undefined,
+    signAttemptReserved: false,
     async save(next, from) {
       if (!(await deps.store.signRequests.update(next, from.version))) throw new RequestChanged(from.id);
       return { ...next, version: from.version + 1 };

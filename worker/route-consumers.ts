@@ -3,7 +3,7 @@
  * `internal` keep flowing. Starts and stops of the same route run one after the other.
  */
 import type { Logger } from '../shared/logger.js';
-import type { Consumer, JobHandler, JobQueue } from '../shared/queue/queue-port.js';
+import type { ConsumeOptions, Consumer, JobHandler, JobQueue } from '../shared/queue/queue-port.js';
 
 export class RouteConsumers {
   private readonly active = new Map<string, Consumer>();
@@ -13,7 +13,7 @@ export class RouteConsumers {
   constructor(
     private readonly queue: JobQueue,
     private readonly handler: JobHandler,
-    private readonly prefetch: number,
+    private readonly options: ConsumeOptions,
     private readonly logger: Logger,
   ) {}
 
@@ -26,7 +26,7 @@ export class RouteConsumers {
   resume(route: string): Promise<void> {
     return this.serial(async () => {
       if (this.closed || this.active.has(route)) return;
-      this.active.set(route, await this.queue.consume([route], this.handler, { prefetch: this.prefetch }));
+      this.active.set(route, await this.queue.consume([route], this.handler, this.options));
       this.logger.info({ route }, 'consuming');
     });
   }

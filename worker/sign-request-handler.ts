@@ -44,11 +44,21 @@ export type SignJobResult = 'completed' | 'failed' | 'already-final' | 'waiting'
 /** Reloads after lost compare-and-sets before giving up (transient: the queue retries later). */
 const MAX_RELOADS = 10;
 
+/** Throws JOB_LEASE_LOST once the job is no longer this worker's: the next holder carries on. */
+function assertStillOurs(ctx: PipelineContext, requestId: string): void {
+  if (!ctx.signal?.aborted) return;
+  throw new AppError(
+    ErrorCode.JOB_LEASE_LOST,
+    `stopped working on sign request ${requestId}: ${(ctx.signal.reason as Error | undefined)?.message ?? 'the job is no longer ours'}`,
+  );
+}
+
 /** Runs the steps that are not done yet; returns the request as stored at the end. */
 async function runSteps(ctx: PipelineContext, start: SignRequest): Promise<SignRequest> {
   let request = start;
   for (const step of PIPELINE) {
     const began = performance.now();
+    assertStillOurs(ctx, request.id);
     if (step.done(request)) {
       ctx.deps.observer?.step(step.name, 0, 'skipped');
       continue;
@@ -92,11 +102,13 @@ async function advance(ctx: PipelineContext, requestId: string, job: DeliveredJo
 }
 
 async function runJob(deps: PipelineDeps, requestId: string, job: DeliveredJob, log: Logger): Promise<SignJobResult> {
-  const ctx = pipelineContext(deps, log);
+  const ctx = pipelineContext(deps, log, job.signal);
   try {
     return await advance(ctx, requestId, job);
   } catch (error) {
     if (error instanceof AppError && error.code === ErrorCode.SIGN_REQUEST_NOT_FOUND) throw error;
+    // Not ours any more: whoever holds the job now decides about the request.
+    if (job.signal?.aborted) throw error;
     const { transient } = errorOutcome(error);
     if (transient && job.attempt < deps.maxAttempts) throw error;
     await failRequest(ctx, requestId, error);

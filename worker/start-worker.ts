@@ -24,6 +24,7 @@ import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import type { Store } from '../shared/store/store-ports.js';
 import type { RobotDeps } from './bitrix24/finish-robot-step.js';
 import { startRobotSweep, withRobotJobs } from './bitrix24/robot-jobs.js';
+import { failParkedRequest } from './fail-parked-request.js';
 import { bitrix24DocumentGateway } from './gateways/bitrix24-document-gateway.js';
 import { bitrix24Notifier } from './gateways/bitrix24-notifier.js';
 import { bitrix24WorkflowCallback } from './gateways/bitrix24-workflow-callback.js';
@@ -31,7 +32,7 @@ import { type DocumentGateway, routeDocuments } from './gateways/document-gatewa
 import { fileDocumentGateway } from './gateways/file-document-gateway.js';
 import { logNotifier, type Notifier } from './gateways/notifier.js';
 import { noWorkflowCallback, type WorkflowCallback } from './gateways/workflow-callback.js';
-import type { StepObserver } from './pipeline-context.js';
+import type { PipelineDeps, StepObserver } from './pipeline-context.js';
 import { RouteConsumers } from './route-consumers.js';
 import { createSignRequestHandler } from './sign-request-handler.js';
 import { signingLevels } from './signing-levels.js';
@@ -75,8 +76,8 @@ function stepObserver(metrics: ServiceMetrics): StepObserver {
   };
 }
 
-/** The sign-job pipeline over the worker's ports (defaults: local files, log notifier, no workflow). */
-function pipelineOf(deps: WorkerDeps, logger: Logger) {
+/** The sign-job pipeline's ports (defaults: local files, log notifier, no workflow) and the robot's, if any. */
+function pipelineDepsOf(deps: WorkerDeps, logger: Logger): { pipeline: PipelineDeps; robot: RobotDeps | undefined } {
   const { config, metrics } = deps;
   let masterKey: MasterKey | undefined;
   const keys =
@@ -103,7 +104,7 @@ function pipelineOf(deps: WorkerDeps, logger: Logger) {
         workflow: bitrix24WorkflowCallback(robot),
       }
     : undefined;
-  const pipeline = createSignRequestHandler({
+  const pipeline: PipelineDeps = {
     store: deps.store,
     keys,
     documents: deps.documents ?? routeDocuments({ file: files, ...(b24 ? { bitrix24: b24.documents } : {}) }),
@@ -114,8 +115,14 @@ function pipelineOf(deps: WorkerDeps, logger: Logger) {
     stampLanguage: config.defaultLanguage,
     levelFor: signingLevels(config.worker),
     ...(metrics ? { observer: stepObserver(metrics) } : {}),
-  });
-  return robot ? withRobotJobs(robot, pipeline) : pipeline;
+  };
+  return { pipeline, robot };
+}
+
+/** The queue handler of sign jobs: the signing pipeline, with the robot cases when Bitrix24 is configured. */
+function handlerOf(pipeline: PipelineDeps, robot: RobotDeps | undefined) {
+  const signing = createSignRequestHandler(pipeline);
+  return robot ? withRobotJobs(robot, signing) : signing;
 }
 
 /** What the Bitrix24 gateways and the robot sweep share, when the app's keys are configured. */
@@ -131,7 +138,7 @@ function robotDepsOf(deps: WorkerDeps, logger: Logger): RobotDeps | undefined {
 }
 
 /** The queue handler: the pipeline, counted in the metrics (in flight, outcome). */
-function instrumented(pipeline: ReturnType<typeof pipelineOf>, metrics: ServiceMetrics | undefined) {
+function instrumented(pipeline: ReturnType<typeof handlerOf>, metrics: ServiceMetrics | undefined) {
   return async (job: DeliveredJob): Promise<void> => {
     metrics?.jobsInFlight.inc();
     try {
@@ -151,9 +158,14 @@ function instrumented(pipeline: ReturnType<typeof pipelineOf>, metrics: ServiceM
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, queue, tokens } = deps;
   const logger = deps.logger.child({ component: 'worker' });
-  const handler = instrumented(pipelineOf(deps, logger), deps.metrics);
-  const consumers = new RouteConsumers(queue, handler, config.worker.prefetch, logger);
-  const robot = robotDepsOf(deps, logger);
+  const { pipeline, robot } = pipelineDepsOf(deps, logger);
+  const handler = instrumented(handlerOf(pipeline, robot), deps.metrics);
+  const consumers = new RouteConsumers(
+    queue,
+    handler,
+    { prefetch: config.worker.prefetch, onParked: async (parked) => void (await failParkedRequest(pipeline, parked)) },
+    logger,
+  );
   const sweep = robot && deps.bitrix24 ? startRobotSweep(robot, deps.bitrix24.sweepIntervalMs) : undefined;
   await consumers.resume(INTERNAL_ROUTE);
   const monitor = await startTokenMonitor({

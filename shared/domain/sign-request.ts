@@ -23,6 +23,12 @@ export type SignRequestState = (typeof SIGN_REQUEST_STATES)[number];
 
 export const FINAL_STATES: ReadonlySet<SignRequestState> = new Set(['completed', 'rejected', 'expired', 'failed']);
 
+/** States in which a request waits for a person (or, `received`, for a worker to find its signer's account). */
+export const WAITING_STATES: ReadonlySet<SignRequestState> = new Set(['received', 'awaiting_signer']);
+
+/** States in which a request is approved and on its way through the signing pipeline: it needs a job. */
+export const IN_PIPELINE_STATES: readonly SignRequestState[] = ['approved', 'signing', 'signed', 'delivered'];
+
 const NEXT: Record<SignRequestState, readonly SignRequestState[]> = {
   received: ['awaiting_signer', 'approved', 'rejected', 'expired', 'failed'],
   awaiting_signer: ['approved', 'rejected', 'expired', 'failed'],
@@ -110,6 +116,11 @@ export interface SignRequest {
   /** Where the OTP will be checked; the code itself is never stored (see authorize step). */
   otpRequired: boolean;
   steps: Partial<Record<StepName, StepResult>>;
+  /**
+   * Signing operations begun for this request (each recorded before the key is used): bounded by the queue's
+   * attempts, so a request is never signed more often than its attempts allow, whatever the queue does.
+   */
+  signAttempts?: number;
   /** SHA-256 of the input and of the signed output (recorded before delivery). */
   inputSha256?: string;
   signedSha256?: string;

@@ -24,9 +24,28 @@ export interface DeliveredJob {
   body: unknown;
   /** 1 for the first delivery. */
   attempt: number;
+  /**
+   * Aborted when this delivery stopped being ours — its lease was lost (embedded) or its channel closed
+   * (RabbitMQ) — so the job will be delivered again, maybe to another worker. A handler stops before its next
+   * effect; the adapter never settles such a delivery.
+   */
+  signal: AbortSignal;
 }
 
 export type JobHandler = (job: DeliveredJob) => Promise<void>;
+
+/**
+ * Told about every job the adapter parks (permanent error, attempts exhausted, undecodable body, delivery
+ * limit), before the job is moved to the parking place. An error is logged and the job is parked anyway: a
+ * periodic reconciliation (the worker's recovery sweep) repeats what the hook could not do.
+ */
+export type ParkedHook = (job: ParkedJob) => Promise<void>;
+
+export interface ConsumeOptions {
+  /** Jobs handled at once by this consumer (over all its routes). */
+  prefetch?: number;
+  onParked?: ParkedHook;
+}
 
 export interface Consumer {
   /** Stops taking new jobs and waits for the in-flight handlers. */
@@ -55,8 +74,14 @@ export interface JobQueue {
   readonly kind: 'amqp' | 'embedded';
   /** Publishes durably (confirmed by the broker / committed to the file) before resolving. */
   publish(route: string, body: unknown, options?: { messageId?: string }): Promise<void>;
-  consume(routes: readonly string[], handler: JobHandler, options?: { prefetch?: number }): Promise<Consumer>;
+  consume(routes: readonly string[], handler: JobHandler, options?: ConsumeOptions): Promise<Consumer>;
   depth(route: string): Promise<QueueDepth>;
   listParked(route: string): Promise<ParkedJob[]>;
+  /**
+   * The message ids of every job that is waiting, delayed for a retry or being worked on, over all routes
+   * (not the parked ones) — or undefined when the transport cannot list them (RabbitMQ). The recovery sweep
+   * uses it to tell a request whose job was lost from one whose job is still coming.
+   */
+  liveMessageIds(): Promise<ReadonlySet<string> | undefined>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  */
 import { AppError, ErrorCode, errorOutcome } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { DeliveredJob, JobHandler, RetryPolicy } from './queue-port.js';
+import type { DeliveredJob, JobHandler, ParkedHook, ParkedJob, RetryPolicy } from './queue-port.js';
 
 /** A message as the adapter received it, before its body is decoded. */
 export interface RawDelivery {
@@ -15,6 +15,8 @@ export interface RawDelivery {
   content: Buffer | string;
   /** 1 for the first delivery; the adapters carry it in a header / column. */
   attempt: number;
+  /** Aborted when the delivery is no longer this consumer's (DeliveredJob.signal). */
+  signal: AbortSignal;
 }
 
 /** What the adapter must do with the message after the handler ran. */
@@ -89,7 +91,7 @@ export async function runHandler(
     log.error({ reason: decoded.reason }, 'job parked: undecodable body');
     return { action: 'park', reason: decoded.reason, attempts: attempt };
   }
-  const job: DeliveredJob = { messageId, route, body: decoded.body, attempt };
+  const job: DeliveredJob = { messageId, route, body: decoded.body, attempt, signal: delivery.signal };
   try {
     await handler(job);
     return { action: 'ack' };
@@ -108,5 +110,27 @@ export async function runHandler(
     const delayMs = retryDelayMs(policy, attempt);
     log.warn({ code, reason, delayMs }, 'job failed, will retry');
     return { action: 'retry', delayMs, nextAttempt: attempt + 1, reason };
+  }
+}
+
+/** The body as a parked job shows it: parsed JSON, or the text as it is. */
+export function parkedBody(content: Buffer | string): unknown {
+  const decoded = decodeBody(content);
+  return decoded.ok ? decoded.body : typeof content === 'string' ? content : content.toString('utf8');
+}
+
+/**
+ * Tells `hook` (if any) that a job is about to be parked. Never throws: a failing hook is logged, the job is
+ * parked anyway and the recovery sweep finishes what the hook could not.
+ */
+export async function tellParked(hook: ParkedHook | undefined, job: ParkedJob, logger: Logger): Promise<void> {
+  if (!hook) return;
+  try {
+    await hook(job);
+  } catch (err) {
+    logger.error(
+      { err, messageId: job.messageId, route: job.route },
+      'parked-job hook failed; the recovery sweep will finish its request',
+    );
   }
 }

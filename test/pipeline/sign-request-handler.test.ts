@@ -119,10 +119,11 @@ describe('sign-request handler: idempotent steps', function () {
     return request;
   }
 
-  const job = (r: SignRequest, attempt = 1) => ({
+  const job = (r: SignRequest, attempt = 1, signal = new AbortController().signal) => ({
     messageId: r.id,
     route: r.route,
     attempt,
+    signal,
     body: { type: 'sign-request', version: 1, requestId: r.id, route: r.route },
   });
 

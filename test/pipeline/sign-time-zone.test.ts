@@ -104,6 +104,7 @@ describe('sign step: the stamp in the signer’s time zone', function () {
       messageId: request.id,
       route: request.route,
       attempt: 1,
+      signal: new AbortController().signal,
       body: { type: 'sign-request', version: 1, requestId: request.id, route: request.route },
     });
     assert.equal(outcome, 'completed');

@@ -5,7 +5,7 @@
  * crashed process would. The cases live in contract/delivery-cases.ts and contract/failure-cases.ts.
  */
 import { randomBytes } from 'node:crypto';
-import type { Consumer, DeliveredJob, JobQueue, RetryPolicy } from '../../shared/queue/queue-port.js';
+import type { ConsumeOptions, Consumer, DeliveredJob, JobQueue, RetryPolicy } from '../../shared/queue/queue-port.js';
 import { deliveryCases } from './contract/delivery-cases.js';
 import { failureCases } from './contract/failure-cases.js';
 
@@ -31,7 +31,7 @@ export interface ContractHarness {
     queue: JobQueue,
     routes: string[],
     handler: (job: DeliveredJob) => Promise<void>,
-    prefetch?: number,
+    options?: number | ConsumeOptions,
   ): Promise<Consumer>;
   newRoute(): string;
 }
@@ -50,8 +50,8 @@ export function describeQueueContract(name: string, open: OpenQueue): void {
         opened.push(q);
         return q;
       },
-      consume: async (queue, routes, handler, prefetch) => {
-        const c = await queue.consume(routes, handler, prefetch === undefined ? {} : { prefetch });
+      consume: async (queue, routes, handler, options) => {
+        const c = await queue.consume(routes, handler, typeof options === 'number' ? { prefetch: options } : options);
         consumers.push(c);
         return c;
       },

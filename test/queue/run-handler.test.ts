@@ -14,11 +14,13 @@ import { normalizeRetryPolicy, retryDelayMs, retryTiers, runHandler } from '../.
 const policy = normalizeRetryPolicy({ delaysMs: [100, 200] });
 const lines: string[] = [];
 const logger = createLogger({ level: 'debug', sink: (line) => lines.push(line) });
+const signal = new AbortController().signal;
 const delivery = (attempt: number, content = '{"requestId":"r1"}') => ({
   messageId: 'm1',
   route: 'internal',
   content,
   attempt,
+  signal,
 });
 const throwing =
   (err: unknown): JobHandler =>
@@ -31,7 +33,7 @@ describe('runHandler (the one consumer wrapper)', () => {
     const got: DeliveredJob[] = [];
     const outcome = await runHandler(async (job) => void got.push(job), delivery(2), policy, logger);
     assert.deepEqual(outcome, { action: 'ack' });
-    assert.deepEqual(got, [{ messageId: 'm1', route: 'internal', body: { requestId: 'r1' }, attempt: 2 }]);
+    assert.deepEqual(got, [{ messageId: 'm1', route: 'internal', body: { requestId: 'r1' }, attempt: 2, signal }]);
   });
 
   it('retries a transient error with the delay of its attempt, then gives up after maxAttempts', async () => {

@@ -1,7 +1,9 @@
 /**
  * Step "fetch": reads the document through its gateway and records its SHA-256 (the request moves from
- * approved to signing). The bytes stay in memory for the sign step of the same run; a later run that
- * finds the step done fetches again and compares the hash (sign-document.ts).
+ * approved to signing). The same write reserves the first signing attempt (`signAttempts`), so the sign
+ * step of this run needs no write of its own before it uses the key. The bytes stay in memory for the sign
+ * step of the same run; a later run that finds the step done fetches again and compares the hash
+ * (sign-document.ts).
  */
 import { createHash } from 'node:crypto';
 import { recordStep, transition } from '../../shared/domain/sign-request.js';
@@ -24,8 +26,10 @@ export const fetchDocument: PipelineStep = {
     const at = ctx.now();
     const sha256 = sha256Hex(input);
     const recorded = recordStep(request, 'fetch', { at, data: { sha256, bytes: input.length } });
-    const saved = await ctx.save(transition(recorded, 'signing', at, { inputSha256: sha256, document }), request);
+    const patch = { inputSha256: sha256, document, signAttempts: (request.signAttempts ?? 0) + 1 };
+    const saved = await ctx.save(transition(recorded, 'signing', at, patch), request);
     ctx.input = input;
+    ctx.signAttemptReserved = true;
     ctx.log.info({ step: 'fetch', inputSha256: sha256, bytes: input.length }, 'document fetched');
     return saved;
   },

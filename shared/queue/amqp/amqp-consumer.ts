@@ -6,19 +6,23 @@
  *   retry → publish to the delay tier with attempt + 1, wait for the confirm, then ack
  *   park  → publish to the parking queue with the reason, wait for the confirm, then ack
  * Republish-then-ack: a crash between the two duplicates the job, never loses it. If the channel died
- * meanwhile, nothing is acked and the broker redelivers the message to the next consumer.
+ * meanwhile, nothing is acked and the broker redelivers the message to the next consumer; the handlers of
+ * that channel's messages see their signal aborted, so they stop before their next effect.
+ * A message RabbitMQ is about to dead-letter for its delivery limit (`x-delivery-count`) is parked here
+ * instead, one delivery early, so the parked-job hook hears of it like of every other park.
  */
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../../logger.js';
 import { InFlight } from '../in-flight.js';
-import type { Consumer, JobHandler, RetryPolicy } from '../queue-port.js';
-import { type JobOutcome, runHandler } from '../run-handler.js';
+import type { Consumer, JobHandler, ParkedHook, RetryPolicy } from '../queue-port.js';
+import { type JobOutcome, parkedBody, runHandler, tellParked } from '../run-handler.js';
 import type { AmqpConnection, AmqpSetup } from './amqp-connection.js';
 import { publishConfirmed } from './amqp-publisher.js';
 import {
   type AmqpNames,
   ATTEMPT_HEADER,
   ATTEMPTS_HEADER,
+  DELIVERY_LIMIT,
   declareRoute,
   PARKED_AT_HEADER,
   REASON_HEADER,
@@ -29,6 +33,7 @@ export interface AmqpConsumerOptions {
   names: AmqpNames;
   routes: readonly string[];
   handler: JobHandler;
+  onParked?: ParkedHook;
   policy: RetryPolicy;
   /** Handlers running at once for this consumer, over all its routes. */
   prefetch: number;
@@ -42,6 +47,8 @@ export class AmqpConsumer implements Consumer {
   private readonly inFlight: InFlight;
   private readonly setup: AmqpSetup = (model) => this.attach(model);
   private current: { ch: ConfirmChannel; tags: string[] } | undefined;
+  /** The handlers running per channel: aborted when their channel closes (the broker redelivers their messages). */
+  private readonly running = new Map<ConfirmChannel, Set<AbortController>>();
   private closing = false;
 
   constructor(private readonly options: AmqpConsumerOptions) {
@@ -76,6 +83,9 @@ export class AmqpConsumer implements Consumer {
     ch.on('error', (err: Error) => logger.warn({ err }, 'amqp: consumer channel error'));
     ch.on('close', () => {
       if (this.current?.ch === ch) this.current = undefined;
+      for (const lost of this.running.get(ch) ?? [])
+        lost.abort(new Error('the channel closed; the job is redelivered'));
+      this.running.delete(ch);
       // A channel closed by the broker while the connection lives (e.g. a failed ack) is rebuilt with the
       // connection. Checked a moment later: when the connection itself dies, its channels close first.
       setTimeout(() => {
@@ -117,14 +127,48 @@ export class AmqpConsumer implements Consumer {
     const { handler, policy, logger } = this.options;
     const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
     const messageId = String(msg.properties.messageId ?? `amqp-${msg.fields.deliveryTag}`);
-    const delivery = { messageId, route, content: msg.content, attempt: Number.isInteger(attempt) ? attempt : 1 };
-    const outcome = await runHandler(handler, delivery, policy, logger);
+    const lost = new AbortController();
+    const running = this.running.get(ch) ?? new Set<AbortController>();
+    this.running.set(ch, running.add(lost));
+    const delivery = {
+      messageId,
+      route,
+      content: msg.content,
+      attempt: Number.isInteger(attempt) ? attempt : 1,
+      signal: lost.signal,
+    };
+    let outcome: JobOutcome;
+    try {
+      outcome = this.deliveryLimitOutcome(msg, delivery) ?? (await runHandler(handler, delivery, policy, logger));
+    } finally {
+      running.delete(lost);
+    }
+    if (lost.signal.aborted) {
+      logger.warn({ messageId, route }, 'amqp: channel lost while the job ran; not settled, the job is redelivered');
+      return;
+    }
+    if (outcome.action === 'park') {
+      const parked = { messageId, route, body: parkedBody(msg.content), ...outcome, parkedAt: new Date() };
+      await tellParked(this.options.onParked, parked, logger);
+    }
     try {
       await this.settle(ch, route, msg, outcome, delivery.attempt);
     } catch (err) {
       // The channel is gone: the broker will redeliver the message (at least once).
       logger.warn({ err, messageId, route, action: outcome.action }, 'amqp: could not settle, job will be redelivered');
     }
+  }
+
+  /** Park, not run, a message on its last delivery before RabbitMQ would dead-letter it silently. */
+  private deliveryLimitOutcome(
+    msg: ConsumeMessage,
+    delivery: { messageId: string; route: string; attempt: number },
+  ): JobOutcome | undefined {
+    const count = Number(msg.properties.headers?.['x-delivery-count'] ?? 0);
+    if (!(count >= DELIVERY_LIMIT - 1)) return undefined;
+    const reason = `delivery limit exceeded: delivered ${count} times without an outcome (did a worker crash on it?)`;
+    this.options.logger.error({ ...delivery, reason }, 'job parked: delivery limit exceeded');
+    return { action: 'park', reason, attempts: delivery.attempt };
   }
 
   private async settle(

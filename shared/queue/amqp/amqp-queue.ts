@@ -8,7 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { AppError, ErrorCode } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
-import type { Consumer, JobHandler, JobQueue, ParkedJob, QueueDepth, RetryPolicy } from '../queue-port.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  JobHandler,
+  JobQueue,
+  ParkedJob,
+  QueueDepth,
+  RetryPolicy,
+} from '../queue-port.js';
 import { DEFAULT_RETRY_POLICY } from '../queue-port.js';
 import { assertRoute } from '../queue-route.js';
 import { normalizeRetryPolicy, retryTiers } from '../run-handler.js';
@@ -91,11 +99,7 @@ export class AmqpJobQueue implements JobQueue {
     }
   }
 
-  async consume(
-    routes: readonly string[],
-    handler: JobHandler,
-    options: { prefetch?: number } = {},
-  ): Promise<Consumer> {
+  async consume(routes: readonly string[], handler: JobHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     if (routes.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'consume() needs at least one route.');
     for (const route of routes) assertRoute(route);
     const prefetch = options.prefetch ?? this.options.prefetch ?? 8;
@@ -107,6 +111,7 @@ export class AmqpJobQueue implements JobQueue {
       names: this.names,
       routes: [...routes],
       handler,
+      ...(options.onParked ? { onParked: options.onParked } : {}),
       policy: this.policy,
       prefetch,
       logger: this.logger,
@@ -144,6 +149,11 @@ export class AmqpJobQueue implements JobQueue {
       }
       return jobs; // closing the channel puts every message we got back into the parking queue
     });
+  }
+
+  /** RabbitMQ cannot list a queue's messages by id: undefined (the recovery sweep then goes by the request's age). */
+  async liveMessageIds(): Promise<undefined> {
+    return undefined;
   }
 
   /** Drops the connection without settling in-flight jobs, as a crashed process would (tests, emergencies). */

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
 import { createPrivateFile } from '../../fs/private-data-dir.js';
+import { writeAndConfirm } from '../../sqlite/write-and-confirm.js';
 
 /** How long a writer waits for another process's write transaction (ms). */
 const BUSY_TIMEOUT_MS = 15_000;
@@ -89,6 +90,8 @@ export class EmbeddedQueueDb {
   private readonly countParked;
   private readonly selectParked;
   private readonly depthStmt;
+  private readonly liveIdsStmt;
+  private readonly countsStmt;
 
   constructor(readonly db: Database.Database) {
     this.insertJob = db.prepare(
@@ -118,6 +121,20 @@ export class EmbeddedQueueDb {
        FROM (SELECT available_at, (leased_until IS NULL OR leased_until <= @now) AS free
              FROM queue_jobs WHERE route = @route)`,
     );
+    this.liveIdsStmt = db.prepare('SELECT message_id FROM queue_jobs').pluck();
+    this.countsStmt = db.prepare(
+      'SELECT (SELECT COUNT(*) FROM queue_jobs) AS live, (SELECT COUNT(*) FROM queue_parked) AS parked',
+    );
+  }
+
+  /** The message ids of every job not parked (waiting, delayed or leased). */
+  liveIds(): Set<string> {
+    return new Set(this.liveIdsStmt.all() as string[]);
+  }
+
+  /** How many jobs the file holds, live and parked (start-up checks, doctor). */
+  counts(): { live: number; parked: number } {
+    return this.countsStmt.get() as { live: number; parked: number };
   }
 
   /** Commits one job (the publish is durable when this returns). */
@@ -128,7 +145,9 @@ export class EmbeddedQueueDb {
   /**
    * Prepares the lease statement for a set of routes: it takes the oldest available job atomically
    * (UPDATE … WHERE id = (SELECT …) RETURNING …, under SQLite's single-writer lock), so two consumers,
-   * in this process or another, never hold the same job at once.
+   * in this process or another, never hold the same job at once. The lease is returned only once it is
+   * committed (writeAndConfirm): on a full disk the lease throws instead of handing out a job whose lease —
+   * and delivery count — was never stored.
    */
   leaser(routes: readonly string[]): (owner: string, now: number, leaseMs: number) => LeasedJob | undefined {
     const placeholders = routes.map(() => '?').join(', ');
@@ -140,7 +159,8 @@ export class EmbeddedQueueDb {
                    ORDER BY available_at, id LIMIT 1)
        RETURNING id, message_id AS messageId, route, body, attempt, deliveries, lease_owner AS owner`,
     );
-    return (owner, now, leaseMs) => stmt.get(now + leaseMs, owner, ...routes, now, now) as LeasedJob | undefined;
+    return (owner, now, leaseMs) =>
+      writeAndConfirm(this.db, () => stmt.get(now + leaseMs, owner, ...routes, now, now) as LeasedJob | undefined);
   }
 
   /** Keeps a lease alive while its handler runs; false when the lease was lost. */

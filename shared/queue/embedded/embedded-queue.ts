@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
 import { type Logger, silentLogger } from '../../logger.js';
-import type { Consumer, JobHandler, JobQueue, ParkedJob, QueueDepth, RetryPolicy } from '../queue-port.js';
+import type {
+  ConsumeOptions,
+  Consumer,
+  JobHandler,
+  JobQueue,
+  ParkedJob,
+  QueueDepth,
+  RetryPolicy,
+} from '../queue-port.js';
 import { DEFAULT_RETRY_POLICY } from '../queue-port.js';
 import { assertRoute } from '../queue-route.js';
 import { normalizeRetryPolicy } from '../run-handler.js';
@@ -72,11 +80,7 @@ export class EmbeddedJobQueue implements JobQueue {
     for (const c of this.consumers) if (c.routes.includes(route)) c.wake();
   }
 
-  async consume(
-    routes: readonly string[],
-    handler: JobHandler,
-    options: { prefetch?: number } = {},
-  ): Promise<Consumer> {
+  async consume(routes: readonly string[], handler: JobHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     this.assertOpen();
     if (routes.length === 0) throw new AppError(ErrorCode.INVALID_ARGUMENT, 'consume() needs at least one route.');
     for (const route of routes) assertRoute(route);
@@ -87,6 +91,7 @@ export class EmbeddedJobQueue implements JobQueue {
       db: this.db,
       routes: [...new Set(routes)],
       handler,
+      ...(options.onParked ? { onParked: options.onParked } : {}),
       policy: this.policy,
       prefetch,
       leaseMs: this.options.leaseMs ?? 30_000,
@@ -123,6 +128,17 @@ export class EmbeddedJobQueue implements JobQueue {
       attempts: row.attempts,
       parkedAt: new Date(row.parkedAt),
     }));
+  }
+
+  async liveMessageIds(): Promise<ReadonlySet<string>> {
+    this.assertOpen();
+    return this.db.liveIds();
+  }
+
+  /** How many jobs the file holds, live and parked. */
+  counts(): { live: number; parked: number } {
+    this.assertOpen();
+    return this.db.counts();
   }
 
   /** Stops every consumer without settling its jobs and closes the file, as a killed process would. */

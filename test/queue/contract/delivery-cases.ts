@@ -19,7 +19,9 @@ export function deliveryCases({ openQueue, consume, newRoute }: ContractHarness)
     await consume(queue, [route], async (job) => void got.push(job));
     await queue.publish(route, { hello: 'мир', n: 1 }, { messageId: 'round-trip-1' });
     await waitFor('the job', () => got.length === 1);
-    assert.deepEqual(got[0], { messageId: 'round-trip-1', route, body: { hello: 'мир', n: 1 }, attempt: 1 });
+    const { signal, ...delivered } = got[0] as DeliveredJob;
+    assert.deepEqual(delivered, { messageId: 'round-trip-1', route, body: { hello: 'мир', n: 1 }, attempt: 1 });
+    assert.equal(signal.aborted, false, 'the delivery is ours while the handler runs');
   });
 
   it('handles every job of a batch exactly once when nothing fails (order not required)', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
+import type { DeliveredJob, ParkedJob } from '../../../shared/queue/queue-port.js';
 import type { ContractHarness } from '../queue-contract.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -52,6 +53,40 @@ export function failureCases({ openQueue, consume, newRoute }: ContractHarness):
     assert.equal(parked?.reason, 'the cross-reference table is broken');
     assert.equal(parked?.attempts, 1);
     assert.ok(parked && Math.abs(parked.parkedAt.getTime() - Date.now()) < 60_000);
+  });
+
+  it('tells the onParked hook of each park (reason, attempts, body) before the job is listed as parked', async () => {
+    const q = await openQueue();
+    const route = newRoute();
+    const told: Array<ParkedJob & { parkedAlready: boolean }> = [];
+    const onParked = async (job: ParkedJob) => {
+      const parkedAlready = (await q.queue.listParked(route)).some((p) => p.messageId === job.messageId);
+      told.push({ ...job, parkedAlready });
+    };
+    const handler = async (job: DeliveredJob) => {
+      if ((job.body as { kind?: string }).kind === 'permanent')
+        throw new AppError(ErrorCode.PDF_DAMAGED, 'broken xref');
+      throw transient('the TSA is down');
+    };
+    await consume(q.queue, [route], handler, { onParked });
+    await q.queue.publish(route, { kind: 'permanent' }, { messageId: 'hook-permanent' });
+    await q.queue.publish(route, { kind: 'transient' }, { messageId: 'hook-transient' });
+    await q.publishRaw(route, 'not json');
+    await waitFor('three parked jobs', async () => (await q.queue.listParked(route)).length === 3);
+    assert.equal(told.length, 3);
+    const permanent = told.find((t) => t.messageId === 'hook-permanent');
+    assert.deepEqual(
+      [permanent?.reason, permanent?.attempts, permanent?.body],
+      ['broken xref', 1, { kind: 'permanent' }],
+    );
+    const exhausted = told.find((t) => t.messageId === 'hook-transient');
+    assert.deepEqual([exhausted?.reason, exhausted?.attempts], ['gave up after 3 attempts: the TSA is down', 3]);
+    assert.match(told.find((t) => t.body === 'not json')?.reason ?? '', /not JSON/);
+    assert.deepEqual(
+      told.filter((t) => t.parkedAlready).map((t) => t.messageId),
+      [],
+      'each was told before it was parked',
+    );
   });
 
   it('parks a body that is not JSON without calling the handler', async () => {
