@@ -131,12 +131,14 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
     createdAt: at,
     updatedAt: at,
   };
-  await deps.store.accounts.create(account);
-  await log(deps, 'account_created', account, options.actor, {
-    otpDisabled: account.otpDisabled,
-    ...(account.memberId ? { memberId: account.memberId } : {}),
+  await deps.store.transaction(async () => {
+    await deps.store.accounts.create(account);
+    await log(deps, 'account_created', account, options.actor, {
+      otpDisabled: account.otpDisabled,
+      ...(account.memberId ? { memberId: account.memberId } : {}),
+    });
+    if (account.otpDisabled) await log(deps, 'otp_disabled', account, options.actor);
   });
-  if (account.otpDisabled) await log(deps, 'otp_disabled', account, options.actor);
   deps.logger.info({ accountId: account.id, login: account.login }, 'account created');
   return account;
 }
@@ -144,8 +146,10 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
 async function setOtpDisabled(deps: Deps, options: { login: string; disabled: boolean; actor?: SignLogActor }) {
   const account = await getAccount(deps, options.login);
   const updated: Account = { ...account, otpDisabled: options.disabled, updatedAt: deps.now() };
-  await deps.store.accounts.update(updated);
-  await log(deps, options.disabled ? 'otp_disabled' : 'otp_enabled', updated, options.actor);
+  await deps.store.transaction(async () => {
+    await deps.store.accounts.update(updated);
+    await log(deps, options.disabled ? 'otp_disabled' : 'otp_enabled', updated, options.actor);
+  });
   deps.logger.warn(
     { accountId: account.id, login: account.login, otpDisabled: options.disabled },
     'OTP requirement changed',
@@ -156,10 +160,12 @@ async function setOtpDisabled(deps: Deps, options: { login: string; disabled: bo
 async function unlock(deps: Deps, options: { login: string; actor?: SignLogActor }): Promise<Account> {
   const account = await getAccount(deps, options.login);
   const wasLockedUntil = account.lockout.lockedUntil;
-  await deps.store.accounts.setLockedUntil(account.id, undefined);
-  await log(deps, 'unlocked', account, options.actor, {
-    wasLocked: wasLockedUntil !== undefined && wasLockedUntil.getTime() > deps.now().getTime(),
-    failuresCleared: account.lockout.failures.length,
+  await deps.store.transaction(async () => {
+    await deps.store.accounts.setLockedUntil(account.id, undefined);
+    await log(deps, 'unlocked', account, options.actor, {
+      wasLocked: wasLockedUntil !== undefined && wasLockedUntil.getTime() > deps.now().getTime(),
+      failuresCleared: account.lockout.failures.length,
+    });
   });
   deps.logger.info({ accountId: account.id, login: account.login }, 'account unlocked');
   return (await deps.store.accounts.get(account.id)) ?? account;

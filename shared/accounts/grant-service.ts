@@ -105,19 +105,23 @@ async function grant(
     isDefault: options.isDefault === true || existing.length === 0 || (previous?.isDefault ?? false),
     grantedAt: previous?.grantedAt ?? deps.now(),
   };
-  await deps.store.grants.grant(granted);
-  await log(deps, 'granted', account, certId, options.actor, { isDefault: granted.isDefault });
+  await deps.store.transaction(async () => {
+    await deps.store.grants.grant(granted);
+    await log(deps, 'granted', account, certId, options.actor, { isDefault: granted.isDefault });
+  });
   deps.logger.info({ accountId: account.id, certId, isDefault: granted.isDefault }, 'certificate granted');
   return granted;
 }
 
 async function revoke(deps: Deps, options: { account: Account; certId: string; actor?: SignLogActor }): Promise<void> {
   const { account, certId } = options;
-  if (!(await deps.store.grants.revoke(account.id, certId))) throw notGranted(account, certId);
-  const rest = await listGrants(deps, account);
-  const first = rest[0];
-  if (first && !rest.some((g) => g.isDefault)) await deps.store.grants.grant({ ...first, isDefault: true });
-  await log(deps, 'revoked', account, certId, options.actor);
+  await deps.store.transaction(async () => {
+    if (!(await deps.store.grants.revoke(account.id, certId))) throw notGranted(account, certId);
+    const rest = await listGrants(deps, account);
+    const first = rest[0];
+    if (first && !rest.some((g) => g.isDefault)) await deps.store.grants.grant({ ...first, isDefault: true });
+    await log(deps, 'revoked', account, certId, options.actor);
+  });
   deps.logger.info({ accountId: account.id, certId }, 'certificate grant revoked');
 }
 

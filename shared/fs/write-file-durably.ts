@@ -3,9 +3,15 @@
  * complete: the bytes go to a temporary file in the same directory, which is fsynced, renamed over the
  * target and followed by an fsync of the directory [POSIX rename(2): the replacement is atomic; the
  * directory fsync makes the new name itself durable]. Errors are the file system's own; callers wrap them.
+ *
+ * The temporary file never outlives its write where code can still run: it is removed when a step fails,
+ * and when the process exits in the middle of a write (a second Ctrl+C exits at once). Only a killed process
+ * (SIGKILL, power cut) leaves one behind; its name carries the writer's pid, so `removeTempLeftovers` can
+ * tell a dead writer's leftover from a write in progress in another live process.
  */
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 export interface WriteDurablyOptions {
@@ -13,28 +19,105 @@ export interface WriteDurablyOptions {
   mode?: number;
 }
 
+/** Temporary files being written by this process right now (removed if it exits meanwhile). */
+const inProgress = new Set<string>();
+let exitHookInstalled = false;
+
+function track(temp: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const file of inProgress) fs.rmSync(file, { force: true });
+    });
+  }
+  inProgress.add(temp);
+}
+
+/** `.<name>.<pid>.<random>.tmp`: hidden, never the name of a real file or blob, and naming its writer. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** The name of a temporary file for `file` written by this process. */
+function tempNameFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /** Writes `bytes` to `file` atomically and durably; the directory must exist. */
 export async function writeFileDurably(file: string, bytes: Buffer, options: WriteDurablyOptions = {}): Promise<void> {
   const dir = path.dirname(file);
-  // A leading dot and a random part: hidden, and never the name of a real file or blob.
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', options.mode ?? 0o600);
+  const temp = tempNameFor(file);
+  track(temp);
   try {
+    const handle = await fsp.open(temp, 'wx', options.mode ?? 0o600);
     try {
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await fs.rename(temp, file);
+    await fsp.rename(temp, file);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    await fsp.rm(temp, { force: true }).catch(() => undefined);
     throw error;
+  } finally {
+    inProgress.delete(temp);
   }
-  const dirHandle = await fs.open(dir, 'r');
+  const dirHandle = await fsp.open(dir, 'r');
   try {
     await dirHandle.sync();
   } finally {
     await dirHandle.close();
   }
+}
+
+/** The target name and writer of a temporary file of writeFileDurably, or undefined for any other name. */
+export function parseTempName(name: string): { target: string; pid: number } | undefined {
+  const match = TEMP_NAME.exec(name);
+  return match ? { target: match[1] as string, pid: Number(match[2]) } : undefined;
+}
+
+/** Whether a process with this pid runs (on this machine; the data directory is local, as SQLite requires). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lastWrittenBefore(file: string, before: Date | undefined): Promise<boolean> {
+  if (!before) return false;
+  const stat = await fsp.stat(file).catch(() => undefined);
+  return stat !== undefined && stat.mtime < before;
+}
+
+/**
+ * Removes the temporary files writeFileDurably left in `dir` (only those for `target`, when given) whose
+ * writer process is gone, or that were last written before `before`. Returns the names it removed; a
+ * directory that does not exist has none.
+ */
+export async function removeTempLeftovers(
+  dir: string,
+  options: { target?: string; before?: Date } = {},
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = parseTempName(name);
+    if (!temp || (options.target !== undefined && temp.target !== options.target)) continue;
+    const file = path.join(dir, name);
+    if (inProgress.has(file)) continue;
+    // Our own pid but not in progress here: an earlier process that had the same pid left it.
+    const stale = temp.pid === process.pid || !processRuns(temp.pid) || (await lastWrittenBefore(file, options.before));
+    if (!stale) continue;
+    await fsp.rm(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

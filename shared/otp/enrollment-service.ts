@@ -121,14 +121,16 @@ async function createLink(deps: Deps, { account, actor }: { account: Account; ac
     pendingSecret: undefined,
   };
   // A new link replaces the account's earlier ones: only the newest mail works.
-  await deps.store.enrollments.expireForAccount(account.id, at);
-  await deps.store.enrollments.create(link);
-  await deps.store.signLog.append({
-    time: at,
-    action: 'link_created',
-    actor: { role: 'admin', ...actor },
-    outcome: 'ok',
-    details: { account: account.login, accountId: account.id, expiresAt: link.expiresAt.toISOString() },
+  await deps.store.transaction(async () => {
+    await deps.store.enrollments.expireForAccount(account.id, at);
+    await deps.store.enrollments.create(link);
+    await deps.store.signLog.append({
+      time: at,
+      action: 'link_created',
+      actor: { role: 'admin', ...actor },
+      outcome: 'ok',
+      details: { account: account.login, accountId: account.id, expiresAt: link.expiresAt.toISOString() },
+    });
   });
   deps.logger.info(
     { accountId: account.id, login: account.login, expiresAt: link.expiresAt },
@@ -226,23 +228,25 @@ async function complete(
     );
   }
   // The link is the single-use guard: whoever marks it used first completes the enrollment.
-  if (!(await deps.store.enrollments.markUsed(link.tokenHash, at))) {
-    throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
-  }
-  await deps.store.accounts.update({
-    ...account,
-    // Re-enrollment replaces the old secret; the confirming step counts as used (RFC 6238 §5.2).
-    otp: { secret: pending, enrolledAt: at, lastStep: Math.max(...steps) },
-    lockout: { failures: [], lockedUntil: undefined },
-    updatedAt: at,
-  });
-  await deps.store.signLog.append({
-    time: at,
-    action: 'enrolled',
-    actor: { accountId: account.id, login: account.login },
-    outcome: 'ok',
-    ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
-    details: { reenrolled: account.otp !== undefined },
+  await deps.store.transaction(async () => {
+    if (!(await deps.store.enrollments.markUsed(link.tokenHash, at))) {
+      throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
+    }
+    await deps.store.accounts.update({
+      ...account,
+      // Re-enrollment replaces the old secret; the confirming step counts as used (RFC 6238 §5.2).
+      otp: { secret: pending, enrolledAt: at, lastStep: Math.max(...steps) },
+      lockout: { failures: [], lockedUntil: undefined },
+      updatedAt: at,
+    });
+    await deps.store.signLog.append({
+      time: at,
+      action: 'enrolled',
+      actor: { accountId: account.id, login: account.login },
+      outcome: 'ok',
+      ...(options.clientAddress ? { clientAddress: options.clientAddress } : {}),
+      details: { reenrolled: account.otp !== undefined },
+    });
   });
   deps.logger.info({ accountId: account.id, login: account.login }, 'authenticator enrolled');
   return { login: account.login };

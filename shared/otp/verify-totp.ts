@@ -85,17 +85,20 @@ async function logFailure(
   const { account, at } = attempt;
   if (tally.add > 0)
     deps.logger.warn({ accountId: account.id, login: account.login, ...details }, 'one-time code rejected');
-  const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, {
-    add: tally.add,
-    minGapMs: tally.gapMs,
-  });
-  if (attempts === 0) return;
-  await deps.store.signLog.append({
-    time: at,
-    action: 'otp_failed',
-    outcome: 'error',
-    ...signLogFields(attempt),
-    details: { ...details, attempts },
+  // The tally taken and its entry are stored together (Store.transaction).
+  await deps.store.transaction(async () => {
+    const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, {
+      add: tally.add,
+      minGapMs: tally.gapMs,
+    });
+    if (attempts === 0) return;
+    await deps.store.signLog.append({
+      time: at,
+      action: 'otp_failed',
+      outcome: 'error',
+      ...signLogFields(attempt),
+      details: { ...details, attempts },
+    });
   });
 }
 
@@ -112,20 +115,23 @@ function lockedError(account: Account, until: Date): AppError {
 async function lock(deps: Deps, attempt: Attempt, failures: number, reason: string): Promise<never> {
   const { account, at } = attempt;
   const until = new Date(at.getTime() + deps.settings.lockoutMinutes * MINUTE);
-  await deps.store.accounts.setLockedUntil(account.id, until);
+  // The lock and its entry are stored together (Store.transaction).
+  await deps.store.transaction(async () => {
+    await deps.store.accounts.setLockedUntil(account.id, until);
+    // The lockout entry takes the tally: this failure and every one no entry has counted yet.
+    const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, { add: 1, minGapMs: 0 });
+    await deps.store.signLog.append({
+      time: at,
+      action: 'locked',
+      outcome: 'error',
+      ...signLogFields(attempt),
+      details: { lockedUntil: until.toISOString(), failures, attempts, reason },
+    });
+  });
   deps.logger.warn(
     { accountId: account.id, login: account.login, lockedUntil: until, reason },
     'account locked after wrong codes',
   );
-  // The lockout entry takes the tally: this failure and every one no entry has counted yet.
-  const attempts = await deps.store.accounts.takeOtpFailureTally(account.id, at, { add: 1, minGapMs: 0 });
-  await deps.store.signLog.append({
-    time: at,
-    action: 'locked',
-    outcome: 'error',
-    ...signLogFields(attempt),
-    details: { lockedUntil: until.toISOString(), failures, attempts, reason },
-  });
   await deps.onLocked?.(account, until).catch((error: unknown) => {
     deps.logger.error({ accountId: account.id, error }, 'could not send the lockout notice');
   });

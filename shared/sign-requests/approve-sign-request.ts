@@ -89,18 +89,22 @@ async function chooseCertificate(o: ApproveSignRequestOptions, request: SignRequ
 /** Marks the request failed (a certificate problem, a queue that refused the job) and queues the robot's finish. */
 async function failRequest(o: AnswerSignRequestOptions, request: SignRequest, error: AppError, now: Date) {
   const failed = transition(request, 'failed', now, { failure: { code: error.code, message: error.message } });
-  if (!(await o.store.signRequests.update(failed, request.version))) return;
-  await o.store.signLog.appendOnce(
-    {
-      time: now,
-      action: 'failed',
-      actor: { accountId: request.accountId, role: 'system' },
-      outcome: 'error',
-      requestId: request.id,
-      details: { code: error.code, certId: request.certId },
-    },
-    `failed:${request.id}`,
-  );
+  const stored = await o.store.transaction(async () => {
+    if (!(await o.store.signRequests.update(failed, request.version))) return false;
+    await o.store.signLog.appendOnce(
+      {
+        time: now,
+        action: 'failed',
+        actor: { accountId: request.accountId, role: 'system' },
+        outcome: 'error',
+        requestId: request.id,
+        details: { code: error.code, certId: request.certId },
+      },
+      `failed:${request.id}`,
+    );
+    return true;
+  });
+  if (!stored) return;
   await queueRobotFinish(o.queue, request.id, 'failed').catch(() => undefined);
 }
 
@@ -189,21 +193,23 @@ export async function rejectSignRequest(
   const otp = o.authorization ? (await authorizeRejection(o, request, o.authorization)).otp : undefined;
   const at = now();
   const rejected = transition(request, 'rejected', at, { failure: { code: 'REJECTED', message: reason } });
-  if (!(await o.store.signRequests.update(rejected, request.version))) {
-    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
-  }
-  await o.store.signLog.appendOnce(
-    {
-      time: at,
-      action: 'rejected',
-      actor: { accountId: request.accountId, role: 'signer', ...o.actor },
-      outcome: 'ok',
-      requestId: request.id,
-      ...(otp ? { otp } : {}),
-      details: { reason },
-    },
-    `rejected:${request.id}`,
-  );
+  await o.store.transaction(async () => {
+    if (!(await o.store.signRequests.update(rejected, request.version))) {
+      throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
+    }
+    await o.store.signLog.appendOnce(
+      {
+        time: at,
+        action: 'rejected',
+        actor: { accountId: request.accountId, role: 'signer', ...o.actor },
+        outcome: 'ok',
+        requestId: request.id,
+        ...(otp ? { otp } : {}),
+        details: { reason },
+      },
+      `rejected:${request.id}`,
+    );
+  });
   await queueRobotFinish(o.queue, request.id, 'rejected').catch(() => undefined);
   return { ...rejected, version: request.version + 1 };
 }

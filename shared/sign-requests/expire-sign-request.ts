@@ -36,18 +36,22 @@ export async function expireSignRequest(
   if (!isOverdue(request, now)) return undefined;
   const message = `Nobody approved the signature before the deadline (${request.deadline?.toISOString()})`;
   const expired = transition(request, 'expired', now, { failure: { code: ErrorCode.SIGN_REQUEST_EXPIRED, message } });
-  if (!(await deps.store.signRequests.update(expired, request.version))) return undefined;
-  await deps.store.signLog.appendOnce(
-    {
-      time: now,
-      action: 'failed',
-      actor: { role: 'system', ...(request.accountId ? { accountId: request.accountId } : {}) },
-      outcome: 'error',
-      requestId: request.id,
-      details: { code: ErrorCode.SIGN_REQUEST_EXPIRED, state: request.state },
-    },
-    `failed:${request.id}`,
-  );
+  const stored = await deps.store.transaction(async () => {
+    if (!(await deps.store.signRequests.update(expired, request.version))) return false;
+    await deps.store.signLog.appendOnce(
+      {
+        time: now,
+        action: 'failed',
+        actor: { role: 'system', ...(request.accountId ? { accountId: request.accountId } : {}) },
+        outcome: 'error',
+        requestId: request.id,
+        details: { code: ErrorCode.SIGN_REQUEST_EXPIRED, state: request.state },
+      },
+      `failed:${request.id}`,
+    );
+    return true;
+  });
+  if (!stored) return undefined;
   if (deps.queue) await queueRobotFinish(deps.queue, request.id, 'expired').catch(() => undefined);
   return { ...expired, version: request.version + 1 };
 }

@@ -7,9 +7,14 @@ import { AppError, ErrorCode } from '../errors.js';
 
 const BLOB_KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
+/** Whether `name` is a valid blob key (a file in the embedded blob directory that is not a temporary one). */
+export function isBlobKey(name: string): boolean {
+  return BLOB_KEY.test(name);
+}
+
 /** Throws INVALID_ARGUMENT unless `key` is 1–200 characters of letters, digits, '.', '_', '-', not starting with '.'. */
 export function assertBlobKey(key: string): void {
-  if (typeof key !== 'string' || !BLOB_KEY.test(key)) {
+  if (typeof key !== 'string' || !isBlobKey(key)) {
     throw new AppError(
       ErrorCode.INVALID_ARGUMENT,
       `Blob key ${JSON.stringify(key)} is invalid: use 1–200 letters, digits, '.', '_' or '-', not starting with '.'`,

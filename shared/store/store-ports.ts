@@ -177,6 +177,13 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | undefined>;
   /** Removes `key`; true when it existed. */
   delete(key: string): Promise<boolean>;
+  /** Every complete blob: its key and when it was written (the recovery sweep removes those nobody will deliver). */
+  list(): AsyncIterable<{ key: string; writtenAt: Date }>;
+  /**
+   * Removes what interrupted puts left behind — temporary files (embedded), chunks without a file (GridFS) —
+   * whose writer is gone or that were begun before `before`; returns how many it removed.
+   */
+  removeLeftovers(before: Date): Promise<number>;
 }
 
 /**
@@ -221,6 +228,15 @@ export interface StoreKeys {
 
 export interface Store {
   readonly kind: 'embedded' | 'mongodb';
+  /**
+   * Runs `work` as one transaction: every repository call made through this store while `work` runs (in its
+   * async context) is stored together or not at all — for every change that also appends to the sign log.
+   * Nested calls join the open transaction. Keep `work` to store calls: other callers of this store wait
+   * while it runs (embedded). SQLite: one IMMEDIATE transaction. MongoDB: a multi-document transaction on a
+   * replica set (the driver may run `work` again after a write conflict); a standalone server has none, and
+   * `work` runs write by write.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
   readonly accounts: AccountRepository;
   readonly enrollments: EnrollmentRepository;
   readonly grants: GrantRepository;

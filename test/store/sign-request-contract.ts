@@ -125,6 +125,23 @@ export function describeSignRequestContract(fx: StoreFixture): void {
       assert.equal(await fx.store.blobs.get(key), undefined);
     });
 
+    it('lists every complete blob once, with when it was written; a deleted one is gone', async () => {
+      const before = Date.now() - 2000;
+      await fx.store.blobs.put('list-a', Buffer.from('a'));
+      await fx.store.blobs.put('list-b', Buffer.from('b'));
+      await fx.store.blobs.put('list-b', Buffer.from('b2'));
+      await fx.store.blobs.delete('list-a');
+      const listed: { key: string; writtenAt: Date }[] = [];
+      for await (const blob of fx.store.blobs.list()) listed.push(blob);
+      assert.deepEqual(
+        listed.map((b) => b.key),
+        ['list-b'],
+      );
+      assert.ok(listed[0]!.writtenAt.getTime() >= before && listed[0]!.writtenAt.getTime() <= Date.now() + 2000);
+      assert.equal(await fx.store.blobs.removeLeftovers(new Date()), 0, 'complete blobs are no leftovers');
+      assert.deepEqual(await fx.store.blobs.get('list-b'), Buffer.from('b2'));
+    });
+
     it('refuses keys that could escape or hide (path separators, leading dot, empty, too long)', async () => {
       for (const key of ['../x', 'a/b', 'a\\b', '.hidden', '', 'x'.repeat(201), 'sp ace']) {
         await rejectsWith(fx.store.blobs.put(key, Buffer.from('x')), 'INVALID_ARGUMENT');

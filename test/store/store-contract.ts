@@ -15,6 +15,7 @@ import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
 import { describeSignRequestContract } from './sign-request-contract.js';
 import { fakeSecret, randomMasterKey, rejectsWith, type StoreAdapter, type StoreFixture } from './store-fixtures.js';
+import { describeTransactionContract } from './transaction-contract.js';
 
 function link(accountId: string, overrides: Partial<EnrollmentLink> = {}): EnrollmentLink {
   return {
@@ -51,6 +52,7 @@ export function describeStoreContract(name: string, adapter: StoreAdapter): void
     describeSignRequestContract(fx);
     describePortalContract(fx);
     describeAdminContract(fx);
+    describeTransactionContract(fx);
   });
 }
 

@@ -43,25 +43,30 @@ async function failRequest(
 ): Promise<void> {
   const at = deps.now();
   const failed = transition(request, 'failed', at, { failure });
-  if (!(await deps.store.signRequests.update(failed, request.version))) return;
   const robot = request.robot;
-  if (failure.code !== ErrorCode.B24_CALL_UNCONFIRMED) {
-    await deps.store.signLog.appendOnce(
-      {
-        time: at,
-        action: 'failed',
-        actor: {
-          role: 'system',
-          ...(robot?.signerUserId ? { userId: robot.signerUserId } : {}),
-          memberId: robot?.memberId as string,
+  // The failure and its entry are stored together (Store.transaction).
+  const stored = await deps.store.transaction(async () => {
+    if (!(await deps.store.signRequests.update(failed, request.version))) return false;
+    if (failure.code !== ErrorCode.B24_CALL_UNCONFIRMED) {
+      await deps.store.signLog.appendOnce(
+        {
+          time: at,
+          action: 'failed',
+          actor: {
+            role: 'system',
+            ...(robot?.signerUserId ? { userId: robot.signerUserId } : {}),
+            memberId: robot?.memberId as string,
+          },
+          outcome: 'error',
+          requestId: request.id,
+          details: { code: failure.code },
         },
-        outcome: 'error',
-        requestId: request.id,
-        details: { code: failure.code },
-      },
-      `failed:${request.id}`,
-    );
-  }
+        `failed:${request.id}`,
+      );
+    }
+    return true;
+  });
+  if (!stored) return;
   await finishUnsignedStep(deps, { ...failed, version: request.version + 1 });
 }
 

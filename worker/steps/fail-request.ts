@@ -29,19 +29,23 @@ export async function failRequest(
     if (!current || FINAL_STATES.has(current.state)) return current;
     const at = ctx.now();
     const failed = transition(current, 'failed', at, { failure });
-    if (!(await store.signRequests.update(failed, current.version))) continue;
+    const changed = await store.transaction(async () => {
+      if (!(await store.signRequests.update(failed, current.version))) return false;
+      await store.signLog.appendOnce(
+        {
+          time: at,
+          action: 'failed',
+          actor: { accountId: current.accountId, role: 'system' },
+          outcome: 'error',
+          requestId,
+          details: { code: failure.code, certId: current.certId, state: current.state },
+        },
+        `failed:${requestId}`,
+      );
+      return true;
+    });
+    if (!changed) continue;
     const stored = { ...failed, version: current.version + 1 };
-    await store.signLog.appendOnce(
-      {
-        time: at,
-        action: 'failed',
-        actor: { accountId: current.accountId, role: 'system' },
-        outcome: 'error',
-        requestId,
-        details: { code: failure.code, certId: current.certId, state: current.state },
-      },
-      `failed:${requestId}`,
-    );
     ctx.log.warn({ failure, previousState: current.state }, 'sign request failed');
     await notifier.failed(stored).catch((e: unknown) => ctx.log.error({ error: e }, 'failure notice not sent'));
     return stored;

@@ -54,12 +54,12 @@ export const logSignature: PipelineStep = {
       },
       requestId: request.id,
     });
-    const entry = await store.signLog.appendOnce(input, signedLogKey(request.id));
-    const at = ctx.now();
-    const saved = await ctx.save(
-      recordStep(request, 'log', { at, data: { seq: entry.seq, action: entry.action } }),
-      request,
-    );
+    // One transaction: the entry and the step record are stored together (a lost race rolls back both).
+    const { entry, saved } = await store.transaction(async () => {
+      const appended = await store.signLog.appendOnce(input, signedLogKey(request.id));
+      const data = { seq: appended.seq, action: appended.action };
+      return { entry: appended, saved: await ctx.save(recordStep(request, 'log', { at: ctx.now(), data }), request) };
+    });
     ctx.log.info({ step: 'log', seq: entry.seq, action: entry.action }, 'signature logged');
     return saved;
   },

@@ -1,13 +1,14 @@
 /**
  * Blobs of the embedded store: one file per key in a directory next to the SQLite file
  * (`<dataDir>/blobs/`, owner-only). A put replaces the key's file atomically and durably
- * (write-file-durably.ts), so after a crash the key holds either the old or the new bytes, complete.
+ * (write-file-durably.ts), so after a crash the key holds either the old or the new bytes, complete; the
+ * temporary file a killed put left behind is removed by `removeLeftovers` (the recovery sweep).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
-import { writeFileDurably } from '../../fs/write-file-durably.js';
-import { assertBlobKey } from '../blob-key.js';
+import { removeTempLeftovers, writeFileDurably } from '../../fs/write-file-durably.js';
+import { assertBlobKey, isBlobKey } from '../blob-key.js';
 import type { BlobStore } from '../store-ports.js';
 
 function ioError(what: string, error: unknown): AppError {
@@ -48,6 +49,26 @@ export function embeddedBlobStore(dir: string): BlobStore {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
         throw ioError(`cannot delete blob ${key} from ${dir}`, error);
+      }
+    },
+    async *list() {
+      let names: string[];
+      try {
+        names = (await fs.readdir(dir)).filter(isBlobKey).sort();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw ioError(`cannot list the blobs in ${dir}`, error);
+      }
+      for (const key of names) {
+        const stat = await fs.stat(path.join(dir, key)).catch(() => undefined);
+        if (stat?.isFile()) yield { key, writtenAt: stat.mtime };
+      }
+    },
+    async removeLeftovers(before) {
+      try {
+        return (await removeTempLeftovers(dir, { before })).length;
+      } catch (error) {
+        throw ioError(`cannot remove leftover temporary files in ${dir}`, error);
       }
     },
   };

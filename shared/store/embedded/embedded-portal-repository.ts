@@ -6,6 +6,7 @@
  */
 import type { Portal } from '../../domain/portal.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { writeAndConfirm } from '../../sqlite/write-and-confirm.js';
 import type { PortalRepository } from '../store-ports.js';
 import { type SqliteDatabase, withStoreErrors } from './sqlite-database.js';
 
@@ -152,19 +153,23 @@ export function embeddedPortalRepository(db: SqliteDatabase, now: () => number =
   };
   return withStoreErrors('portals', {
     async upsert(install) {
-      const row = sql().upsert.get({
-        memberId: install.memberId,
-        domain: install.domain,
-        clientEndpoint: install.clientEndpoint,
-        serverEndpoint: install.serverEndpoint,
-        scope: install.scope,
-        userId: install.userId ?? null,
-        language: install.language ?? null,
-        tokens: JSON.stringify(install.tokens.sealed),
-        expiresAt: install.tokens.expiresAt.toISOString(),
-        appTokenHash: install.applicationTokenHash,
-        at: install.at.toISOString(),
-      });
+      const statement = sql().upsert;
+      // RETURNING through writeAndConfirm: the row is returned only once the commit succeeded.
+      const row = writeAndConfirm(db, () =>
+        statement.get({
+          memberId: install.memberId,
+          domain: install.domain,
+          clientEndpoint: install.clientEndpoint,
+          serverEndpoint: install.serverEndpoint,
+          scope: install.scope,
+          userId: install.userId ?? null,
+          language: install.language ?? null,
+          tokens: JSON.stringify(install.tokens.sealed),
+          expiresAt: install.tokens.expiresAt.toISOString(),
+          appTokenHash: install.applicationTokenHash,
+          at: install.at.toISOString(),
+        }),
+      );
       if (!row) throw new AppError(ErrorCode.INTERNAL, `portal ${install.memberId} was not stored`);
       return fromRow(row);
     },

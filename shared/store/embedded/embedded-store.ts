@@ -1,8 +1,10 @@
 /**
  * The embedded store: every aggregate in one local SQLite file (WAL, full sync), for evaluation and
- * small teams. Same ports and the same contract suite as the MongoDB store.
+ * small teams. Same ports and the same contract suite as the MongoDB store. `transaction` is one IMMEDIATE
+ * SQLite transaction (sqlite-transactions.ts).
  */
 import path from 'node:path';
+import type { AdminRepositories } from '../admin-ports.js';
 import type { Store, StoreKeys } from '../store-ports.js';
 import { embeddedAccountRepository } from './embedded-account-repository.js';
 import { embeddedAdminRepositories } from './embedded-admin-store.js';
@@ -15,6 +17,17 @@ import { embeddedSignLogCheckpointRepository } from './embedded-sign-log-checkpo
 import { embeddedSignLogRepository } from './embedded-sign-log-repository.js';
 import { embeddedSignRequestRepository } from './embedded-sign-request-repository.js';
 import { openSqliteDatabase } from './sqlite-database.js';
+import { SqliteTransactions } from './sqlite-transactions.js';
+
+/** The admin repositories, each gated like the others. */
+function gatedAdmin(tx: SqliteTransactions, admin: AdminRepositories): AdminRepositories {
+  return {
+    operators: tx.gate(admin.operators),
+    sessions: tx.gate(admin.sessions),
+    apiTokens: tx.gate(admin.apiTokens),
+    settings: tx.gate(admin.settings),
+  };
+}
 
 /**
  * Opens the store in `file`, creating its directory, the file and the schema when missing. Blobs live in
@@ -24,18 +37,20 @@ import { openSqliteDatabase } from './sqlite-database.js';
  */
 export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<Store> {
   const db = openSqliteDatabase(file);
+  const tx = new SqliteTransactions(db);
   return {
     kind: 'embedded',
-    accounts: embeddedAccountRepository(db),
-    enrollments: embeddedEnrollmentRepository(db),
-    grants: embeddedGrantRepository(db),
-    signLog: embeddedSignLogRepository(db, keys.signLogKey),
-    signLogCheckpoints: embeddedSignLogCheckpointRepository(db),
-    serviceKeys: embeddedServiceKeyRepository(db),
-    signRequests: embeddedSignRequestRepository(db),
+    accounts: tx.gate(embeddedAccountRepository(db)),
+    enrollments: tx.gate(embeddedEnrollmentRepository(db)),
+    grants: tx.gate(embeddedGrantRepository(db)),
+    signLog: tx.gate(embeddedSignLogRepository(db, keys.signLogKey), ['list']),
+    signLogCheckpoints: tx.gate(embeddedSignLogCheckpointRepository(db)),
+    serviceKeys: tx.gate(embeddedServiceKeyRepository(db)),
+    signRequests: tx.gate(embeddedSignRequestRepository(db)),
     blobs: embeddedBlobStore(path.join(path.dirname(file), 'blobs')),
-    portals: embeddedPortalRepository(db),
-    admin: embeddedAdminRepositories(db),
+    portals: tx.gate(embeddedPortalRepository(db)),
+    admin: gatedAdmin(tx, embeddedAdminRepositories(db)),
+    transaction: (work) => tx.run(work),
     async close() {
       if (db.open) db.close();
     },

@@ -12,6 +12,7 @@ import type { AccountRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
 import { tallyDue, tallyPipeline } from './mongo-failure-tally.js';
+import type { MongoTransactions } from './mongo-transactions.js';
 
 /** An account as stored in the `accounts` collection. */
 export interface AccountDocument {
@@ -131,20 +132,20 @@ export async function migrateAccountPortals(db: Db): Promise<void> {
 }
 
 /** The AccountRepository over MongoDB. */
-export function mongoAccountRepository(db: Db): AccountRepository {
+export function mongoAccountRepository(db: Db, tx: MongoTransactions): AccountRepository {
   const col: Collection<AccountDocument> = db.collection<AccountDocument>(COLLECTIONS.accounts);
   const one = async (filter: Document) => {
-    const doc = await col.findOne(filter);
+    const doc = await col.findOne(filter, tx.options());
     return doc ? fromAccountDocument(doc) : undefined;
   };
-  const exists = async (id: string) => (await col.countDocuments({ _id: id }, { limit: 1 })) === 1;
+  const exists = async (id: string) => (await col.countDocuments({ _id: id }, { limit: 1, ...tx.options() })) === 1;
 
   return withMongoErrors('accounts', {
     async create(account) {
       assertValidLogin(account.login);
       assertPortalBinding(account);
       try {
-        await col.insertOne(toAccountDocument(account));
+        await col.insertOne(toAccountDocument(account), tx.options());
       } catch (e) {
         throw existsError(e, account);
       }
@@ -154,21 +155,21 @@ export function mongoAccountRepository(db: Db): AccountRepository {
     findByBitrixUser: (memberId, userId) => one({ 'bitrix.memberId': memberId, 'bitrix.userId': userId }),
     async findByEmail(email) {
       const docs = await col
-        .find({ emailLower: emailKey(email) })
+        .find({ emailLower: emailKey(email) }, tx.options())
         .sort({ loginLower: 1 })
         .toArray();
       return docs.map(fromAccountDocument);
     },
     async list(filter = {}) {
       const query = filter.memberId === undefined ? {} : { memberId: filter.memberId };
-      return (await col.find(query).sort({ loginLower: 1 }).toArray()).map(fromAccountDocument);
+      return (await col.find(query, tx.options()).sort({ loginLower: 1 }).toArray()).map(fromAccountDocument);
     },
     async update(account) {
       assertValidLogin(account.login);
       assertPortalBinding(account);
       let matched: number;
       try {
-        matched = (await col.updateOne({ _id: account.id }, accountUpdatePipeline(account))).matchedCount;
+        matched = (await col.updateOne({ _id: account.id }, accountUpdatePipeline(account), tx.options())).matchedCount;
       } catch (e) {
         throw existsError(e, account);
       }
@@ -179,6 +180,7 @@ export function mongoAccountRepository(db: Db): AccountRepository {
       const result = await col.updateOne(
         { _id: accountId, 'otp.lastStep': { $lt: step } },
         { $set: { 'otp.lastStep': step } },
+        tx.options(),
       );
       if (result.modifiedCount === 1) return true;
       if (!(await exists(accountId))) throw notFound(accountId);
@@ -201,14 +203,15 @@ export function mongoAccountRepository(db: Db): AccountRepository {
             },
           },
         ],
-        { returnDocument: 'after', projection: { 'lockout.failures': 1 } },
+        { returnDocument: 'after', projection: { 'lockout.failures': 1 }, ...tx.options() },
       );
       if (!doc) throw notFound(accountId);
       return doc.lockout.failures.length;
     },
     async setLockedUntil(accountId, until) {
       const set = until ? { 'lockout.lockedUntil': until } : { 'lockout.lockedUntil': null, 'lockout.failures': [] };
-      if ((await col.updateOne({ _id: accountId }, { $set: set })).matchedCount === 0) throw notFound(accountId);
+      if ((await col.updateOne({ _id: accountId }, { $set: set }, tx.options())).matchedCount === 0)
+        throw notFound(accountId);
     },
     async linkBitrixUser(accountId, target, at) {
       // Compare-and-set: only an unlinked account of that portal matches; the unique index settles a race
@@ -229,6 +232,7 @@ export function mongoAccountRepository(db: Db): AccountRepository {
       const before = await col.findOneAndUpdate({ _id: accountId }, tallyPipeline(at, add, minGapMs), {
         returnDocument: 'before',
         projection: { otpFailLog: 1 },
+        ...tx.options(),
       });
       if (!before) throw notFound(accountId);
       // The update applied tallyDue to exactly this before-image (one atomic document update).

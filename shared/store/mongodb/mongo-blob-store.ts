@@ -17,6 +17,9 @@ function isFileNotFound(error: unknown): boolean {
   return error instanceof MongoRuntimeError && /FileNotFound|File not found/i.test(error.message);
 }
 
+/** Seconds-precision creation time of an ObjectId (the driver's `getTimestamp`). */
+const createdAt = (id: ObjectId): Date => id.getTimestamp();
+
 /** The BlobStore over a GridFS bucket. */
 export function mongoBlobStore(db: Db): BlobStore {
   const bucket = new GridFSBucket(db, {
@@ -64,5 +67,33 @@ export function mongoBlobStore(db: Db): BlobStore {
       await remove(ids);
       return ids.length > 0;
     },
+    list,
+    async removeLeftovers(before) {
+      // An upload that died wrote chunks but never its file document (GridFS writes that last).
+      const files = new Set((await db.collection(`${BLOB_BUCKET}.files`).distinct('_id')).map(String));
+      const chunkOwners = (await db.collection(`${BLOB_BUCKET}.chunks`).distinct('files_id')) as ObjectId[];
+      const orphans = chunkOwners.filter((id) => !files.has(String(id)) && createdAt(id) < before);
+      if (orphans.length === 0) return 0;
+      await db.collection(`${BLOB_BUCKET}.chunks`).deleteMany({ files_id: { $in: orphans } });
+      return orphans.length;
+    },
   });
+
+  /** The newest revision of every key. */
+  async function* list(): AsyncGenerator<{ key: string; writtenAt: Date }> {
+    const seen = new Set<string>();
+    const cursor = bucket.find(
+      {},
+      { sort: { filename: 1, uploadDate: -1 }, projection: { filename: 1, uploadDate: 1 } },
+    );
+    try {
+      for await (const file of cursor) {
+        if (seen.has(file.filename)) continue;
+        seen.add(file.filename);
+        yield { key: file.filename, writtenAt: file.uploadDate };
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
 }

@@ -6,6 +6,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import type { EnrollmentRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
+import type { MongoTransactions } from './mongo-transactions.js';
 
 /** A link as stored. */
 export interface EnrollmentDocument {
@@ -49,24 +50,28 @@ export function fromEnrollmentDocument(d: EnrollmentDocument): EnrollmentLink {
 }
 
 /** The EnrollmentRepository over MongoDB. */
-export function mongoEnrollmentRepository(db: Db): EnrollmentRepository {
+export function mongoEnrollmentRepository(db: Db, tx: MongoTransactions): EnrollmentRepository {
   const col: Collection<EnrollmentDocument> = db.collection<EnrollmentDocument>(COLLECTIONS.enrollments);
   return withMongoErrors('enrollments', {
     async create(link) {
       try {
-        await col.insertOne(toEnrollmentDocument(link));
+        await col.insertOne(toEnrollmentDocument(link), tx.options());
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         throw new AppError(ErrorCode.INVALID_ARGUMENT, 'An enrollment link with this token exists already');
       }
     },
     async getByTokenHash(tokenHash) {
-      const doc = await col.findOne({ tokenHash }, { projection: { _id: 0 } });
+      const doc = await col.findOne({ tokenHash }, { projection: { _id: 0 }, ...tx.options() });
       return doc ? fromEnrollmentDocument(doc) : undefined;
     },
     async markUsed(tokenHash, at) {
       // Single use: `usedAt: null` matches only while nobody has used the link.
-      const result = await col.updateOne({ tokenHash, usedAt: null }, { $set: { usedAt: at, pendingSecret: null } });
+      const result = await col.updateOne(
+        { tokenHash, usedAt: null },
+        { $set: { usedAt: at, pendingSecret: null } },
+        tx.options(),
+      );
       return result.modifiedCount === 1;
     },
     async listOpenForAccount(accountId, at) {
@@ -77,13 +82,18 @@ export function mongoEnrollmentRepository(db: Db): EnrollmentRepository {
       return docs.map(fromEnrollmentDocument);
     },
     async expireForAccount(accountId, at) {
-      await col.updateMany({ accountId, usedAt: null, expiresAt: { $gt: at } }, { $set: { expiresAt: at } });
+      await col.updateMany(
+        { accountId, usedAt: null, expiresAt: { $gt: at } },
+        { $set: { expiresAt: at } },
+        tx.options(),
+      );
     },
     async replacePendingSecret(tokenHash, secret, at) {
       const stored = { keyId: secret.keyId, iv: secret.iv, tag: secret.tag, ciphertext: secret.ciphertext };
       const result = await col.updateOne(
         { tokenHash, usedAt: null, expiresAt: { $gt: at } },
         { $set: { pendingSecret: stored } },
+        tx.options(),
       );
       return result.matchedCount === 1;
     },

@@ -4,6 +4,7 @@ import type { CertificateGrant } from '../../domain/certificate-grant.js';
 import type { GrantRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
+import type { MongoTransactions } from './mongo-transactions.js';
 
 const fromDocument = (d: CertificateGrant): CertificateGrant => ({
   accountId: d.accountId,
@@ -17,18 +18,18 @@ const fromDocument = (d: CertificateGrant): CertificateGrant => ({
  * grant, then clearing the account's other defaults. Two administrators switching the default of the
  * same account in the same instant can leave it with none; the next switch repairs that.
  */
-export function mongoGrantRepository(db: Db): GrantRepository {
+export function mongoGrantRepository(db: Db, tx: MongoTransactions): GrantRepository {
   const col: Collection<CertificateGrant> = db.collection<CertificateGrant>(COLLECTIONS.grants);
   const upsert = (g: CertificateGrant) =>
     col.updateOne(
       { accountId: g.accountId, certId: g.certId },
       { $set: { isDefault: g.isDefault, grantedAt: g.grantedAt } },
-      { upsert: true },
+      { upsert: true, ...tx.options() },
     );
   const list = async (filter: Partial<CertificateGrant>, tieBreak: 'certId' | 'accountId') =>
     (
       await col
-        .find(filter, { projection: { _id: 0 } })
+        .find(filter, { projection: { _id: 0 }, ...tx.options() })
         .sort({ grantedAt: 1, [tieBreak]: 1 })
         .toArray()
     ).map(fromDocument);
@@ -46,11 +47,12 @@ export function mongoGrantRepository(db: Db): GrantRepository {
         await col.updateMany(
           { accountId: g.accountId, certId: { $ne: g.certId }, isDefault: true },
           { $set: { isDefault: false } },
+          tx.options(),
         );
       }
     },
     async revoke(accountId, certId) {
-      return (await col.deleteOne({ accountId, certId })).deletedCount === 1;
+      return (await col.deleteOne({ accountId, certId }, tx.options())).deletedCount === 1;
     },
     listForAccount: (accountId) => list({ accountId }, 'certId'),
     listForCertificate: (certId) => list({ certId }, 'accountId'),

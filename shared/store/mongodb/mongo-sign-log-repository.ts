@@ -18,6 +18,7 @@ import type { SignLogRange, SignLogRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, mongoError, withMongoErrors } from './mongo-errors.js';
 import { upgradeMongoSignLog } from './mongo-sign-log-upgrade.js';
+import type { MongoTransactions } from './mongo-transactions.js';
 
 /** Attempts per append when other processes keep winning the race for the next seq. */
 const MAX_ATTEMPTS = 50;
@@ -50,8 +51,11 @@ function serialQueue() {
 /** An entry as stored: with the dedupe key of `appendOnce`, if it had one. */
 type StoredEntry = SignLogEntry & { dedupeKey?: string };
 
-/** The SignLogRepository over MongoDB; `key` MACs every entry. */
-export function mongoSignLogRepository(db: Db, key: SignLogKey): SignLogRepository {
+/**
+ * The SignLogRepository over MongoDB; `key` MACs every entry. Inside `Store.transaction` every operation
+ * carries the transaction's session (`tx.options()`).
+ */
+export function mongoSignLogRepository(db: Db, key: SignLogKey, tx: MongoTransactions): SignLogRepository {
   // Majority and journaled: an acknowledged entry survives a crash and a failover.
   const col: Collection<StoredEntry> = db.collection<StoredEntry>(COLLECTIONS.signLog, {
     writeConcern: { w: 'majority', journal: true },
@@ -73,12 +77,12 @@ export function mongoSignLogRepository(db: Db, key: SignLogKey): SignLogReposito
 
   /** The entry stored under `dedupeKey`, if any. */
   async function findByDedupeKey(dedupeKey: string): Promise<SignLogEntry | undefined> {
-    const doc = await col.findOne({ dedupeKey });
+    const doc = await col.findOne({ dedupeKey }, tx.options());
     return doc ? fromSignLogDocument(doc) : undefined;
   }
 
   async function head(): Promise<SignLogEntry | undefined> {
-    const doc = await col.findOne({}, { sort: { seq: -1 } });
+    const doc = await col.findOne({}, { sort: { seq: -1 }, ...tx.options() });
     return doc ? fromSignLogDocument(doc) : undefined;
   }
 
@@ -94,7 +98,7 @@ export function mongoSignLogRepository(db: Db, key: SignLogKey): SignLogReposito
     }
     const entry = nextSignLogEntry(input, last, key);
     try {
-      await col.insertOne(dedupeKey === undefined ? toSignLogDocument(entry) : { ...entry, dedupeKey });
+      await col.insertOne(dedupeKey === undefined ? toSignLogDocument(entry) : { ...entry, dedupeKey }, tx.options());
       return entry;
     } catch (e) {
       if (isDuplicateKey(e, 'seq_unique')) return undefined;

@@ -9,6 +9,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import type { SignRequestRepository } from '../store-ports.js';
 import { COLLECTIONS } from './mongo-connection.js';
 import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
+import type { MongoTransactions } from './mongo-transactions.js';
 
 /** A request as stored: the request without `id`, which is the document's `_id`. */
 export type SignRequestDocument = Omit<SignRequest, 'id'> & { _id: string };
@@ -26,7 +27,7 @@ export function fromSignRequestDocument(doc: SignRequestDocument): SignRequest {
 }
 
 /** The SignRequestRepository over MongoDB. */
-export function mongoSignRequestRepository(db: Db): SignRequestRepository {
+export function mongoSignRequestRepository(db: Db, tx: MongoTransactions): SignRequestRepository {
   // Majority and journaled: a recorded step (above all "signed") must survive a crash and a failover.
   const col: Collection<SignRequestDocument> = db.collection<SignRequestDocument>(COLLECTIONS.signRequests, {
     writeConcern: { w: 'majority', journal: true },
@@ -34,19 +35,19 @@ export function mongoSignRequestRepository(db: Db): SignRequestRepository {
   return withMongoErrors('signRequests', {
     async create(request) {
       try {
-        await col.insertOne(toSignRequestDocument(request));
+        await col.insertOne(toSignRequestDocument(request), tx.options());
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         throw new AppError(ErrorCode.INVALID_ARGUMENT, `A sign request with id ${request.id} exists already`);
       }
     },
     async get(id) {
-      const doc = await col.findOne({ _id: id });
+      const doc = await col.findOne({ _id: id }, tx.options());
       return doc ? fromSignRequestDocument(doc) : undefined;
     },
     async update(request, expectedVersion) {
       const { _id, ...replacement } = toSignRequestDocument({ ...request, version: expectedVersion + 1 });
-      const result = await col.replaceOne({ _id, version: expectedVersion }, replacement);
+      const result = await col.replaceOne({ _id, version: expectedVersion }, replacement, tx.options());
       return result.matchedCount === 1;
     },
     async list(filter = {}, limit = 100) {
@@ -54,7 +55,7 @@ export function mongoSignRequestRepository(db: Db): SignRequestRepository {
       if (filter.state !== undefined) query.state = filter.state;
       if (filter.accountId !== undefined) query.accountId = filter.accountId;
       const docs = await col
-        .find(query)
+        .find(query, tx.options())
         .sort({ createdAt: -1, _id: -1 })
         .limit(Math.max(1, Math.floor(limit)))
         .toArray();

@@ -1,7 +1,9 @@
 /**
  * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log`,
  * `sign_log_checkpoints`, `service_keys` and `sign_requests`, with their unique and TTL indexes created at
- * start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store.
+ * start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store. `transaction`
+ * is a multi-document transaction on a replica set (mongo-transactions.ts); on a standalone server the work
+ * runs without one.
  */
 import type { Store, StoreKeys } from '../store-ports.js';
 import { migrateAccountPortals, mongoAccountRepository } from './mongo-account-repository.js';
@@ -16,6 +18,7 @@ import { mongoServiceKeyRepository } from './mongo-service-key-repository.js';
 import { mongoSignLogCheckpointRepository } from './mongo-sign-log-checkpoint-repository.js';
 import { mongoSignLogRepository } from './mongo-sign-log-repository.js';
 import { mongoSignRequestRepository } from './mongo-sign-request-repository.js';
+import { MongoTransactions, supportsTransactions } from './mongo-transactions.js';
 
 /**
  * Connects to `url`, uses database `dbName`, creates the indexes.
@@ -31,18 +34,20 @@ export async function openMongoStore(url: string, dbName: string, keys: StoreKey
     await client.close().catch(() => undefined);
     throw mongoError(e, 'cannot give existing accounts their portal');
   }
+  const tx = new MongoTransactions(client, await supportsTransactions(db));
   return {
     kind: 'mongodb',
-    accounts: mongoAccountRepository(db),
-    enrollments: mongoEnrollmentRepository(db),
-    grants: mongoGrantRepository(db),
-    signLog: mongoSignLogRepository(db, keys.signLogKey),
+    accounts: mongoAccountRepository(db, tx),
+    enrollments: mongoEnrollmentRepository(db, tx),
+    grants: mongoGrantRepository(db, tx),
+    signLog: mongoSignLogRepository(db, keys.signLogKey, tx),
     signLogCheckpoints: mongoSignLogCheckpointRepository(db),
     serviceKeys: mongoServiceKeyRepository(db),
-    signRequests: mongoSignRequestRepository(db),
+    signRequests: mongoSignRequestRepository(db, tx),
     blobs: mongoBlobStore(db),
     portals: mongoPortalRepository(db),
     admin: mongoAdminRepositories(db),
+    transaction: (work) => tx.run(work),
     async close() {
       await client.close();
     },

@@ -1,0 +1,74 @@
+/**
+ * `Store.transaction` on the embedded SQLite file. better-sqlite3 runs a transaction synchronously, but the
+ * repositories are asynchronous and a transaction's work awaits between them, so it is opened and closed by
+ * hand: BEGIN IMMEDIATE (the write lock first: no other process can change what the work reads), the work,
+ * COMMIT — a statement of its own, whose failure (a full disk) throws and leaves nothing stored — or ROLLBACK
+ * when anything threw. One connection serves the whole process, so while a transaction is open every other
+ * async flow's repository call waits for it (`gate`): it would otherwise run inside the transaction and
+ * be committed or rolled back with work that is not its own. The flow that opened the transaction is told
+ * apart by an AsyncLocalStorage context, which follows it through every await.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+export class SqliteTransactions {
+  private readonly context = new AsyncLocalStorage<object>();
+  /** The transaction open now (an identity token), if any. */
+  private open: object | undefined;
+  private waiting: Array<() => void> = [];
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** Runs `work` in one transaction, or inside the open one when called from it. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.open !== undefined && !this.blocked()) return work();
+    await this.idle();
+    const token = {};
+    this.open = token;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      let result: T;
+      try {
+        result = await this.context.run(token, work);
+        this.db.exec('COMMIT');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+      return result;
+    } finally {
+      this.open = undefined;
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const wake of waiting) wake();
+    }
+  }
+
+  /**
+   * Wraps every method of a repository (but those named in `except`: paged reads that return an async
+   * iterator) so that, while another flow's transaction is open, a call waits for it to end.
+   */
+  gate<T extends object>(repository: T, except: readonly (keyof T & string)[] = []): T {
+    const gated: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(repository)) {
+      gated[key] =
+        typeof value !== 'function' || (except as readonly string[]).includes(key)
+          ? value
+          : (...args: unknown[]) =>
+              this.blocked() ? this.idle().then(() => value.apply(repository, args)) : value.apply(repository, args);
+    }
+    return gated as T;
+  }
+
+  /** True while a transaction of another flow is open. */
+  private blocked(): boolean {
+    return this.open !== undefined && this.context.getStore() !== this.open;
+  }
+
+  /** Resolves when no transaction of another flow is open. */
+  private async idle(): Promise<void> {
+    while (this.blocked()) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+}
