@@ -22,6 +22,7 @@ import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { createMailer } from '../shared/mail/mailer.js';
+import { checkQueueFile, checkStoreFile } from '../shared/process/check-data-files.js';
 import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
 import { displayUrl, type ListeningServer, listen } from '../shared/process/http-server.js';
 import { openQueue } from '../shared/process/open-queue.js';
@@ -78,11 +79,13 @@ async function main(argv: string[]): Promise<void> {
   const role = withWorker ? 'activity+worker' : 'activity';
   const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role } });
   secureDataDirAtStart(config.dataDir, logger);
+  checkStoreFile(config);
   const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
   const store = await createStore(config.store, masterKey);
   // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
   const checkpointer = createSignLogCheckpointer({ store, masterKey, logger, config: config.signLog });
   await checkpointer.start();
+  await checkQueueFile(config, store, logger);
   const queue = await openQueue(config, logger);
   let launched: LaunchedWorker | undefined;
   let shuttingDown = false;
@@ -103,6 +106,7 @@ async function main(argv: string[]): Promise<void> {
       probeRoute: INTERNAL_ROUTE,
       tokens: () => launched?.worker.tokenReports() ?? [],
       shuttingDown: () => shuttingDown,
+      disk: { dataDir: config.dataDir, minFreeBytes: config.minFreeDiskBytes },
     });
   const mailer = createMailer(config.mail, { logger });
   const app = createApp({

@@ -3,6 +3,7 @@
  * `main` modules call `loadConfig(process.env)`; everything else receives the parsed Config.
  * Embedded mode (the default) needs no servers: SQLite store, in-process queue, mail to an outbox folder.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError, ErrorCode } from './errors.js';
@@ -50,6 +51,9 @@ const EnvSchema = z.object({
   SIGNSERVICE_TOKENS: ZTokenList,
   WORKER_PORT: intFrom(8081),
   WORKER_PREFETCH: intFrom(4),
+  WORKER_BYTE_BUDGET_MB: z.coerce.number().int().positive().optional(),
+  RECOVERY_SWEEP_SECONDS: intFrom(60),
+  MIN_FREE_DISK_MB: z.coerce.number().int().nonnegative().default(512),
   SIGNSERVICE_MAX_PDF_MB: intFrom(100),
   SHUTDOWN_TIMEOUT_SECONDS: intFrom(60),
   B24_CLIENT_ID: optionalText,
@@ -103,6 +107,8 @@ export type Config = Readonly<{
   bitrix24: Bitrix24Config;
   signLog: SignLogConfig;
   publication: PublicationConfig;
+  /** Below this many free bytes in the data directory's file system /ready answers 503: MIN_FREE_DISK_MB @default 512. */
+  minFreeDiskBytes: number;
 }>;
 
 /** Signed checkpoints of the sign log (shared/audit/sign-log-checkpointer.ts). */
@@ -151,8 +157,16 @@ export interface WorkerConfig {
   tokens: readonly ConfiguredToken[];
   /** Port of /health, /ready and /metrics when the worker runs alone: WORKER_PORT @default 8081. */
   port: number;
-  /** Jobs one worker process handles at once: WORKER_PREFETCH @default 4. */
+  /** Jobs one worker process handles at once, per route: WORKER_PREFETCH @default 4. */
   prefetch: number;
+  /**
+   * Memory for documents in flight in one worker, in bytes (each job reserves about twice its document's
+   * size: the input and the signed copy): WORKER_BYTE_BUDGET_MB @default a quarter of the memory the process
+   * may use (its cgroup limit, else the machine's), at least 256 MiB.
+   */
+  byteBudget: number;
+  /** How often every worker runs the recovery sweep (also once at start): RECOVERY_SWEEP_SECONDS @default 60. */
+  recoverySweepMs: number;
   /** Largest document accepted for signing: SIGNSERVICE_MAX_PDF_MB @default 100 (MiB). */
   maxDocumentBytes: number;
   /** How long a graceful shutdown waits for jobs in flight: SHUTDOWN_TIMEOUT_SECONDS @default 60. */
@@ -206,6 +220,15 @@ function signingConfig(
     defaultLevel: defaultLevel(tsaUrl),
     timeoutMs: timeoutSeconds * 1000,
   };
+}
+
+const MIB = 1024 * 1024;
+
+/** A quarter of the memory this process may use (cgroup limit when there is one), at least 256 MiB. */
+function defaultByteBudget(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const memory = limit > 0 && limit < os.totalmem() ? limit : os.totalmem();
+  return Math.max(256 * MIB, Math.floor(memory / 4));
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -279,6 +302,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         e.SIGNSERVICE_TOKENS,
         e.VALIDATION_TIMEOUT_SECONDS,
       ),
+      byteBudget: e.WORKER_BYTE_BUDGET_MB ? e.WORKER_BYTE_BUDGET_MB * MIB : defaultByteBudget(),
+      recoverySweepMs: e.RECOVERY_SWEEP_SECONDS * 1000,
     },
     publication: {
       trustRootFiles: (e.SIGNSERVICE_TRUST_ROOTS ?? '')
@@ -289,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       verifyMaxBytes: e.VERIFY_MAX_PDF_MB * 1024 * 1024,
       crlCheckIntervalMs: e.CA_CRL_CHECK_MINUTES * 60_000,
     },
+    minFreeDiskBytes: e.MIN_FREE_DISK_MB * MIB,
     bitrix24: {
       app:
         e.B24_CLIENT_ID && e.B24_CLIENT_SECRET

@@ -16,6 +16,7 @@ import { createOpsApp } from '../shared/health/ops-app.js';
 import { checkReadiness } from '../shared/health/readiness.js';
 import { createServiceMetrics } from '../shared/health/service-metrics.js';
 import { createLogger } from '../shared/logger.js';
+import { checkQueueFile, checkStoreFile } from '../shared/process/check-data-files.js';
 import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
 import { displayUrl, listen } from '../shared/process/http-server.js';
 import { openQueue } from '../shared/process/open-queue.js';
@@ -27,11 +28,13 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role: 'worker' } });
   secureDataDirAtStart(config.dataDir, logger);
+  checkStoreFile(config);
   const masterKey = loadMasterKey(config.masterKey, { warn: (line) => logger.warn({}, line) });
   const store = await createStore(config.store, masterKey);
   // Before anything appends: upgrades an old log (refusing a broken one) and checkpoints the head.
   const checkpointer = createSignLogCheckpointer({ store, masterKey, logger, config: config.signLog });
   await checkpointer.start();
+  await checkQueueFile(config, store, logger);
   const queue = await openQueue(config, logger);
   let shuttingDown = false;
   let launched: LaunchedWorker | undefined;
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       probeRoute: INTERNAL_ROUTE,
       tokens: () => worker.tokenReports(),
       shuttingDown: () => shuttingDown,
+      disk: { dataDir: config.dataDir, minFreeBytes: config.minFreeDiskBytes },
     });
   const app = createOpsApp({ health: { readiness, role: 'worker' }, metrics });
   const server = await listen(app.callback(), config.ops.host, config.worker.port);

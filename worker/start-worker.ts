@@ -1,7 +1,7 @@
 /**
  * The worker inside a process (worker/main.ts alone, or activity/main.ts in embedded mode): it consumes
  * `internal` and the route of each served token while that token is usable, runs the sign-request
- * pipeline on every job, and feeds the metrics. `close()` stops consuming and waits for the jobs in flight;
+ * pipeline on every job within its byte budget, runs the recovery sweep, and feeds the metrics. `close()` stops consuming and waits for the jobs in flight;
  * the caller then closes the queue, the store and the tokens, in that order.
  */
 import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
@@ -24,6 +24,8 @@ import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import type { Store } from '../shared/store/store-ports.js';
 import type { RobotDeps } from './bitrix24/finish-robot-step.js';
 import { startRobotSweep, withRobotJobs } from './bitrix24/robot-jobs.js';
+import { withByteBudget } from './budgeted-handler.js';
+import { ByteBudget } from './byte-budget.js';
 import { failParkedRequest } from './fail-parked-request.js';
 import { bitrix24DocumentGateway } from './gateways/bitrix24-document-gateway.js';
 import { bitrix24Notifier } from './gateways/bitrix24-notifier.js';
@@ -33,6 +35,7 @@ import { fileDocumentGateway } from './gateways/file-document-gateway.js';
 import { logNotifier, type Notifier } from './gateways/notifier.js';
 import { noWorkflowCallback, type WorkflowCallback } from './gateways/workflow-callback.js';
 import type { PipelineDeps, StepObserver } from './pipeline-context.js';
+import { startRecoverySweep } from './recovery/recovery-sweep.js';
 import { RouteConsumers } from './route-consumers.js';
 import { createSignRequestHandler } from './sign-request-handler.js';
 import { signingLevels } from './signing-levels.js';
@@ -159,7 +162,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, queue, tokens } = deps;
   const logger = deps.logger.child({ component: 'worker' });
   const { pipeline, robot } = pipelineDepsOf(deps, logger);
-  const handler = instrumented(handlerOf(pipeline, robot), deps.metrics);
+  // Outermost: a job waiting for memory is not in flight yet.
+  const handler = withByteBudget(instrumented(handlerOf(pipeline, robot), deps.metrics), {
+    budget: new ByteBudget(config.worker.byteBudget),
+    store: deps.store,
+    documents: pipeline.documents,
+  });
   const consumers = new RouteConsumers(
     queue,
     handler,
@@ -167,6 +175,17 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     logger,
   );
   const sweep = robot && deps.bitrix24 ? startRobotSweep(robot, deps.bitrix24.sweepIntervalMs) : undefined;
+  const routes = [INTERNAL_ROUTE, ...tokens.tokens.map((t) => t.route)];
+  const recovery = startRecoverySweep({
+    store: deps.store,
+    queue,
+    pipeline,
+    logger,
+    routes: () => routes,
+    intervalMs: config.worker.recoverySweepMs,
+  });
+  // The first round before any job is taken: a lost queue is rebuilt from the store before it is served.
+  await recovery.first;
   await consumers.resume(INTERNAL_ROUTE);
   const monitor = await startTokenMonitor({
     tokens,
@@ -176,7 +195,6 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   });
   // List the tokens now: the snapshot in the data directory lets `request submit` find their certificates.
   for (const token of tokens.tokens) await token.listing().catch(() => undefined);
-  const routes = [INTERNAL_ROUTE, ...tokens.tokens.map((t) => t.route)];
   logger.info({ routes, consuming: consumers.routes }, 'worker started');
   return {
     routes,
@@ -185,6 +203,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     async close() {
       monitor.stop();
       await sweep?.stop();
+      await recovery.stop();
       await consumers.close();
       logger.info({}, 'worker stopped: no job in flight');
     },

@@ -4,6 +4,10 @@
  * synchronously, where it was typed, so a wrong code reaches the person at once and the code is never
  * stored or queued — and only then is the request created in `approved` and its job published to the
  * route of the key's home. The request records how it was authorised (`steps.authorize`).
+ *
+ * Either the request is stored — then it will complete: if its job cannot be queued now (a full disk, a
+ * broker that is down) or the submitter dies before queuing it, the workers' recovery sweep queues it — or
+ * nothing is stored and the error says so. The request is never marked failed behind the caller's back.
  */
 import { randomUUID } from 'node:crypto';
 import type { Account } from '../domain/account.js';
@@ -36,13 +40,15 @@ export interface SubmitSignRequestOptions {
   now?: () => Date;
   /** @default crypto.randomUUID */
   newId?: () => string;
+  /** Told when the request is stored but its job could not be queued now (the recovery sweep will queue it). */
+  onQueueDeferred?: (error: AppError) => void;
 }
 
 /**
- * Creates and enqueues the request; returns it as stored.
+ * Creates and enqueues the request; returns it as stored. Whatever it throws, no request was stored.
  * @throws AppError CERT_UNKNOWN, GRANT_MISSING, CERT_REVOKED/EXPIRED/NOT_YET_VALID, ACCOUNT_DISABLED, the
- *   OTP errors (OTP_INVALID, OTP_REPLAYED, OTP_LOCKED, OTP_NOT_ENROLLED), QUEUE_UNAVAILABLE (the request is
- *   then marked failed: the code was spent, so the person submits again with a new one).
+ *   OTP errors (OTP_INVALID, OTP_REPLAYED, OTP_LOCKED, OTP_NOT_ENROLLED), and the store's errors (FILE_IO,
+ *   STORE_UNAVAILABLE) when the request could not be stored (the code was spent: submit again with a new one).
  */
 export async function submitSignRequest(o: SubmitSignRequestOptions): Promise<SignRequest> {
   const now = o.now ?? (() => new Date());
@@ -72,20 +78,22 @@ export async function submitSignRequest(o: SubmitSignRequestOptions): Promise<Si
     createdAt: at,
     updatedAt: at,
   };
-  await o.store.signRequests.create(request);
+  try {
+    await o.store.signRequests.create(request);
+  } catch (error) {
+    const cause = AppError.from(error);
+    throw new AppError(
+      cause.code,
+      `Nothing was submitted: the request could not be stored (${cause.message}). The one-time code is used up; ` +
+        'submit again with a new code once the cause is fixed.',
+      { cause: error },
+    );
+  }
   const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: id, route: request.route };
   try {
     await o.queue.publish(request.route, job, { messageId: id });
   } catch (error) {
-    const failure = {
-      code: AppError.from(error).code,
-      message: `the job could not be queued: ${(error as Error).message}`,
-    };
-    const failed: SignRequest = { ...request, state: 'failed', failure, updatedAt: now() };
-    await o.store.signRequests.update(failed, request.version).catch(() => false);
-    throw error instanceof AppError
-      ? error
-      : new AppError(ErrorCode.QUEUE_UNAVAILABLE, failure.message, { cause: error });
+    o.onQueueDeferred?.(AppError.from(error, ErrorCode.QUEUE_UNAVAILABLE));
   }
   return request;
 }

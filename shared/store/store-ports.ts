@@ -150,6 +150,8 @@ export interface ServiceKeyRepository {
 export interface SignRequestFilter {
   state?: SignRequestState;
   accountId?: string;
+  /** Only requests last changed before this time (the recovery sweep looks for requests nobody moves). */
+  updatedBefore?: Date;
 }
 
 export interface SignRequestRepository {

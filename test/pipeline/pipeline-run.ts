@@ -44,11 +44,16 @@ export interface PipelineRun {
 /**
  * Opens a run. For RabbitMQ it first checks that the broker is up (a clear failure, never a skip).
  * @param name a short word for the directory and the AMQP prefix, e.g. 'crash'
+ * @param options.dataDir a data directory of the caller's (e.g. on a small file system) instead of `<dir>/data`
  */
-export async function openPipelineRun(kind: QueueKind, name: string): Promise<PipelineRun> {
+export async function openPipelineRun(
+  kind: QueueKind,
+  name: string,
+  options: { dataDir?: string } = {},
+): Promise<PipelineRun> {
   if (kind === 'amqp') await requireRabbitMq();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `signservice-${name}-`));
-  const dataDir = path.join(dir, 'data');
+  const dataDir = options.dataDir ?? path.join(dir, 'data');
   fs.mkdirSync(dataDir, { recursive: true });
   const keyBytes = generateMasterKeyBytes();
   const prefix = kind === 'amqp' ? `signservice-${name}-${crypto.randomBytes(4).toString('hex')}` : undefined;

@@ -1,5 +1,6 @@
 /** The worker's configuration: SIGNSERVICE_TOKENS and the worker settings, parsed once by loadConfig. */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../shared/config.js';
 import { AppError } from '../../shared/errors.js';
@@ -14,14 +15,20 @@ function refused(env: NodeJS.ProcessEnv, message: RegExp): void {
 describe('worker configuration', () => {
   it('defaults: no tokens, port 8081, 4 jobs at once, 100 MiB documents, 60 s shutdown, AMQP prefix', () => {
     const config = loadConfig({ AMQP_URL: 'amqp://localhost' });
-    assert.deepEqual(config.worker, {
+    const { byteBudget, ...worker } = config.worker;
+    assert.deepEqual(worker, {
       tokens: [],
       port: 8081,
       prefetch: 4,
       maxDocumentBytes: 100 * 1024 * 1024,
       shutdownTimeoutMs: 60_000,
       signing: { tsaUrl: undefined, internalCaLevel: 'B-B', defaultLevel: 'B-B', timeoutMs: 10_000 },
+      recoverySweepMs: 60_000,
     });
+    // A quarter of the memory the process may use, at least 256 MiB.
+    const memory = Math.min(os.totalmem(), process.constrainedMemory?.() || os.totalmem());
+    assert.equal(byteBudget, Math.max(256 * 1024 * 1024, Math.floor(memory / 4)));
+    assert.equal(config.minFreeDiskBytes, 512 * 1024 * 1024);
     assert.deepEqual(config.queue, { kind: 'amqp', url: 'amqp://localhost', namePrefix: 'signservice' });
   });
 
@@ -36,6 +43,9 @@ describe('worker configuration', () => {
       WORKER_PREFETCH: '2',
       SIGNSERVICE_MAX_PDF_MB: '5',
       SHUTDOWN_TIMEOUT_SECONDS: '10',
+      WORKER_BYTE_BUDGET_MB: '256',
+      RECOVERY_SWEEP_SECONDS: '5',
+      MIN_FREE_DISK_MB: '0',
     });
     assert.deepEqual(config.worker, {
       tokens: [
@@ -47,7 +57,10 @@ describe('worker configuration', () => {
       maxDocumentBytes: 5 * 1024 * 1024,
       shutdownTimeoutMs: 10_000,
       signing: { tsaUrl: undefined, internalCaLevel: 'B-B', defaultLevel: 'B-B', timeoutMs: 10_000 },
+      byteBudget: 256 * 1024 * 1024,
+      recoverySweepMs: 5000,
     });
+    assert.equal(config.minFreeDiskBytes, 0);
   });
 
   it('takes a PAdES level per certificate source, and refuses levels above B-B without TSA_URL', () => {

@@ -105,6 +105,10 @@ export function describeSignRequestContract(fx: StoreFixture): void {
       ]);
       assert.deepEqual(ids(await fx.store.signRequests.list({}, 2)), ids([rows[3]!, rows[2]!]));
       assert.deepEqual(await fx.store.signRequests.list({ accountId: 'nobody' }), []);
+      assert.deepEqual(ids(await fx.store.signRequests.list({ state: 'approved', updatedBefore: at(3) })), [
+        rows[1]!.id,
+      ]);
+      assert.deepEqual(ids(await fx.store.signRequests.list({ updatedBefore: at(1) })), []);
     });
   });
 

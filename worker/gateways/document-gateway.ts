@@ -24,6 +24,8 @@ export interface DocumentGateway {
   fetchResolved?(ref: DocumentRef): Promise<{ bytes: Buffer; ref: DocumentRef }>;
   /** Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. */
   deliver(ref: DocumentRef, bytes: Buffer): Promise<DeliveryFacts>;
+  /** The document's size in bytes when it can be known cheaply before fetching (the worker's byte budget). */
+  size?(ref: DocumentRef): Promise<number | undefined>;
 }
 
 /** Gateways by document kind. */
@@ -48,5 +50,9 @@ export function routeDocuments(gateways: DocumentGateways): DocumentGateway {
       return gateway.fetchResolved ? gateway.fetchResolved(ref) : { bytes: await gateway.fetch(ref), ref };
     },
     deliver: (ref, bytes) => pick(ref).deliver(ref, bytes),
+    async size(ref) {
+      const gateway = gateways[ref.kind];
+      return gateway?.size ? gateway.size(ref) : undefined;
+    },
   };
 }

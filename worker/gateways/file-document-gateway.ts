@@ -4,10 +4,12 @@
  * reader of the output path sees the old file or the complete signed one, never half of it, and a repeated
  * delivery of the same bytes changes nothing.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { readPdfFile } from '../../shared/fs/read-pdf-file.js';
-import { writeFileDurably } from '../../shared/fs/write-file-durably.js';
+import { removeTempLeftovers, writeFileDurably } from '../../shared/fs/write-file-durably.js';
 import type { DocumentGateway } from './document-gateway.js';
 
 type FileRef = Extract<DocumentRef, { kind: 'file' }>;
@@ -26,6 +28,8 @@ export function fileDocumentGateway(options: { maxBytes: number }): DocumentGate
     async deliver(ref, bytes) {
       const { outputPath } = asFile(ref);
       try {
+        // An earlier delivery of this file that was killed mid-write left its temporary file: it goes now.
+        await removeTempLeftovers(path.dirname(outputPath), { target: path.basename(outputPath) });
         await writeFileDurably(outputPath, bytes, { mode: 0o644 });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -34,6 +38,9 @@ export function fileDocumentGateway(options: { maxBytes: number }): DocumentGate
         });
       }
       return { outputPath, bytes: bytes.length };
+    },
+    async size(ref) {
+      return (await fs.stat(asFile(ref).inputPath).catch(() => undefined))?.size;
     },
   };
 }

@@ -196,6 +196,11 @@ async function submit(config: Config, store: Store, values: Values, file: string
       placement,
       ...(values.reason ? { reason: values.reason } : {}),
       actor: { role: 'cli' },
+      onQueueDeferred: (error) =>
+        process.stderr.write(
+          `signservice: the request is stored, but its job could not be queued now (${error.message}); ` +
+            'the service queues it by itself within RECOVERY_SWEEP_SECONDS once it runs.\n',
+        ),
     });
     if (!values.json) {
       process.stdout.write(`${request.id}\n`);

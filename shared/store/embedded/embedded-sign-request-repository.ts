@@ -99,6 +99,11 @@ export function embeddedSignRequestRepository(db: SqliteDatabase): SignRequestRe
         where.push('account_id = @accountId');
         params.accountId = filter.accountId;
       }
+      if (filter.updatedBefore !== undefined) {
+        // ISO strings of the same format compare as text in time order.
+        where.push('updated_at < @updatedBefore');
+        params.updatedBefore = filter.updatedBefore.toISOString();
+      }
       const sql =
         'SELECT id, version, body FROM sign_requests' +
         (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +

@@ -11,6 +11,7 @@ import { AppError, ErrorCode } from '../../errors.js';
 import { createPrivateFile } from '../../fs/private-data-dir.js';
 import { withErrorMapping } from '../with-error-mapping.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema.js';
+import { assertStoreNotLost, markStoreCreated, storeIsNew } from './store-marker.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -66,7 +67,19 @@ function migrate(db: SqliteDatabase, file: string): void {
   }).immediate();
 }
 
-/** Opens (creating the directory, the file and the schema when missing) the store's SQLite file, owner-only. */
+/** Leaves the store marker; a store made before markers existed gets one too, unless its directory is read-only. */
+function markCreated(file: string, created: boolean): void {
+  try {
+    markStoreCreated(file);
+  } catch (error) {
+    if (created) throw error;
+  }
+}
+
+/**
+ * Opens (creating the directory, the file and the schema when missing) the store's SQLite file, owner-only. A
+ * missing or empty file where an earlier store evidently lived is refused (store-marker.ts).
+ */
 export function openSqliteDatabase(file: string): SqliteDatabase {
   try {
     // 0700 / 0600 before SQLite opens it: its -wal and -shm files copy the file's mode.
@@ -77,12 +90,15 @@ export function openSqliteDatabase(file: string): SqliteDatabase {
       `cannot create the store directory ${path.dirname(file)}: ${(e as NodeJS.ErrnoException).code ?? e}`,
     );
   }
+  assertStoreNotLost(file);
+  const created = storeIsNew(file);
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     migrate(db, file);
+    markCreated(file, created);
     return db;
   } catch (e) {
     db?.close();

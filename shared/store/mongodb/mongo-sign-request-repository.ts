@@ -54,6 +54,7 @@ export function mongoSignRequestRepository(db: Db, tx: MongoTransactions): SignR
       const query: Filter<SignRequestDocument> = {};
       if (filter.state !== undefined) query.state = filter.state;
       if (filter.accountId !== undefined) query.accountId = filter.accountId;
+      if (filter.updatedBefore !== undefined) query.updatedAt = { $lt: filter.updatedBefore };
       const docs = await col
         .find(query, tx.options())
         .sort({ createdAt: -1, _id: -1 })
