@@ -41,6 +41,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'sign a PDF through the service pipeline: submit, status; answer robot requests: approve, reject',
     load: () => import('./commands/request-command.js'),
   },
+  queue: { summary: 'the job queue: parked jobs and why', load: () => import('./commands/queue-command.js') },
 };
 
 const USAGE = `Usage: signservice <command> [options]

@@ -38,7 +38,11 @@ export interface RecoveryReport {
   leftoversRemoved: number;
 }
 
-/** A request younger than this is not queued again: its submitter may be publishing its job right now. */
+/**
+ * A request younger than this (or half the interval, when that is shorter) is not queued again: its
+ * submitter may be publishing its job right now. So a request that lost its job is queued within about
+ * one and a half intervals.
+ */
 const GRACE_MS = 5000;
 
 /** RabbitMQ cannot list its jobs: a request counts as orphaned after ten sweep intervals without a change. */
@@ -75,7 +79,7 @@ export async function sweepOnce(deps: RecoveryDeps): Promise<RecoveryReport> {
       requeueOrphans({
         ...deps,
         now,
-        graceMs: GRACE_MS,
+        graceMs: Math.min(GRACE_MS, deps.intervalMs / 2),
         staleMs: Math.max(GRACE_MS, STALE_INTERVALS * deps.intervalMs),
       }),
     [],
