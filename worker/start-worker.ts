@@ -4,6 +4,7 @@
  * pipeline on every job within its byte budget, runs the recovery sweep, and feeds the metrics. `close()` stops consuming and waits for the jobs in flight;
  * the caller then closes the queue, the store and the tokens, in that order.
  */
+import path from 'node:path';
 import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
 import type { Config } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
@@ -182,6 +183,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     pipeline,
     logger,
     routes: () => routes,
+    fileDirs: ['ca', path.join('ca', 'issued'), 'inventory'].map((dir) => path.join(config.dataDir, dir)),
     intervalMs: config.worker.recoverySweepMs,
   });
   // The first round before any job is taken: a lost queue is rebuilt from the store before it is served.

@@ -4,7 +4,8 @@
  * submitted in waves through the service's own submit path (one-time codes checked, jobs published), some
  * while no worker runs. At the end a last worker finishes the work, and every request has completed
  * exactly once: one signature in each output (engine's listSignatures), the output is what the request
- * recorded as signed, one 'signed' sign log entry per request, nothing parked, nothing failed.
+ * recorded as signed, one 'signed' sign log entry per request, nothing parked, nothing failed — and nothing
+ * stray: no temporary file anywhere, no signed document left in the blob store.
  *
  * On RabbitMQ with a SoftHSM2 token: 200 requests, 20 kills of `npm run start:worker`. On the embedded
  * queue and store: 40 requests, 5 kills of `npm start` (a killed process's jobs come back when their
@@ -17,7 +18,7 @@ import { tokenRoute } from '../../shared/signing/sign-route.js';
 import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
 import type { SoftHsmToken } from '../support/softhsm.js';
 import { runCrashLoop, seededRandom } from './crash-loop.js';
-import { assertExactlyOnce, requestsInLog, waitForFinal } from './exactly-once.js';
+import { assertExactlyOnce, assertNoLeftovers, requestsInLog, waitForFinal } from './exactly-once.js';
 import { inProcessSubmitter, type Submit } from './in-process-submitter.js';
 import { writePdfs } from './make-pdfs.js';
 import { addSigner, certificateId, type TestSigner } from './pipeline-fixture.js';
@@ -42,6 +43,22 @@ const VARIANTS: Variant[] = [
 /** For each request, how many lives' logs name it (more than one: a later life resumed it). */
 function livesPerRequest(outputs: string[], ids: string[]): number[] {
   return ids.map((id) => outputs.filter((o) => o.includes(id)).length);
+}
+
+/** What the recovery sweeps of all lives removed: undelivered signed blobs and leftover temporary files. */
+function sweptAway(outputs: string[]): { blobs: number; leftovers: number } {
+  const swept = { blobs: 0, leftovers: 0 };
+  for (const line of outputs.join('\n').split('\n')) {
+    if (!line.includes('"msg":"recovery sweep"')) continue;
+    try {
+      const entry = JSON.parse(line) as { blobsRemoved?: number; leftoversRemoved?: number };
+      swept.blobs += entry.blobsRemoved ?? 0;
+      swept.leftovers += entry.leftoversRemoved ?? 0;
+    } catch {
+      // a line cut by a SIGKILL
+    }
+  }
+  return swept;
 }
 
 /** Requests signed in one life and delivered by another: the crash window a careless pipeline re-signs in. */
@@ -75,7 +92,8 @@ for (const variant of VARIANTS) {
         { id: 'c1', keyType: 'ecP256', cn: 'Crash Test Signer' },
       ]);
       // Prefetch 2: jobs stay in flight long enough for kills to land in the middle of them.
-      env = run.workerEnv(token, { WORKER_PREFETCH: '2' });
+      // A 1 s recovery sweep: what the kills leave behind (blobs, temporary files) is gone soon after.
+      env = run.workerEnv(token, { WORKER_PREFETCH: '2', RECOVERY_SWEEP_SECONDS: '1' });
       certId = certificateId(token.identities[0]!.certDer);
       signers = [];
       for (let i = 0; i < total; i++)
@@ -122,6 +140,7 @@ for (const variant of VARIANTS) {
         context: () => last?.output().slice(-3000) ?? '',
       });
       const seconds = (Date.now() - began) / 1000;
+      await assertNoLeftovers([run.dataDir, path.join(run.dir, 'in')], 15_000);
       assert.deepEqual(await last.stop('SIGTERM'), { code: 0, signal: null }, last.output().slice(-2000));
       const outputs = [...loop.outputs, last.output()];
       last = undefined;
@@ -138,11 +157,13 @@ for (const variant of VARIANTS) {
       assert.ok(loop.killsUnderLoad > 0, 'some kills came while requests were open');
       const resumed = livesPerRequest(outputs, ids).filter((n) => n > 1).length;
       const acrossSign = deliveredByAnotherLife(outputs);
+      const swept = sweptAway(outputs);
       console.log(
         `      ${total} requests, ${killed} SIGKILLs (start-up ${loop.kills.startup}, working ${loop.kills.working}, ` +
           `right after a signature ${loop.kills['after-sign']}; ${loop.killsUnderLoad} with requests open), ` +
           `${resumed} requests touched by more than one life (${acrossSign} signed in one, delivered by the ` +
-          `next); all done in ${seconds.toFixed(1)} s ` +
+          `next); all done in ${seconds.toFixed(1)} s; the recovery sweeps removed ${swept.blobs} undelivered ` +
+          `blobs and ${swept.leftovers} temporary files ` +
           `(CRASH_SEED=${SEED})`,
       );
     });

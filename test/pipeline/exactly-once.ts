@@ -3,12 +3,14 @@
  * poison): each request completed; its output carries exactly one signature (counted by the engine's
  * `listSignatures` on the delivered bytes) and is byte for byte what the request says was signed; the
  * sign log is intact (hash chain, MACs under the run's master key, every checkpoint the workers made)
- * with exactly one signature entry per request and nothing signed for
- * anyone else. A sample of outputs goes through poppler's pdfsig as well (valid and trusted).
+ * with exactly one signature entry per request and nothing signed for anyone else. A sample of outputs goes
+ * through poppler's pdfsig as well (valid and trusted). After crashes, `assertNoLeftovers`: no temporary
+ * file and no undelivered signed document stays behind.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { verifySignLog } from '../../shared/audit/verify-sign-log.js';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
@@ -108,6 +110,35 @@ export async function assertExactlyOnce(store: Store, requests: SignRequest[], o
     [],
     'no request failed',
   );
+}
+
+/** Every `*.tmp` file under `dir`, and every file in its `blobs/` directory (paths relative to `dir`). */
+function leftoversIn(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.tmp') || path.basename(at) === 'blobs') found.push(path.relative(dir, full));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return found;
+}
+
+/**
+ * Once every request is final, nothing stray may stay behind: no temporary file anywhere under `dirs` (the
+ * data directory, the output folders) and no signed document in the blob store. The workers' recovery sweep
+ * removes what crashes left; this waits up to `timeoutMs` for it, then names what is left.
+ */
+export async function assertNoLeftovers(dirs: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = dirs.flatMap((dir) => leftoversIn(dir).map((file) => path.join(dir, file)));
+    if (left.length === 0) return;
+    if (Date.now() > deadline) assert.fail(`left behind after every request was final: ${left.join(', ')}`);
+    await sleep(200);
+  }
 }
 
 /** The request ids of a worker log's lines with message `msg` (e.g. 'document signed'). */

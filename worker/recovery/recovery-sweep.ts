@@ -26,6 +26,8 @@ export interface RecoveryDeps {
   logger: Logger;
   /** The routes whose parked jobs this worker reconciles (the ones it serves). */
   routes: () => readonly string[];
+  /** Directories whose leftover temporary files (of writers that are gone) are removed too. */
+  fileDirs?: readonly string[];
   intervalMs: number;
   /** @default () => new Date() */
   now?: () => Date;
@@ -84,7 +86,10 @@ export async function sweepOnce(deps: RecoveryDeps): Promise<RecoveryReport> {
       }),
     [],
   );
-  const removed = await step(logger, 'blobs', () => removeUndeliverable(deps.store, now()), { blobs: 0, leftovers: 0 });
+  const removed = await step(logger, 'blobs', () => removeUndeliverable(deps.store, now(), deps.fileDirs), {
+    blobs: 0,
+    leftovers: 0,
+  });
   const report = { parkedFailed, requeued, blobsRemoved: removed.blobs, leftoversRemoved: removed.leftovers };
   if (requeued.length > 0) {
     logger.warn(

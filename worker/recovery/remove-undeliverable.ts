@@ -6,6 +6,7 @@
  * recorded yet) is kept: its signer may be recording it right now.
  */
 import { FINAL_STATES } from '../../shared/domain/sign-request.js';
+import { removeTempLeftovers } from '../../shared/fs/write-file-durably.js';
 import type { Store } from '../../shared/store/store-ports.js';
 
 /** A leftover of a put whose writer still runs is removed only after this long (a hung writer). */
@@ -23,12 +24,21 @@ async function wanted(store: Store, key: string): Promise<boolean> {
   return request.signedSha256 === undefined || request.signedSha256 === match[2];
 }
 
-/** Removes the blobs nobody will deliver and the leftovers of interrupted puts; returns how many of each. */
-export async function removeUndeliverable(store: Store, now: Date): Promise<{ blobs: number; leftovers: number }> {
+/**
+ * Removes the blobs nobody will deliver and the leftovers of interrupted puts, and the leftover temporary
+ * files in `fileDirs` (the CA's and the token snapshots' directories); returns how many of each.
+ */
+export async function removeUndeliverable(
+  store: Store,
+  now: Date,
+  fileDirs: readonly string[] = [],
+): Promise<{ blobs: number; leftovers: number }> {
   const unwanted: string[] = [];
   for await (const { key } of store.blobs.list()) if (!(await wanted(store, key))) unwanted.push(key);
   let blobs = 0;
   for (const key of unwanted) if (await store.blobs.delete(key)) blobs++;
-  const leftovers = await store.blobs.removeLeftovers(new Date(now.getTime() - LEFTOVER_AGE_MS));
+  const before = new Date(now.getTime() - LEFTOVER_AGE_MS);
+  let leftovers = await store.blobs.removeLeftovers(before);
+  for (const dir of fileDirs) leftovers += (await removeTempLeftovers(dir, { before })).length;
   return { blobs, leftovers };
 }

@@ -3,26 +3,20 @@
  * crash never leaves half a record) with owner-only permissions, and reads that tell a missing file from
  * a broken one. Errors are AppError FILE_IO naming the file.
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
+import { writeFileDurably } from '../../fs/write-file-durably.js';
 
-/** Writes `data` to `file` atomically with mode 0600, creating the directory (0700) if needed. */
+/**
+ * Writes `data` to `file` atomically with mode 0600, creating the directory (0700) if needed. The write is
+ * writeFileDurably's, so a killed writer's temporary file is recognised and removed by the recovery sweep.
+ */
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
   try {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const handle = await fs.open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
+    await writeFileDurably(file, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, { mode: 0o600 });
   } catch (error) {
-    await fs.rm(tmp, { force: true });
     throw ioError('write', file, error);
   }
 }
