@@ -93,10 +93,4 @@ export function pipelineContext(deps: PipelineDeps, log: Logger, signal?: AbortS
   };
 }
 
-/**
- * The blob key of a request's signed bytes. The hash is part of the key: if two workers ever sign the same
- * request at once, each writes its own blob and only the one whose hash the request records is delivered.
- */
-export function signedBlobKey(requestId: string, sha256: string): string {
-  return `${requestId}.signed.${sha256}`;
-}
+export { signedBlobKey } from '../shared/store/blob-key.js';

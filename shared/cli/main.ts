@@ -42,6 +42,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import('./commands/request-command.js'),
   },
   queue: { summary: 'the job queue: parked jobs and why', load: () => import('./commands/queue-command.js') },
+  doctor: {
+    summary: 'check the data files: full SQLite integrity check, queue, disk, master key',
+    load: () => import('./commands/doctor-command.js'),
+  },
+  backup: {
+    summary: 'copy the data directory while the service runs (not the master key)',
+    load: () => import('./commands/backup-command.js'),
+  },
+  restore: {
+    summary: 'restore a backup into an empty data directory',
+    load: () => import('./commands/restore-command.js'),
+  },
 };
 
 const USAGE = `Usage: signservice <command> [options]

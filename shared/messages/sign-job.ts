@@ -17,6 +17,20 @@ export type TSignJobV1 = z.infer<typeof ZSignJobV1>;
 
 export type ParsedJob = { ok: true; job: TSignJobV1 } | { ok: false; reason: string };
 
+/**
+ * The request ids a set of job message ids may belong to: a sign job's message id is its request's id, or
+ * that id with a suffix (`<id>.approved`, `<id>.recovered.<time>`), so every part of a message id up to a
+ * '.' counts. The recovery sweep and `signservice doctor` use it to find requests that have no job.
+ */
+export function requestIdsOfMessages(messageIds: Iterable<string>): Set<string> {
+  const owners = new Set<string>();
+  for (const id of messageIds) {
+    for (let dot = id.indexOf('.'); dot !== -1; dot = id.indexOf('.', dot + 1)) owners.add(id.slice(0, dot));
+    owners.add(id);
+  }
+  return owners;
+}
+
 /** Parses a raw message body; never throws. */
 export function parseSignJob(body: unknown): ParsedJob {
   const version = (body as { version?: unknown } | null)?.version;

@@ -7,21 +7,19 @@
  */
 import { FINAL_STATES } from '../../shared/domain/sign-request.js';
 import { removeTempLeftovers } from '../../shared/fs/write-file-durably.js';
+import { parseSignedBlobKey } from '../../shared/store/blob-key.js';
 import type { Store } from '../../shared/store/store-ports.js';
 
 /** A leftover of a put whose writer still runs is removed only after this long (a hung writer). */
 const LEFTOVER_AGE_MS = 15 * 60_000;
 
-/** `<requestId>.signed.<sha256>` (worker/pipeline-context.ts signedBlobKey). */
-const SIGNED_BLOB = /^(.+)\.signed\.([0-9a-f]{64})$/;
-
 /** Whether anybody will deliver the blob under `key`. */
 async function wanted(store: Store, key: string): Promise<boolean> {
-  const match = SIGNED_BLOB.exec(key);
-  if (!match) return true; // not a signed document of ours: not ours to judge
-  const request = await store.signRequests.get(match[1] as string);
+  const signed = parseSignedBlobKey(key);
+  if (!signed) return true; // not a signed document of ours: not ours to judge
+  const request = await store.signRequests.get(signed.requestId);
   if (!request || FINAL_STATES.has(request.state)) return false;
-  return request.signedSha256 === undefined || request.signedSha256 === match[2];
+  return request.signedSha256 === undefined || request.signedSha256 === signed.sha256;
 }
 
 /**

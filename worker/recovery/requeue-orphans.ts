@@ -9,7 +9,7 @@
  */
 import { IN_PIPELINE_STATES, type SignRequest } from '../../shared/domain/sign-request.js';
 import type { Logger } from '../../shared/logger.js';
-import type { TSignJobV1 } from '../../shared/messages/sign-job.js';
+import { requestIdsOfMessages, type TSignJobV1 } from '../../shared/messages/sign-job.js';
 import type { JobQueue } from '../../shared/queue/queue-port.js';
 import type { Store } from '../../shared/store/store-ports.js';
 
@@ -27,23 +27,10 @@ export interface RequeueDeps {
 /** Requests per state and sweep; more are taken by the next sweeps. */
 const BATCH = 500;
 
-/**
- * The request ids the live jobs may belong to: a job's message id is its request's id, or that id with a
- * suffix such as `.approved` or `.recovered.<time>` — so every part of a message id up to a '.' counts.
- */
-function jobOwners(live: ReadonlySet<string>): Set<string> {
-  const owners = new Set<string>();
-  for (const id of live) {
-    for (let dot = id.indexOf('.'); dot !== -1; dot = id.indexOf('.', dot + 1)) owners.add(id.slice(0, dot));
-    owners.add(id);
-  }
-  return owners;
-}
-
 /** Requests that need a job and have none. */
 async function orphans(deps: RequeueDeps): Promise<SignRequest[]> {
   const listed = await deps.queue.liveMessageIds();
-  const live = listed ? jobOwners(listed) : undefined;
+  const live = listed ? requestIdsOfMessages(listed) : undefined;
   const age = live ? deps.graceMs : deps.staleMs;
   const updatedBefore = new Date(deps.now().getTime() - age);
   const found: SignRequest[] = [];

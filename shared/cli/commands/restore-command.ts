@@ -1,0 +1,2 @@
+/** `signservice restore BACKUP_DIR`: see backup-command.ts, which holds both halves. */
+export { runRestore as run } from './backup-command.js';
