@@ -9,7 +9,7 @@
  * apart by an AsyncLocalStorage context, which follows it through every await.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { type SqliteDatabase, sqliteError } from './sqlite-database.js';
 
 export class SqliteTransactions {
   private readonly context = new AsyncLocalStorage<object>();
@@ -26,11 +26,11 @@ export class SqliteTransactions {
     const token = {};
     this.open = token;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.statement('BEGIN IMMEDIATE');
       let result: T;
       try {
         result = await this.context.run(token, work);
-        this.db.exec('COMMIT');
+        this.statement('COMMIT');
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw error;
@@ -58,6 +58,15 @@ export class SqliteTransactions {
               this.blocked() ? this.idle().then(() => value.apply(repository, args)) : value.apply(repository, args);
     }
     return gated as T;
+  }
+
+  /** Runs BEGIN or COMMIT; their errors (a busy file, a full disk) become the store's AppErrors. */
+  private statement(sql: string): void {
+    try {
+      this.db.exec(sql);
+    } catch (error) {
+      throw sqliteError(error, `a store transaction failed (${sql})`);
+    }
   }
 
   /** True while a transaction of another flow is open. */
