@@ -12,7 +12,7 @@ import { AppError, ErrorCode } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { AmqpJobQueue, type AmqpQueueOptions } from '../../shared/queue/amqp/amqp-queue.js';
 import { DELIVERY_LIMIT } from '../../shared/queue/amqp/amqp-topology.js';
-import type { DeliveredJob } from '../../shared/queue/queue-port.js';
+import type { DeliveredJob, ParkedJob } from '../../shared/queue/queue-port.js';
 import { describeQueueContract, TEST_RETRY } from './queue-contract.js';
 import { deleteByPrefix, ensureBrokerRunning, RABBITMQ_URL, rabbitmqctl, requireRabbitMq } from './support/rabbitmq.js';
 import { measureThroughput } from './support/throughput.js';
@@ -172,6 +172,36 @@ describe('AmqpJobQueue (RabbitMQ)', function () {
       assert.deepEqual(parked?.body, { crash: 'every time' });
       assert.match(parked?.reason ?? '', /^delivery limit exceeded/);
       assert.equal((await queue.depth(route)).ready, 0);
+    } finally {
+      await model.close();
+      await queue.close();
+    }
+  });
+
+  it('parks a message on its last delivery before the limit itself, telling the parked-job hook', async () => {
+    const queue = openAmqp();
+    const route = 'last-delivery';
+    const model = await amqplib.connect(RABBITMQ_URL);
+    try {
+      await queue.publish(route, { crash: 'again' }, { messageId: 'nearly-dead' });
+      const ch = await model.createChannel();
+      for (let i = 0; i < DELIVERY_LIMIT - 1; i++) {
+        const msg = await ch.get(`${PREFIX}.${route}`, { noAck: false });
+        if (msg) ch.nack(msg, false, true);
+      }
+      await ch.close();
+      const told: ParkedJob[] = [];
+      let called = false;
+      const handler = async () => {
+        called = true;
+      };
+      const consumer = await queue.consume([route], handler, { onParked: async (job) => void told.push(job) });
+      await waitFor('the message parked', async () => (await queue.depth(route)).parked === 1);
+      await consumer.close();
+      assert.equal(called, false, 'a job that killed its workers is not run once more');
+      assert.equal(told[0]?.messageId, 'nearly-dead');
+      assert.match(told[0]?.reason ?? '', /^delivery limit exceeded: delivered \d+ times/);
+      assert.equal((await queue.listParked(route))[0]?.reason, told[0]?.reason);
     } finally {
       await model.close();
       await queue.close();
