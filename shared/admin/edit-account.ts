@@ -50,19 +50,22 @@ export async function editAccount(o: {
   };
   if (change.language === null) delete next.language;
   else if (change.language !== undefined) next.language = change.language;
-  await o.store.accounts.update(next);
   const changed = (['description', 'email', 'language', 'status'] as const).filter(
     (k) => change[k] !== undefined && String(change[k] ?? '') !== String(account[k] ?? ''),
   );
-  if (changed.length > 0) {
-    await log(o.store, o.now, 'account_updated', next, o.actor, {
-      changed: changed.join(','),
-      ...(change.status !== undefined ? { status: next.status } : {}),
-    });
-  }
-  if (change.otpDisabled !== undefined && change.otpDisabled !== account.otpDisabled) {
-    await log(o.store, o.now, change.otpDisabled ? 'otp_disabled' : 'otp_enabled', next, o.actor);
-  }
+  // The change and its entries are stored together (Store.transaction).
+  await o.store.transaction(async () => {
+    await o.store.accounts.update(next);
+    if (changed.length > 0) {
+      await log(o.store, o.now, 'account_updated', next, o.actor, {
+        changed: changed.join(','),
+        ...(change.status !== undefined ? { status: next.status } : {}),
+      });
+    }
+    if (change.otpDisabled !== undefined && change.otpDisabled !== account.otpDisabled) {
+      await log(o.store, o.now, change.otpDisabled ? 'otp_disabled' : 'otp_enabled', next, o.actor);
+    }
+  });
   return next;
 }
 
@@ -74,8 +77,10 @@ export async function resetAccountOtp(o: { store: Store; account: Account; actor
     lockout: { failures: [], lockedUntil: undefined },
     updatedAt: o.now,
   };
-  await o.store.accounts.update(next);
-  await o.store.enrollments.expireForAccount(o.account.id, o.now);
-  await log(o.store, o.now, 'otp_reset', next, o.actor);
+  await o.store.transaction(async () => {
+    await o.store.accounts.update(next);
+    await o.store.enrollments.expireForAccount(o.account.id, o.now);
+    await log(o.store, o.now, 'otp_reset', next, o.actor);
+  });
   return next;
 }

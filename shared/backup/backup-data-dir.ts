@@ -11,12 +11,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Config } from '../config.js';
+import type { MasterKey } from '../crypto/master-key.js';
 import { IN_PIPELINE_STATES } from '../domain/sign-request.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { signedBlobKey } from '../store/blob-key.js';
+import { storeKeysFor } from '../store/create-store.js';
 import { openEmbeddedStore } from '../store/embedded/embedded-store.js';
 import { STORE_MARKER } from '../store/embedded/store-marker.js';
-import { configuredMasterKeyId, copyDurably, filesUnder, prepareEmptyDirectory } from './backup-files.js';
+import { copyDurably, filesUnder, prepareEmptyDirectory } from './backup-files.js';
 import { type BackupManifest, describeFile, writeManifest } from './backup-manifest.js';
 
 /** Directories of the data directory copied file by file: the internal CA and the token snapshots. */
@@ -41,13 +43,13 @@ async function copySqlite(from: string, to: string): Promise<void> {
   }
 }
 
-/** Copies the store and the blobs its open requests need; false when one was delivered (and removed) meanwhile. */
-async function copyStoreWithBlobs(dataDir: string, target: string) {
+/** Copies the store and the blobs its open requests need; undefined when one was delivered (and removed) meanwhile. */
+async function copyStoreWithBlobs(dataDir: string, target: string, masterKey: MasterKey) {
   const copy = path.join(target, 'signservice.sqlite');
   for (const file of [copy, `${copy}-wal`, `${copy}-shm`]) fs.rmSync(file, { force: true });
   fs.rmSync(path.join(target, 'blobs'), { recursive: true, force: true });
   await copySqlite(path.join(dataDir, 'signservice.sqlite'), copy);
-  const store = await openEmbeddedStore(copy);
+  const store = await openEmbeddedStore(copy, storeKeysFor(masterKey));
   try {
     let open = 0;
     for (const state of IN_PIPELINE_STATES) {
@@ -60,21 +62,19 @@ async function copyStoreWithBlobs(dataDir: string, target: string) {
         copyDurably(from, path.join(target, 'blobs', key));
       }
     }
-    let entries = 0;
-    let lastHash: string | undefined;
-    for await (const entry of store.signLog.list()) {
-      entries++;
-      lastHash = entry.hash;
-    }
-    return { open, entries, lastHash };
+    const head = await store.signLog.head();
+    return { open, entries: head?.seq ?? 0, lastHash: head?.hash };
   } finally {
     await store.close();
     fs.rmSync(path.join(target, STORE_MARKER), { force: true });
   }
 }
 
-/** Makes the backup of `config`'s embedded data directory in the empty (or new) directory `target`. */
-export async function backupDataDirectory(config: Config, target: string): Promise<BackupResult> {
+/**
+ * Makes the backup of `config`'s embedded data directory in the empty (or new) directory `target`; the
+ * master key opens the copy (it is recorded by its id only).
+ */
+export async function backupDataDirectory(config: Config, target: string, masterKey: MasterKey): Promise<BackupResult> {
   if (config.store.kind !== 'embedded') {
     throw new AppError(
       ErrorCode.INVALID_ARGUMENT,
@@ -86,7 +86,7 @@ export async function backupDataDirectory(config: Config, target: string): Promi
   if (!fs.existsSync(path.join(dataDir, 'signservice.sqlite'))) {
     throw new AppError(ErrorCode.INVALID_ARGUMENT, `no SignService store in ${dataDir}: nothing to back up`);
   }
-  const masterKeyId = configuredMasterKeyId(config.masterKey);
+  const masterKeyId = masterKey.keyId;
   prepareEmptyDirectory(target, 'the backup directory');
   const queue = path.join(dataDir, 'queue.sqlite');
   if (fs.existsSync(queue) && fs.statSync(queue).size > 0) await copySqlite(queue, path.join(target, 'queue.sqlite'));
@@ -95,7 +95,7 @@ export async function backupDataDirectory(config: Config, target: string): Promi
     if (attempt > STORE_ATTEMPTS) {
       throw new AppError(ErrorCode.STORE_UNAVAILABLE, 'the store kept changing under the backup; try again');
     }
-    figures = await copyStoreWithBlobs(dataDir, target);
+    figures = await copyStoreWithBlobs(dataDir, target, masterKey);
   }
   for (const dir of COPIED_DIRECTORIES) {
     for (const file of filesUnder(path.join(dataDir, dir))) {
@@ -108,7 +108,7 @@ export async function backupDataDirectory(config: Config, target: string): Promi
     version: 1,
     createdAt: new Date().toISOString(),
     source: dataDir,
-    ...(masterKeyId ? { masterKeyId } : {}),
+    masterKeyId,
     counts: { openRequests: figures.open, signLogEntries: figures.entries },
     ...(figures.lastHash ? { lastSignLogHash: figures.lastHash } : {}),
     files,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { generateMasterKeyBytes } from '../../shared/crypto/master-key.js';
 import { FINAL_STATES } from '../../shared/domain/sign-request.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import { runCli } from '../support/cli.js';
 import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
@@ -81,7 +82,7 @@ describe('backup during load, restore into an empty directory, serve from it (em
     const verify = await runCli(['audit', 'verify'], env);
     assert.equal(verify.code, 0, verify.stderr);
     assert.match(verify.stdout, /^OK: \d+ entries/);
-    const restored = await openEmbeddedStore(path.join(fresh, 'signservice.sqlite'));
+    const restored = await openEmbeddedStore(path.join(fresh, 'signservice.sqlite'), storeKeysFor(run.masterKey));
     const restoredQueue = new EmbeddedJobQueue({ file: path.join(fresh, 'queue.sqlite') });
     try {
       for (const id of completedBefore) assert.equal((await restored.signRequests.get(id))?.state, 'completed', id);

@@ -78,6 +78,7 @@ describe(`byte budget: ${BIG} documents of 90 MB and ${SMALL} small ones, budget
       context: () => service!.output().slice(-3000),
     });
     await assertExactlyOnce(run.store, requests, {
+      masterKey: run.masterKey,
       action: 'signed_without_otp',
       pdfsig: { nssDir: ca.nssDir, every: 8 },
     });

@@ -84,6 +84,7 @@ describe('a full disk while requests flow (embedded, `npm start`, data directory
     });
     const recovered = (Date.now() - freedAt) / 1000;
     await assertExactlyOnce(run.store, requests, {
+      masterKey: run.masterKey,
       action: 'signed_without_otp',
       pdfsig: { nssDir: ca.nssDir, every: 6 },
     });

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAccountService } from '../../shared/accounts/account-service.js';
+import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import { allEntries } from './store-fixtures.js';
@@ -27,7 +29,8 @@ describe('changes and their sign log entries are stored together', () => {
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-change-log-'));
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+    const keys = storeKeysFor(MasterKey.fromBytes(generateMasterKeyBytes()));
+    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), keys);
   });
 
   afterEach(async () => {

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
@@ -16,6 +17,7 @@ import { AmqpJobQueue } from '../../shared/queue/amqp/amqp-queue.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
 import type { JobQueue } from '../../shared/queue/queue-port.js';
 import { signedBlobKey } from '../../shared/store/blob-key.js';
+import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import type { PipelineDeps } from '../../worker/pipeline-context.js';
@@ -56,7 +58,8 @@ describe('recovery sweep (one round)', function () {
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signservice-sweep-'));
-    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'));
+    const keys = storeKeysFor(MasterKey.fromBytes(generateMasterKeyBytes()));
+    store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), keys);
     queue = new EmbeddedJobQueue({ file: path.join(dir, 'queue.sqlite') });
   });
 

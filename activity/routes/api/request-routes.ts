@@ -121,17 +121,20 @@ export function requestRoutes(deps: AdminApiDeps): ApiRoute[] {
           createdAt: at,
           updatedAt: at,
         };
-        await deps.store.signRequests.create(retry);
+        // The request and its log entry together; a job that cannot be queued now is queued by the recovery sweep.
+        await deps.store.transaction(async () => {
+          await deps.store.signRequests.create(retry);
+          await deps.store.signLog.append({
+            time: at,
+            action: 'request_retried',
+            actor: actorOf(caller),
+            outcome: 'ok',
+            requestId: retry.id,
+            details: { retryOf: request.id, accountId: request.accountId },
+          });
+        });
         const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: retry.id, route: retry.route };
         await queue().publish(retry.route, job, { messageId: retry.id });
-        await deps.store.signLog.append({
-          time: at,
-          action: 'request_retried',
-          actor: actorOf(caller),
-          outcome: 'ok',
-          requestId: retry.id,
-          details: { retryOf: request.id, accountId: request.accountId },
-        });
         return view(retry, logins);
       },
     }),

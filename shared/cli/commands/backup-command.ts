@@ -8,7 +8,8 @@ import path from 'node:path';
 import { backupDataDirectory } from '../../backup/backup-data-dir.js';
 import { restoreDataDirectory } from '../../backup/restore-data-dir.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
+import { cliMasterKey } from '../cli-store.js';
 
 const BACKUP_HELP = `Usage: signservice backup DIR [--data-dir DIR] [--json]
 
@@ -51,7 +52,8 @@ export async function runBackup(argv: string[]): Promise<number> {
   const parsed = parse(argv, BACKUP_HELP);
   if (typeof parsed === 'number') return parsed;
   const config = cliConfig(parsed.values['data-dir']);
-  const { manifest, masterKeyAt } = await backupDataDirectory(config, parsed.dir);
+  const masterKey = cliMasterKey(config, { createMasterKey: false });
+  const { manifest, masterKeyAt } = await backupDataDirectory(config, parsed.dir, masterKey);
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
   else {
     process.stdout.write(

@@ -16,10 +16,13 @@ import { requestIdsOfMessages } from '../../messages/sign-job.js';
 import { EmbeddedJobQueue } from '../../queue/embedded/embedded-queue.js';
 import { knownRoutes, listParkedSignJobs } from '../../sign-requests/parked-sign-jobs.js';
 import { checkSqliteIntegrity } from '../../sqlite/check-integrity.js';
+import { storeKeysFor } from '../../store/create-store.js';
 import { openEmbeddedStore } from '../../store/embedded/embedded-store.js';
 import { STORE_MARKER, storeIsNew } from '../../store/embedded/store-marker.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig, snapshotStoreIn } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
+import { cliMasterKey } from '../cli-store.js';
+import { snapshotStoreIn } from '../data-dir.js';
 
 const HELP = `Usage: signservice doctor [--data-dir DIR] [--json]
 
@@ -56,8 +59,11 @@ function checkFile(file: string, what: string, findings: Finding[]): boolean {
 
 /** Open requests without a job, and parked jobs (only when both files are sound). */
 async function checkWork(config: Config, findings: Finding[]): Promise<void> {
-  if (config.store.kind !== 'embedded') return;
-  const store = await openEmbeddedStore(config.store.file);
+  if (config.store.kind !== 'embedded' || configuredMasterKeyId(config.masterKey) === undefined) return;
+  const store = await openEmbeddedStore(
+    config.store.file,
+    storeKeysFor(cliMasterKey(config, { createMasterKey: false })),
+  );
   const queue = new EmbeddedJobQueue({ file: path.join(config.dataDir, 'queue.sqlite') });
   try {
     const live = await queue.liveMessageIds();

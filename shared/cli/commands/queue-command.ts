@@ -7,7 +7,8 @@
 import { openQueue } from '../../process/open-queue.js';
 import { knownRoutes, listParkedSignJobs, type ParkedSignJob } from '../../sign-requests/parked-sign-jobs.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { cliConfig, snapshotStoreIn } from '../data-dir.js';
+import { cliConfig } from '../cli-config.js';
+import { snapshotStoreIn } from '../data-dir.js';
 
 const HELP = `Usage: signservice queue parked [--route ROUTE]... [--json] [--data-dir DIR]
 
