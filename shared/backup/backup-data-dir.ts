@@ -17,7 +17,7 @@ import { AppError, ErrorCode } from '../errors.js';
 import { signedBlobKey } from '../store/blob-key.js';
 import { storeKeysFor } from '../store/create-store.js';
 import { openEmbeddedStore } from '../store/embedded/embedded-store.js';
-import { STORE_MARKER } from '../store/embedded/store-marker.js';
+import { storeMarkerOf } from '../store/embedded/store-marker.js';
 import { copyDurably, filesUnder, prepareEmptyDirectory } from './backup-files.js';
 import { type BackupManifest, describeFile, writeManifest } from './backup-manifest.js';
 
@@ -66,7 +66,7 @@ async function copyStoreWithBlobs(dataDir: string, target: string, masterKey: Ma
     return { open, entries: head?.seq ?? 0, lastHash: head?.hash };
   } finally {
     await store.close();
-    fs.rmSync(path.join(target, STORE_MARKER), { force: true });
+    fs.rmSync(storeMarkerOf(copy), { force: true });
   }
 }
 

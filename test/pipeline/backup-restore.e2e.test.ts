@@ -118,6 +118,9 @@ describe('backup during load, restore into an empty directory, serve from it (em
     const doctor = await runCli(['doctor'], env);
     assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
     assert.match(doctor.stdout, /^OK\s+store\s+.*integrity_check ok/m);
-    assert.ok(fs.existsSync(path.join(fresh, 'store.created')), 'the restored store is guarded by its marker');
+    assert.ok(
+      fs.existsSync(path.join(fresh, 'signservice.sqlite.created')),
+      'the restored store is guarded by its marker',
+    );
   });
 });

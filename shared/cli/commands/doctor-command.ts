@@ -18,7 +18,7 @@ import { knownRoutes, listParkedSignJobs } from '../../sign-requests/parked-sign
 import { checkSqliteIntegrity } from '../../sqlite/check-integrity.js';
 import { storeKeysFor } from '../../store/create-store.js';
 import { openEmbeddedStore } from '../../store/embedded/embedded-store.js';
-import { STORE_MARKER, storeIsNew } from '../../store/embedded/store-marker.js';
+import { storeIsNew, storeMarkerOf } from '../../store/embedded/store-marker.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
 import { cliMasterKey } from '../cli-store.js';
@@ -145,11 +145,11 @@ async function examine(config: Config): Promise<Finding[]> {
         'MongoDB: check it with db.runCommand({ validate: "<collection>" }) in mongosh; back it up with mongodump',
     });
   } else if (storeIsNew(config.store.file)) {
-    const marker = fs.existsSync(path.join(config.dataDir, STORE_MARKER));
+    const marker = fs.existsSync(storeMarkerOf(config.store.file));
     findings.push({
       level: marker ? 'fail' : 'warn',
       what: 'store',
-      detail: `${config.store.file} is missing or empty${marker ? `, but ${STORE_MARKER} says it existed: restore it` : ' (no store yet)'}`,
+      detail: `${config.store.file} is missing or empty${marker ? `, but ${path.basename(storeMarkerOf(config.store.file))} says it existed: restore it` : ' (no store yet)'}`,
     });
   } else {
     const storeOk = checkFile(config.store.file, 'store', findings);

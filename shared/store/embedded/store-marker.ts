@@ -2,8 +2,8 @@
  * The embedded store must never be replaced by an empty one without anybody noticing: a store file that is
  * missing or empty (deleted, truncated to 0 bytes) would otherwise be created afresh, and the service would
  * run on it — accounts, requests and the sign log gone — while `audit verify` said "OK, empty". So the first
- * creation of a store leaves a marker next to it (`store.created`); a missing or empty store file beside a
- * marker, or beside queued jobs or signed documents of an earlier store, is refused with what to do. The
+ * creation of a store leaves a marker next to it (`signservice.sqlite.created`); a missing or empty store
+ * file beside its marker, or beside queued jobs or signed documents of an earlier store, is refused with what to do. The
  * internal CA and the master key alone prove nothing: `signservice ca init` makes them before any store.
  */
 import fs from 'node:fs';
@@ -11,11 +11,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
 
-/** The marker's name in the data directory. */
-export const STORE_MARKER = 'store.created';
-
-function markerOf(file: string): string {
-  return path.join(path.dirname(file), STORE_MARKER);
+/** The marker of the store in `file`: `<file>.created` (one per store file, so stores can share a directory). */
+export function storeMarkerOf(file: string): string {
+  return `${file}.created`;
 }
 
 /** True when `file` is missing or has no bytes: opening it would create a new, empty store. */
@@ -62,10 +60,10 @@ export function assertStoreNotLost(file: string): void {
   if (!storeIsNew(file)) return;
   const dir = path.dirname(file);
   const evidence: string[] = [];
-  const marker = markerOf(file);
+  const marker = storeMarkerOf(file);
   if (fs.existsSync(marker)) {
     const created = /\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(fs.readFileSync(marker, 'utf8'))?.[0] ?? 'at an unknown time';
-    evidence.push(`${STORE_MARKER} records that it was created here (${created})`);
+    evidence.push(`${path.basename(marker)} records that it was created here (${created})`);
   }
   const jobs = queuedJobs(dir);
   if (jobs > 0) evidence.push(`queue.sqlite holds ${jobs} job(s) of its requests`);
@@ -84,7 +82,7 @@ export function assertStoreNotLost(file: string): void {
 
 /** Leaves the marker once the store exists (also for stores made before markers existed). */
 export function markStoreCreated(file: string, at: Date = new Date()): void {
-  const marker = markerOf(file);
+  const marker = storeMarkerOf(file);
   if (fs.existsSync(marker)) return;
   fs.writeFileSync(
     marker,
