@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_RETRY_POLICY } from '../../shared/queue/queue-port.js';
 import { coreShareOver } from '../support/process-usage.js';
 import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js';
-import { assertExactlyOnce, assertNoLeftovers, requestsInLog, waitForFinal } from './exactly-once.js';
+import { assertExactlyOnce, assertNoLeftovers, countCompleted, requestsInLog, waitForFinal } from './exactly-once.js';
 import { inProcessSubmitter, type Submit } from './in-process-submitter.js';
 import { type InternalCa, makeInternalCa } from './internal-ca.js';
 import { writePdfs } from './make-pdfs.js';
@@ -46,12 +47,6 @@ describe('a full disk while requests flow (embedded, `npm start`, data directory
       otpDisabled: true,
     });
     const pdfs = await writePdfs(path.join(run.dir, 'in'), 2 * WAVE, 'full');
-    service = await startServiceProcess({
-      entry: 'activity',
-      port: await freePort(),
-      env: { ...run.env, RECOVERY_SWEEP_SECONDS: '2', MIN_FREE_DISK_MB: '1' },
-    });
-    await service.waitReady();
     const submit: Submit = inProcessSubmitter(run);
     const accepted: string[] = [];
     let refused = 0;
@@ -66,8 +61,18 @@ describe('a full disk while requests flow (embedded, `npm start`, data directory
         }
       }
     };
+    // The first wave waits in the queue; the service (one job at a time) starts on it, and the disk is
+    // filled the moment the first request completes: the others are certainly still on their way.
     await wave(pdfs.slice(0, WAVE));
+    service = await startServiceProcess({
+      entry: 'activity',
+      port: await freePort(),
+      env: { ...run.env, RECOVERY_SWEEP_SECONDS: '2', MIN_FREE_DISK_MB: '1', WORKER_PREFETCH: '1' },
+    });
+    while ((await countCompleted(run.store, accepted)) === 0) await sleep(5);
     const filled = disk.fill();
+    const pendingWhenFull = accepted.length - (await countCompleted(run.store, accepted));
+    assert.ok(pendingWhenFull >= WAVE / 2, `requests were on their way when the disk filled (${pendingWhenFull})`);
     await wave(pdfs.slice(WAVE));
     const share = await coreShareOver(service.child.pid as number, 5000);
     const ready = await service.get('/ready');
@@ -98,7 +103,8 @@ describe('a full disk while requests flow (embedded, `npm start`, data directory
     );
     await assertNoLeftovers([run.dataDir, path.join(run.dir, 'in')], 15_000);
     console.log(
-      `      filled ${(filled / 1024 / 1024).toFixed(1)} MB; ${accepted.length} accepted, ${refused} refused with ` +
+      `      filled ${(filled / 1024 / 1024).toFixed(1)} MB with ${pendingWhenFull} requests on their way; ` +
+        `${accepted.length} accepted, ${refused} refused with ` +
         `"nothing was submitted"; ${(share * 100).toFixed(1)} % of a core while full; all done ` +
         `${recovered.toFixed(1)} s after space was freed; at most ${most} signing(s) per request`,
     );
