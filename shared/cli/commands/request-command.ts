@@ -14,9 +14,6 @@ import type { SignPlacement } from '../../domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../errors.js';
 import { readPdfFile } from '../../fs/read-pdf-file.js';
 import { silentLogger } from '../../logger.js';
-import { createMailer } from '../../mail/mailer.js';
-import { loadTemplates } from '../../mail/render-template.js';
-import { lockoutAnnouncer } from '../../otp/lockout-announcer.js';
 import { createOtpAuthorizer } from '../../otp/otp-authorizer.js';
 import { createTotpVerifier, type TotpVerifier } from '../../otp/verify-totp.js';
 import { STAMP_POSITIONS, type StampPosition } from '../../pdf/stamp/stamp-placement.js';
@@ -146,6 +143,13 @@ export async function keySourceFor(config: Config, opened: ServedTokens[]): Prom
 export function lazyVerifier(config: Config, store: Store): TotpVerifier {
   let verifier: TotpVerifier | undefined;
   const onLocked = async (account: Account, lockedUntil: Date) => {
+    // Mail modules load only when a lockout has to be announced: `request --help` and every code that is
+    // right stay free of nodemailer and handlebars (start-up cost, test/cli/bundled-cli.test.ts).
+    const [{ createMailer }, { loadTemplates }, { lockoutAnnouncer }] = await Promise.all([
+      import('../../mail/mailer.js'),
+      import('../../mail/render-template.js'),
+      import('../../otp/lockout-announcer.js'),
+    ]);
     const mailer = createMailer(config.mail, { print: () => undefined });
     try {
       await lockoutAnnouncer({
