@@ -1,6 +1,6 @@
 /**
  * The control panel's API against the real embedded store, a real SMTP sink and the Koa app on a real
- * port, with a settable clock: an "HTTP client" that keeps cookies per caller, records every answer (for
+ * port, with a clock that runs with the real one and can be moved forward (`advance`): an "HTTP client" that keeps cookies per caller, records every answer (for
  * the secret scan), and an operator who signs in the way the panel does (first-time TOTP set-up, codes
  * computed as an authenticator app does from the set-up's otpauth URI).
  */
@@ -102,8 +102,23 @@ export class AdminFixture {
   url!: string;
   logs: string[] = [];
   answers: string[] = [];
-  clock = Date.now();
-  now = () => new Date(this.clock);
+  /**
+   * How far the service's clock runs ahead of the real one. It is an offset, not a frozen time: a browser's
+   * authenticator computes codes from the real clock, so a service time taken when this file was loaded
+   * (minutes before its tests run, when other suites run first) made every first code "wrong".
+   */
+  private skew = 0;
+  now = () => new Date(Date.now() + this.skew);
+
+  /** The service's time now, in milliseconds (what an authenticator in step with it would use). */
+  get clock(): number {
+    return this.now().getTime();
+  }
+
+  /** Moves the service's clock forward (idle timeouts, lockouts). */
+  advance(ms: number): void {
+    this.skew += ms;
+  }
   panel!: ReturnType<typeof adminPanel>;
 
   async start(): Promise<void> {

@@ -135,7 +135,7 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     }
     const right = await c.call('POST', '/api/v1/session', { login: 'locky', password: PASSWORD });
     assert.equal(right.status, 423, right.text);
-    fx.clock += 16 * 60_000;
+    fx.advance(16 * 60_000);
     const later = await c.call('POST', '/api/v1/session', { login: 'locky', password: PASSWORD });
     assert.equal(later.status, 200, 'unlocked after 15 minutes');
   });
@@ -217,7 +217,7 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
   it('sessions end after 30 idle minutes and at sign-out (in the store)', async () => {
     const { caller } = await fx.operator('idle');
     assert.equal((await caller.call('GET', '/api/v1/accounts')).status, 200);
-    fx.clock += 31 * 60_000;
+    fx.advance(31 * 60_000);
     assert.equal((await caller.call('GET', '/api/v1/accounts')).status, 401);
     const again = await fx.operator('leaver');
     const id = again.caller.cookie;
