@@ -164,9 +164,10 @@ function grantsSection(account, certificates, refresh) {
               'button',
               {
                 type: 'button',
-                onclick: action(
-                  async () => (await api('POST', path, { certId: g.certId, isDefault: true }), refresh()),
-                ),
+                onclick: action(async () => {
+                  await api('POST', path, { certId: g.certId, isDefault: true });
+                  await refresh();
+                }),
               },
               t.makeDefault,
             ),
@@ -176,7 +177,13 @@ function grantsSection(account, certificates, refresh) {
         {},
         h(
           'button',
-          { type: 'button', onclick: action(async () => (await api('DELETE', `${path}/${g.certId}`), refresh())) },
+          {
+            type: 'button',
+            onclick: action(async () => {
+              await api('DELETE', `${path}/${g.certId}`);
+              await refresh();
+            }),
+          },
           t.takeAway,
         ),
       ),
@@ -289,17 +296,21 @@ export async function accountPage(id, refresh) {
       { class: 'actions' },
       account.email ? button(t.sendLink, () => sendLink(true)) : null,
       button(t.copyLink, () => sendLink(false)),
-      button(t.unlock, async () => (await api('POST', `${path}/unlock`), say(t.unlocked), refresh())),
+      button(t.unlock, async () => {
+        await api('POST', `${path}/unlock`);
+        say(t.unlocked);
+        await refresh();
+      }),
       button(t.resetOtp, async () => {
         if (!window.confirm(fmt(t.resetConfirm, { login: account.login }))) return;
         await api('POST', `${path}/reset-otp`);
         say(t.resetDone);
         await refresh();
       }),
-      button(
-        toggle === 'disabled' ? t.deactivate : t.activate,
-        async () => (await api('PATCH', path, { status: toggle }), refresh()),
-      ),
+      button(toggle === 'disabled' ? t.deactivate : t.activate, async () => {
+        await api('PATCH', path, { status: toggle });
+        await refresh();
+      }),
     ),
     linkBox,
     ...grantsSection(account, inventory.certificates, refresh),

@@ -20,13 +20,11 @@ function caForms(refresh, hasCa) {
     );
     form.addEventListener(
       'submit',
-      action(
-        async () => (
-          await api('POST', 'ca', { commonName: cn.value, ...(org.value ? { organization: org.value } : {}) }),
-          say(t.caCreated),
-          refresh()
-        ),
-      ),
+      action(async () => {
+        await api('POST', 'ca', { commonName: cn.value, ...(org.value ? { organization: org.value } : {}) });
+        say(t.caCreated);
+        await refresh();
+      }),
     );
     return form;
   }
@@ -74,9 +72,11 @@ function revokeControl(cert, refresh) {
     reason,
     button(
       t.revoke,
-      async () => (
-        await api('POST', `certificates/${cert.id}/revoke`, { reason: reason.value }), say(t.revoked), refresh()
-      ),
+      async () => {
+        await api('POST', `certificates/${cert.id}/revoke`, { reason: reason.value });
+        say(t.revoked);
+        await refresh();
+      },
       { 'aria-label': `${t.revoke}: ${cert.subject}` },
     ),
   );
@@ -222,26 +222,28 @@ export async function requestsPage(refresh) {
     states.map((s) => [s, s || t.any, s === wanted]),
     { name: 'state' },
   );
-  filter.addEventListener(
-    'change',
-    () => (location.hash = `#/requests${filter.value ? `?state=${filter.value}` : ''}`),
-  );
+  filter.addEventListener('change', () => {
+    location.hash = `#/requests${filter.value ? `?state=${filter.value}` : ''}`;
+  });
   const rows = requests.map((r) => {
     const reason = h('input', { 'aria-label': `${t.cancelReason}: ${r.id}` });
     const actions =
       r.state === 'failed'
-        ? button(t.retry, async () => (await api('POST', `requests/${r.id}/retry`), say(t.retried), refresh()))
+        ? button(t.retry, async () => {
+            await api('POST', `requests/${r.id}/retry`);
+            say(t.retried);
+            await refresh();
+          })
         : r.state === 'awaiting_signer'
           ? h(
               'div',
               { class: 'row' },
               reason,
-              button(
-                t.cancel,
-                async () => (
-                  await api('POST', `requests/${r.id}/cancel`, { reason: reason.value }), say(t.cancelled), refresh()
-                ),
-              ),
+              button(t.cancel, async () => {
+                await api('POST', `requests/${r.id}/cancel`, { reason: reason.value });
+                say(t.cancelled);
+                await refresh();
+              }),
             )
           : null;
     return h(
@@ -303,9 +305,14 @@ function apiTokenSection(tokens, refresh) {
         {},
         k.revokedAt
           ? t.revoked
-          : button(t.revokeToken, async () => (await api('DELETE', `api-tokens/${k.id}`), refresh()), {
-              'aria-label': `${t.revokeToken}: ${k.name}`,
-            }),
+          : button(
+              t.revokeToken,
+              async () => {
+                await api('DELETE', `api-tokens/${k.id}`);
+                await refresh();
+              },
+              { 'aria-label': `${t.revokeToken}: ${k.name}` },
+            ),
       ),
     ),
   );
@@ -331,15 +338,13 @@ function settingsSection(settings) {
   );
   form.addEventListener(
     'submit',
-    action(
-      async () => (
-        await api('PUT', 'settings', {
-          portalAdminsManageCertificates: manage.input.checked,
-          selfServiceEnrollment: self.input.checked,
-        }),
-        say(state.t.saved)
-      ),
-    ),
+    action(async () => {
+      await api('PUT', 'settings', {
+        portalAdminsManageCertificates: manage.input.checked,
+        selfServiceEnrollment: self.input.checked,
+      });
+      say(state.t.saved);
+    }),
   );
   return form;
 }
