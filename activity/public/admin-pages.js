@@ -118,6 +118,23 @@ export async function certificatesPage(refresh) {
   ];
 }
 
+/** "intact, N entries, last checkpoint …" or where the verifier found the chain broken. */
+function chainText(status) {
+  const t = state.t.signLog;
+  const c = status.lastCheckpoint;
+  if (status.intact) {
+    const checkpoint = c
+      ? fmt(t.checkpoint, { number: c.number, seq: c.seq, time: when(c.time) }) +
+        (c.timestampedBy ? fmt(t.timestamped, { authority: c.timestampedBy }) : '')
+      : t.noCheckpoint;
+    return fmt(t.intact, { count: status.entries, checkpoint });
+  }
+  if (status.brokenCheckpoint !== null) {
+    return fmt(t.brokenCheckpoint, { number: status.brokenCheckpoint, seq: status.brokenAt, reason: status.reason });
+  }
+  return fmt(t.broken, { seq: status.brokenAt, reason: status.reason });
+}
+
 export async function signLogPage() {
   const t = state.t.signLog;
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
@@ -156,12 +173,7 @@ export async function signLogPage() {
     for (const el of [account, from, to, deal, outcome]) if (el.value) q.set(el.name, el.value);
     location.hash = `#/sign-log?${q}`;
   });
-  const chain = status.intact
-    ? fmt(t.intact, {
-        count: status.entries,
-        checkpoint: status.lastCheckpoint ? when(status.lastCheckpoint) : t.noCheckpoint,
-      })
-    : fmt(t.broken, { seq: status.brokenAt, reason: status.reason });
+  const chain = chainText(status);
   const rows = log.entries.map((e) =>
     h(
       'tr',

@@ -4,17 +4,18 @@
  * administrator sees the entries of their portal: those whose actor or account belongs to it.
  */
 import { z } from 'zod';
-import { verifySignLogChain } from '../../../shared/audit/sign-log-chain.js';
 import {
   signLogCsvColumns,
   signLogCsvHeader,
   signLogCsvRow,
   signLogJsonLine,
 } from '../../../shared/audit/sign-log-export.js';
+import { verifySignLog } from '../../../shared/audit/verify-sign-log.js';
 import type { SignLogEntry } from '../../../shared/domain/sign-log-entry.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 import { accountsFor } from '../../admin/portal-scope.js';
+import { chainStatus, ZChainStatus } from './sign-log-status.js';
 
 const ZFilters = z.object({
   account: z.string().max(100).optional().describe('Account id or login'),
@@ -144,36 +145,11 @@ export function signLogRoutes(deps: AdminApiDeps): ApiRoute[] {
       path: '/api/v1/sign-log/status',
       authority: 'read',
       tag: 'Sign log',
-      summary: 'Whether the hash chain is intact, how many entries it has, or where it breaks',
-      response: z.object({
-        intact: z.boolean(),
-        entries: z.number(),
-        lastHash: z.string().nullable(),
-        lastCheckpoint: z.string().nullable(),
-        brokenAt: z.number().nullable(),
-        reason: z.string().nullable(),
-      }),
+      summary:
+        'The sign log verified with the master key (hash and MAC chains, signed checkpoints): intact, how many entries, the last checkpoint, or where it breaks',
+      response: ZChainStatus,
       async handler() {
-        const entries: SignLogEntry[] = [];
-        for await (const e of deps.store.signLog.list()) entries.push(e);
-        const verdict = verifySignLogChain(entries);
-        return verdict.ok
-          ? {
-              intact: true,
-              entries: verdict.entries,
-              lastHash: verdict.lastHash,
-              lastCheckpoint: null,
-              brokenAt: null,
-              reason: null,
-            }
-          : {
-              intact: false,
-              entries: verdict.entries,
-              lastHash: null,
-              lastCheckpoint: null,
-              brokenAt: verdict.brokenSeq,
-              reason: verdict.reason,
-            };
+        return chainStatus(await verifySignLog(deps.store, deps.masterKey));
       },
     }),
   ];
