@@ -66,6 +66,7 @@ export async function accountsPage() {
   ];
 }
 
+/** The Bitrix24 user of the account, searched in `portal()` (the caller's, or the one an operator picked). */
 function bitrixPicker(portal) {
   const t = state.t.account;
   const search = h('input', { type: 'search' });
@@ -76,7 +77,7 @@ function bitrixPicker(portal) {
     action(async () => {
       const { users } = await api(
         'GET',
-        `portals/${encodeURIComponent(portal)}/users?search=${encodeURIComponent(search.value)}`,
+        `portals/${encodeURIComponent(portal())}/users?search=${encodeURIComponent(search.value)}`,
       );
       user.replaceChildren(
         ...[['', t.bitrixNone], ...users.map((u) => [String(u.id), `${u.name}${u.email ? ` <${u.email}>` : ''}`])].map(
@@ -88,6 +89,7 @@ function bitrixPicker(portal) {
   );
   return {
     user,
+    reset: () => user.replaceChildren(h('option', { value: '' }, t.bitrixNone)),
     el: h(
       'fieldset',
       {},
@@ -95,6 +97,34 @@ function bitrixPicker(portal) {
       h('div', { class: 'row' }, field(t.bitrixSearch, search), find),
       field(t.bitrixUser, user),
     ),
+  };
+}
+
+/**
+ * Where the new account's Bitrix24 user is looked up: a portal administrator's own portal; an operator
+ * picks one of the installed portals (or none, for an account that signs outside Bitrix24 only).
+ */
+async function portalChoice() {
+  const own = state.principal.portal;
+  if (own) {
+    const picker = bitrixPicker(() => own);
+    return { el: picker.el, memberId: () => own, userId: () => picker.user.value };
+  }
+  const { portals } = await api('GET', 'portals');
+  const installed = portals.filter((p) => p.status === 'installed');
+  if (!installed.length) return { el: null, memberId: () => '', userId: () => '' };
+  const t = state.t.account;
+  const portal = select([['', t.portalNone], ...installed.map((p) => [p.memberId, p.domain])], { name: 'portal' });
+  const picker = bitrixPicker(() => portal.value);
+  picker.el.hidden = true;
+  portal.addEventListener('change', () => {
+    picker.reset();
+    picker.el.hidden = !portal.value;
+  });
+  return {
+    el: h('div', {}, field(t.portal, portal), picker.el),
+    memberId: () => portal.value,
+    userId: () => (portal.value ? picker.user.value : ''),
   };
 }
 
@@ -116,8 +146,7 @@ export async function newAccountPage() {
   otp.input.addEventListener('change', () => {
     warning.hidden = !otp.input.checked;
   });
-  const portal = state.principal.portal;
-  const picker = portal ? bitrixPicker(portal) : null;
+  const bitrix = await portalChoice();
   const form = h(
     'form',
     { class: 'card', novalidate: true },
@@ -125,7 +154,7 @@ export async function newAccountPage() {
     field(t.description, description),
     field(t.email, email),
     field(t.language, language),
-    picker?.el,
+    bitrix.el,
     otp.el,
     warning,
     h('button', { type: 'submit' }, t.create),
@@ -137,7 +166,10 @@ export async function newAccountPage() {
       if (description.value) body.description = description.value;
       if (email.value) body.email = email.value.trim();
       if (language.value) body.language = language.value;
-      if (picker?.user.value) body.bitrixUserId = Number(picker.user.value);
+      if (bitrix.userId()) {
+        body.bitrixUserId = Number(bitrix.userId());
+        if (!state.principal.portal) body.memberId = bitrix.memberId();
+      }
       const created = await api('POST', 'accounts', body);
       say(fmt(t.created, { login: created.login }));
       location.hash = `#/accounts/${encodeURIComponent(created.id)}`;
@@ -286,6 +318,8 @@ export async function accountPage(id, refresh) {
       h('dd', {}, account.description || state.t.none),
       h('dt', {}, t.email),
       h('dd', {}, account.email || state.t.none),
+      h('dt', {}, t.bitrixUser),
+      h('dd', { id: 'bitrix-user' }, account.bitrixUserId ? `#${account.bitrixUserId}` : t.bitrixNone),
       h('dt', {}, t.otpState),
       h('dd', {}, otpText(account)),
       h('dt', {}, t.status),

@@ -77,6 +77,8 @@ const en = {
     bitrixSearch: 'Find a Bitrix24 user',
     bitrixFind: 'Find',
     bitrixNone: 'Not linked',
+    portal: 'Portal',
+    portalNone: 'None (not a Bitrix24 user)',
     disableOtp: 'Disable OTP',
     disableOtpWarning:
       'Warning: without one-time codes, anyone who can start a signature in this person’s name can sign. Every such signature is logged as “signed without OTP”.',
@@ -329,6 +331,8 @@ const ru: Shape<AdminTexts> = {
     bitrixSearch: 'Найти пользователя Битрикс24',
     bitrixFind: 'Найти',
     bitrixNone: 'Не связан',
+    portal: 'Портал',
+    portalNone: 'Нет (не пользователь Битрикс24)',
     disableOtp: 'Отключить одноразовые коды',
     disableOtpWarning:
       'Внимание: без одноразовых кодов подписать от имени этого человека может любой, кто может запустить подпись. Каждая такая подпись записывается в журнал как «подписано без кода».',
