@@ -1,0 +1,135 @@
+/**
+ * Driving the control panel in Chromium, for the panel's browser tests: axe-core (WCAG 2.1 AA) on a page or
+ * a frame, screenshots in test/artifacts, waiting for a result while failing AT ONCE with the panel's own
+ * error message when an action was refused (so a refused code reads "Error: …", not a 30 s timeout), the
+ * operator's sign-in with the first-time authenticator set-up, and the tour of every page in both
+ * languages and at 375 px.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as OTPAuth from 'otpauth';
+import type { Frame, Locator, Page } from 'playwright-core';
+import { ARTIFACTS } from '../b24ui/b24ui-fixture.js';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The panel's pages, by their hash route. */
+export const PANEL_ROUTES = ['accounts', 'certificates', 'sign-log', 'requests', 'tokens', 'portals'] as const;
+
+/** Runs axe-core on the page or frame; asserts no WCAG 2.1 A/AA violation. */
+export async function axe(target: Page | Frame, name: string): Promise<void> {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') stays as it is.
+  await target.evaluate(AXE_SOURCE);
+  const violations = await target.evaluate(async () => {
+    const w = window as unknown as {
+      axe: { run(o: unknown): Promise<{ violations: { id: string; nodes: { target: unknown }[] }[] }> };
+    };
+    const r = await w.axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.nodes.map((n) => JSON.stringify(n.target)).join(' ')})`);
+  });
+  assert.deepEqual(violations, [], `axe on ${name}`);
+}
+
+export async function shoot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `panel-${name}.png`), fullPage: true });
+}
+
+/**
+ * Waits until `wanted` is visible (or attached: an `<option>` never counts as visible); if the panel shows an error message first, fails with that message.
+ * Generous time: the machine may be busy, and a refusal ends the wait early anyway.
+ */
+export async function settle(
+  root: Page | Frame,
+  wanted: Locator,
+  options: { timeout?: number; state?: 'visible' | 'attached' } = {},
+): Promise<void> {
+  const error = root.locator('#message.error');
+  await wanted
+    .or(error)
+    .first()
+    .waitFor({ timeout: options.timeout ?? 60_000, state: options.state ?? 'visible' });
+  if (await error.isVisible()) {
+    assert.fail(`the panel answered with an error instead: ${await error.textContent()}`);
+  }
+}
+
+/**
+ * The code an authenticator shows for the first time step after `lastStep` that the service still
+ * accepts now (it refuses a step it has seen, and looks one step back and forward).
+ */
+export function nextCode(totp: OTPAuth.TOTP, lastStep: { value: number }): string {
+  const now = Math.floor(Date.now() / 30_000);
+  lastStep.value = Math.max(lastStep.value + 1, now - 1);
+  return totp.generate({ timestamp: lastStep.value * 30_000 });
+}
+
+/** The step an authenticator code is computed for, right now. */
+export const currentStep = () => Math.floor(Date.now() / 30_000);
+
+/**
+ * Signs an operator in for the first time at `${baseUrl}/admin`: login and password, the QR code and the
+ * key, the first code; returns the operator's authenticator.
+ */
+export async function firstSignIn(
+  page: Page,
+  baseUrl: string,
+  login: string,
+  password: string,
+): Promise<{ totp: OTPAuth.TOTP; lastStep: { value: number } }> {
+  await page.goto(`${baseUrl}/admin?lang=en`);
+  await page.getByLabel('Login').fill(login);
+  await page.getByLabel('Password').fill(password);
+  await axe(page, 'sign-in');
+  await shoot(page, 'sign-in-en');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await settle(page, page.locator('#setup-qr'));
+  const key = ((await page.locator('#setup-key').textContent()) ?? '').replace(/\s/g, '');
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) });
+  await axe(page, 'totp set-up');
+  await shoot(page, 'totp-setup-en');
+  const lastStep = { value: currentStep() - 2 };
+  await page.getByLabel('One-time code').fill(nextCode(totp, lastStep));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await settle(page, page.getByRole('heading', { name: 'Accounts' }));
+  return { totp, lastStep };
+}
+
+/**
+ * Every page of the panel in English, then Russian (the language switch), then at 375 px: axe on each, a
+ * screenshot of each, and no horizontal scrolling at 375 px. `open(route)` loads the English page; `frame`
+ * gives the panel's frame when it runs inside Bitrix24's iframe.
+ */
+export async function tourPages(
+  page: Page,
+  options: {
+    prefix: string;
+    routes: readonly string[];
+    open(route: string): Promise<void>;
+    panel?: () => Promise<Frame>;
+  },
+): Promise<void> {
+  const panel = options.panel ?? (async () => page.mainFrame());
+  for (const route of options.routes) {
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await options.open(route);
+    let frame = await panel();
+    await settle(frame, frame.locator('main h1'));
+    await shoot(page, `${options.prefix}${route}-en`);
+    await frame.getByRole('button', { name: 'Русский' }).click();
+    await frame.locator('html[lang="ru"]').waitFor();
+    frame = await panel();
+    await settle(frame, frame.locator('main h1'));
+    await axe(frame, `${options.prefix}${route} (ru)`);
+    await shoot(page, `${options.prefix}${route}-ru`);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await axe(frame, `${options.prefix}${route} (375 px)`);
+    await shoot(page, `${options.prefix}${route}-375`);
+    const overflow = await frame.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    assert.ok(overflow <= 1, `${options.prefix}${route} fits 375 px (overflow ${overflow})`);
+  }
+}
