@@ -3,7 +3,9 @@
  * into the app's iframe [bitrix24.md §5.3]. `openPlacement` sends it server-side and returns the app's raw
  * answer; `placementLauncherUrl` gives a page of the emulator that does the same from a real browser: an
  * outer page with an `<iframe>` and an auto-submitting form targeting it, as the portal's deal card does, so
- * an app that forbids framing fails there as it would in Bitrix24.
+ * an app that forbids framing fails there as it would in Bitrix24. The app's main page (the app in the
+ * portal's menu, §1.3 `PLACEMENT=DEFAULT`) is launched the same way; its URL is the app's own, registered
+ * with the app rather than bound with `placement.bind`.
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -35,6 +37,8 @@ export interface LaunchSpec {
   placement: string;
   userId: number;
   options: OpenPlacementOptions;
+  /** The app's main page (`PLACEMENT=DEFAULT`): posted to this URL instead of a bound handler. */
+  appUrl?: string;
 }
 
 function binding(portal: PortalState, placement: string, handler: string | undefined): PlacementBinding {
@@ -75,7 +79,7 @@ export async function openPlacement(
 export function registerLauncher(core: EmulatorCore, launchers: Map<string, LaunchSpec>, spec: LaunchSpec): string {
   const portal = core.portalByDomain(spec.portal);
   if (portal === undefined) throw new Error(`no portal ${spec.portal}`);
-  binding(portal, spec.placement, spec.options.handler);
+  if (spec.appUrl === undefined) binding(portal, spec.placement, spec.options.handler);
   portal.user(spec.userId);
   const id = randomBytes(12).toString('hex');
   launchers.set(id, spec);
@@ -89,7 +93,7 @@ export function serveLauncher(core: EmulatorCore, spec: LaunchSpec | undefined, 
     sendHtml(res, 404, '<!doctype html><title>Not found</title>');
     return;
   }
-  const { handler } = binding(portal, spec.placement, spec.options.handler);
+  const handler = spec.appUrl ?? binding(portal, spec.placement, spec.options.handler).handler;
   const post = postFor(core, portal, spec);
   const action = new URL(handler);
   for (const [key, value] of Object.entries(post.query)) action.searchParams.set(key, value);

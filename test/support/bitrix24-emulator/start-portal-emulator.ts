@@ -61,6 +61,8 @@ export interface PortalEmulator {
   ): Promise<PlacementOpen>;
   /** A page of the emulator that loads the placement into an iframe by a form POST, for browser tests. */
   placementLauncherUrl(portal: PortalRef, placement: string, userId: number, options?: OpenPlacementOptions): string;
+  /** A page of the emulator that opens the app's main page (`PLACEMENT=DEFAULT`, posted to `appUrl`) as `userId`. */
+  appPageLauncherUrl(portal: PortalRef, userId: number, appUrl: string): string;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,14 @@ export async function startPortalEmulator(options: PortalEmulatorOptions = {}): 
       openPlacement(core, stateOf(ref), placement, userId, placementOptions),
     placementLauncherUrl: (ref, placement, userId, placementOptions = {}) =>
       registerLauncher(core, launchers, { portal: stateOf(ref).domain, placement, userId, options: placementOptions }),
+    appPageLauncherUrl: (ref, userId, appUrl) =>
+      registerLauncher(core, launchers, {
+        portal: stateOf(ref).domain,
+        placement: 'DEFAULT',
+        userId,
+        options: {},
+        appUrl,
+      }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
