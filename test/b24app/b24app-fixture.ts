@@ -51,6 +51,11 @@ export interface FixtureOptions {
   env?: NodeJS.ProcessEnv;
   /** Arguments of the service process. @default ['--worker'] (HTTP app and a worker); ['--no-worker']: HTTP only */
   args?: string[];
+  /**
+   * Host name of PUBLIC_BASE_URL. `localhost` puts the app on another site than the emulated portal
+   * (127.0.0.1), so its frame is a third-party frame as in Bitrix24. @default '127.0.0.1'
+   */
+  publicHost?: string;
 }
 
 /**
@@ -148,7 +153,7 @@ export class B24AppFixture {
       SIGNSERVICE_MASTER_KEY: keyBytes.toString('base64'),
       SIGNSERVICE_TOKENS: JSON.stringify([{ label, module: this.token.modulePath, pinFile }]),
       SOFTHSM2_CONF: this.token.conf,
-      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_BASE_URL: `http://${options.publicHost ?? '127.0.0.1'}:${port}`,
       B24_CLIENT_ID: APP.clientId,
       B24_CLIENT_SECRET: APP.clientSecret,
       B24_ALLOW_LOOPBACK: 'true',

@@ -45,7 +45,7 @@ describe('Limits of the HTTP app: long polls per session and in total, the previ
   const steps: WaitingStep[] = [];
 
   before(async () => {
-    await fx.startUi({ POLL_MAX_TOTAL: '6', PATH: `${wrapperDir}:${process.env.PATH}` }, ['--no-worker']);
+    await fx.startUi({ POLL_MAX_TOTAL: '6', PATH: `${wrapperDir}:${process.env.PATH}` }, { args: ['--no-worker'] });
     portal = fx.emulator.portal('portal-a.bitrix24.test');
     await fx.install(portal);
     mary = await fx.uiSigner(portal, 'mary', { language: 'en' });

@@ -12,7 +12,7 @@ import * as OTPAuth from 'otpauth';
 import { createAccountService } from '../../shared/accounts/account-service.js';
 import type { Account } from '../../shared/domain/account.js';
 import { createEnrollmentService } from '../../shared/otp/enrollment-service.js';
-import { B24AppFixture } from '../b24app/b24app-fixture.js';
+import { B24AppFixture, type FixtureOptions } from '../b24app/b24app-fixture.js';
 import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -38,14 +38,19 @@ export class B24UiFixture extends B24AppFixture {
   sink!: SmtpSink;
   chromium!: LaunchedChromium;
 
-  async startUi(env: NodeJS.ProcessEnv = {}, args?: string[]): Promise<void> {
+  /** `browser: false` when the test brings its own Chromium (a profile with its own settings). */
+  async startUi(
+    env: NodeJS.ProcessEnv = {},
+    options: Omit<FixtureOptions, 'env'> & { browser?: boolean } = {},
+  ): Promise<void> {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     this.sink = await startSmtpSink();
+    const { browser = true, ...fixture } = options;
     await this.start({
+      ...fixture,
       env: { SMTP_URL: this.sink.url, MAIL_FROM: 'SignService <sign@acme.test>', ...env },
-      ...(args ? { args } : {}),
     });
-    this.chromium = await launchChromium();
+    if (browser) this.chromium = await launchChromium();
   }
 
   async stopUi(): Promise<void> {
