@@ -32,9 +32,26 @@ export async function axe(target: Page | Frame, name: string): Promise<void> {
   assert.deepEqual(violations, [], `axe on ${name}`);
 }
 
-export async function shoot(page: Page, name: string): Promise<void> {
+/**
+ * A screenshot of the whole panel. In a portal's frame the panel scrolls inside the iframe, and Chromium's
+ * full-page capture leaves a cross-site (out-of-process) frame blank: the viewport is made as tall as the
+ * frame's content for the shot instead.
+ */
+export async function shoot(page: Page, name: string, frame?: Frame): Promise<void> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `panel-${name}.png`), fullPage: true });
+  const file = path.join(ARTIFACTS, `panel-${name}.png`);
+  if (!frame) {
+    await page.screenshot({ path: file, fullPage: true });
+    return;
+  }
+  const viewport = page.viewportSize() ?? { width: 1100, height: 900 };
+  const height = await frame.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  try {
+    await page.screenshot({ path: file });
+  } finally {
+    await page.setViewportSize(viewport);
+  }
 }
 
 /**
@@ -117,16 +134,18 @@ export async function tourPages(
     await options.open(route);
     let frame = await panel();
     await settle(frame, frame.locator('main h1'));
-    await shoot(page, `${options.prefix}${route}-en`);
+    // In a portal's frame the shot is sized to the frame's content (see shoot).
+    const framed = () => (options.panel ? frame : undefined);
+    await shoot(page, `${options.prefix}${route}-en`, framed());
     await frame.getByRole('button', { name: 'Русский' }).click();
     await frame.locator('html[lang="ru"]').waitFor();
     frame = await panel();
     await settle(frame, frame.locator('main h1'));
     await axe(frame, `${options.prefix}${route} (ru)`);
-    await shoot(page, `${options.prefix}${route}-ru`);
+    await shoot(page, `${options.prefix}${route}-ru`, framed());
     await page.setViewportSize({ width: 375, height: 800 });
     await axe(frame, `${options.prefix}${route} (375 px)`);
-    await shoot(page, `${options.prefix}${route}-375`);
+    await shoot(page, `${options.prefix}${route}-375`, framed());
     const overflow = await frame.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );

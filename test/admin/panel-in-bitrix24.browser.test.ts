@@ -1,0 +1,330 @@
+/**
+ * The control panel the Bitrix24 way: the app's main page (`/b24/app`, the PLACEMENT=DEFAULT frame POST)
+ * opened from the emulator's portal page in headless Chromium whose profile blocks third-party cookies,
+ * the app on another site than the portal (localhost against 127.0.0.1), against the service as a child
+ * process. The blocking is proven in the app's frame: an unpartitioned cookie does not stick where a
+ * partitioned one does, while a profile that allows third-party cookies keeps both. Then:
+ * - a portal administrator (the portal says so: `user.admin` with the page's AUTH_ID, on the server) does
+ *   the administrator's part of the story in the frame: certificates shown read-only, an account for a
+ *   portal user picked by search, the enrollment link mailed, the user enrolls, a certificate granted, the
+ *   Sign log shows the changes naming the administrator with the chain intact;
+ * - an ordinary user gets My signing, and 403 from every admin API call (walked from the OpenAPI document,
+ *   which the security test proves equal to the router);
+ * - the administrator of portal A walks every route with portal B's account, request, grant and portal:
+ *   nothing of B is answered and nothing of B changes.
+ * Every page of the in-Bitrix24 panel and My signing is checked with axe-core and photographed in English,
+ * Russian and at 375 px.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as OTPAuth from 'otpauth';
+import type { Frame, Page } from 'playwright-core';
+import { ROBOT_CODE } from '../b24app/b24app-fixture.js';
+import { B24UiFixture } from '../b24ui/b24ui-fixture.js';
+import { makePdf } from '../pipeline/make-pdfs.js';
+import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/index.js';
+import { type ChromiumProfile, launchChromiumProfile } from '../support/chromium.js';
+import { axe, currentStep, nextCode, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
+
+type Op = { method: string; path: string; authority: string };
+type Answer = { status: number; text: string };
+
+/** A cookie set in the frame as a third party would: unpartitioned, and partitioned (CHIPS) for control. */
+async function cookieProbe(frame: Frame): Promise<{ unpartitioned: boolean; partitioned: boolean }> {
+  return frame.evaluate(() => {
+    // biome-ignore lint/suspicious/noDocumentCookie: the probe is what any script in a third-party frame does
+    document.cookie = 'probe-3p=1; SameSite=None; Secure; Path=/';
+    // biome-ignore lint/suspicious/noDocumentCookie: the partitioned control of the same probe
+    document.cookie = 'probe-chips=1; SameSite=None; Secure; Path=/; Partitioned';
+    return {
+      unpartitioned: document.cookie.includes('probe-3p=1'),
+      partitioned: document.cookie.includes('probe-chips=1'),
+    };
+  });
+}
+
+/** Calls the admin API from the panel's frame, as its script does: the session header and CSRF token. */
+async function callFromFrame(frame: Frame, method: string, path: string, body?: unknown): Promise<Answer> {
+  return frame.evaluate(
+    async ({ method, path, body }) => {
+      const panel = document.getElementById('panel') as HTMLElement;
+      const headers: Record<string, string> = {
+        Accept: 'application/json',
+        'X-Panel-Session': panel.dataset.session ?? '',
+      };
+      const session = await fetch('/api/v1/session', { headers });
+      headers['X-CSRF-Token'] = ((await session.json()) as { csrfToken?: string }).csrfToken ?? '';
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, text: await r.text() };
+    },
+    { method, path, body },
+  );
+}
+
+describe('control panel inside Bitrix24 (portal frame, third-party cookies blocked)', function () {
+  this.timeout(300_000);
+  const fx = new B24UiFixture();
+  let profile: ChromiumProfile;
+  let page: Page;
+  let a: PortalHandle;
+  let b: PortalHandle;
+  let ivan: PortalUser;
+  let ivansApp: { totp: OTPAuth.TOTP; lastStep: { value: number } };
+
+  before(async () => {
+    await fx.startUi({}, { publicHost: 'localhost', browser: false });
+    a = fx.emulator.portal('portal-a.bitrix24.test');
+    b = fx.emulator.addPortal({ domain: 'portal-b.bitrix24.test' });
+    await fx.install(a);
+    await fx.install(b);
+    ivan = a.createUser({ name: 'Ivan', lastName: 'Petrov', email: 'ivan@acme.test', language: 'en' });
+    profile = await launchChromiumProfile({ thirdPartyCookies: 'block' });
+    page = await profile.context.newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+  });
+  after(async () => {
+    await profile?.close();
+    await fx.stopUi();
+  });
+
+  /** Opens the app as `userId` of `portal` from the portal's page; returns the app's frame once drawn. */
+  async function openApp(on: Page, portal: PortalHandle, userId: number): Promise<Frame> {
+    await on.goto(fx.emulator.appPageLauncherUrl(portal, userId, `${fx.baseUrl}/b24/app`));
+    await on.frameLocator('#app-frame').locator('main h1').waitFor({ timeout: 60_000 });
+    const frame = on.frames().find((f) => new URL(f.url()).pathname === '/b24/app');
+    assert.ok(frame, 'the app is in the portal’s frame');
+    return frame;
+  }
+
+  /** The admin API's operations, from the OpenAPI document the router is proven equal to. */
+  async function operations(): Promise<Op[]> {
+    const doc = (await (await fetch(`${fx.service?.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-authority': string }>>;
+    };
+    return Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, authority: op['x-authority'] })),
+    );
+  }
+
+  it('third-party cookies are blocked in the app’s frame; a profile that allows them keeps the probe', async () => {
+    const frame = await openApp(page, a, 1);
+    assert.notEqual(new URL(frame.url()).hostname, new URL(page.url()).hostname, 'the app is another site');
+    assert.deepEqual(await cookieProbe(frame), { unpartitioned: false, partitioned: true });
+    const allowing = await launchChromiumProfile({ thirdPartyCookies: 'allow' });
+    try {
+      const control = await openApp(await allowing.context.newPage(), a, 1);
+      assert.deepEqual(await cookieProbe(control), { unpartitioned: true, partitioned: true }, 'the probe can tell');
+    } finally {
+      await allowing.close();
+    }
+  });
+
+  it('a portal administrator: account for a portal user, mailed link, enrollment, grant, sign log', async () => {
+    let frame = await openApp(page, a, 1);
+    await settle(frame, frame.getByRole('heading', { name: 'Accounts' }));
+    assert.match((await frame.locator('.who').textContent()) ?? '', /portal-a\.bitrix24\.test/);
+
+    await frame.getByRole('link', { name: 'Certificates' }).click();
+    await settle(frame, frame.getByRole('heading', { name: 'Certificates' }));
+    assert.equal(await frame.getByRole('button', { name: 'Create', exact: true }).count(), 0, 'no CA form');
+    await frame.getByText('only the service operator changes them').waitFor();
+
+    await frame.getByRole('link', { name: 'Accounts' }).click();
+    await frame.getByRole('link', { name: 'New account' }).click();
+    await settle(frame, frame.getByRole('heading', { name: 'New account' }));
+    await frame.getByLabel('Login').fill('ivan');
+    await frame.getByLabel('Description').fill('Ivan Petrov, sales');
+    await frame.getByLabel('E-mail').fill('ivan@acme.test');
+    assert.equal(await frame.getByLabel('Portal').count(), 0, 'a portal administrator has one portal');
+    await frame.getByLabel('Find a Bitrix24 user').fill('Ivan');
+    await frame.getByRole('button', { name: 'Find' }).click();
+    const user = frame.getByLabel('Bitrix24 user', { exact: true });
+    await settle(frame, user.locator('option', { hasText: 'Petrov' }), { state: 'attached' });
+    assert.equal(await user.inputValue(), String(ivan.id));
+    await axe(frame, 'new account in Bitrix24');
+    await shoot(page, 'b24-new-account-en', frame);
+    await frame.getByRole('button', { name: 'Create account' }).click();
+    await settle(frame, frame.getByRole('heading', { name: 'ivan' }));
+    await frame.getByRole('button', { name: 'Send enrollment link' }).click();
+    await settle(frame, frame.getByText(/was e-mailed to ivan@acme\.test/));
+
+    const [mail] = await fx.sink.waitFor(1);
+    const link = /(http:\/\/\S+\/enroll\/[A-Za-z0-9_-]+\?lang=en)/.exec(mail?.text ?? '')?.[1];
+    assert.ok(link?.startsWith(`${fx.baseUrl}/enroll/`), `the e-mail holds the link: ${mail?.text}`);
+    const enroll = await profile.context.newPage();
+    await enroll.goto(link as string);
+    const key = ((await enroll.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
+    ivansApp = { totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }), lastStep: { value: 0 } };
+    ivansApp.lastStep.value = currentStep() - 2;
+    await enroll.locator('#otp-code').fill(nextCode(ivansApp.totp, ivansApp.lastStep));
+    await enroll.locator('#otp-submit').click();
+    await enroll.getByText('Your authenticator is set up').waitFor({ timeout: 30_000 });
+    await enroll.close();
+
+    // The panel opened again from the portal (a new frame POST): Ivan is enrolled now.
+    frame = await openApp(page, a, 1);
+    await frame.getByRole('link', { name: 'ivan' }).click();
+    await settle(frame, frame.getByRole('heading', { name: 'ivan' }));
+    assert.match((await frame.locator('.facts').textContent()) ?? '', /enrolled/);
+    const certificate = frame.getByLabel('Certificate', { exact: true });
+    const token = certificate.locator('option', { hasText: 'Mary Robot Signer' });
+    await certificate.selectOption((await token.getAttribute('value')) ?? '');
+    await frame.getByRole('button', { name: 'Grant' }).click();
+    await settle(frame, frame.getByRole('button', { name: 'Take away' }));
+    await axe(frame, 'account in Bitrix24');
+    await shoot(page, 'b24-account-en', frame);
+
+    await frame.getByRole('link', { name: 'Sign log' }).click();
+    await settle(frame, frame.locator('#chain-status'));
+    assert.match((await frame.locator('#chain-status').textContent()) ?? '', /^Chain intact: \d+ entries/);
+    const rows = await frame
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent).join(' | ')));
+    const log = rows.join('\n');
+    for (const action of ['account_created', 'link_created', 'granted']) {
+      assert.match(log, new RegExp(`\\| ${action} \\| Admin Portal · portal-admin \\| ivan \\|`), `${action}: ${log}`);
+    }
+    assert.match(log, /\| enrolled \| ivan \| ivan \|/);
+  });
+
+  it('every page of the panel in Bitrix24 in English, Russian and at 375 px', async () => {
+    const open = async (route: string) => {
+      const frame = await openApp(page, a, 1);
+      await frame.evaluate((r) => {
+        location.hash = `#/${r}`;
+      }, route);
+      await frame.locator(`nav a[href="#/${route}"][aria-current="page"]`).waitFor();
+    };
+    await tourPages(page, { prefix: 'b24-', routes: PANEL_ROUTES, open, panel: () => openedFrame(page) });
+  });
+
+  it('an ordinary user gets My signing, and 403 from every admin API call', async () => {
+    const frame = await openApp(page, a, ivan.id);
+    await settle(frame, frame.getByRole('heading', { name: 'My signing' }));
+    assert.equal(await frame.getByRole('navigation').getByRole('link', { name: 'Accounts' }).count(), 0);
+    assert.match((await frame.locator('main').textContent()) ?? '', /ivan/);
+    assert.equal(await frame.locator('#my-otp').textContent(), 'One-time codes: set up');
+    assert.match((await frame.locator('main').textContent()) ?? '', /Mary Robot Signer — valid until/);
+    await axe(frame, 'My signing');
+
+    const adminOnly = (await operations()).filter((op) => !['public', 'self'].includes(op.authority));
+    assert.ok(adminOnly.length > 25, `${adminOnly.length} admin operations`);
+    for (const op of adminOnly) {
+      const path = op.path.replace(/\{certId\}/g, fx.certId).replace(/\{[A-Za-z]+\}/g, 'x');
+      const answer = await callFromFrame(frame, op.method, path, op.method === 'GET' ? undefined : {});
+      assert.equal(answer.status, 403, `${op.method} ${op.path} answered ${answer.status}: ${answer.text}`);
+    }
+    const me = await callFromFrame(frame, 'GET', '/api/v1/me');
+    assert.equal(me.status, 200);
+
+    await tourPages(page, {
+      prefix: 'b24-',
+      routes: ['me'],
+      open: async () => {
+        await openApp(page, a, ivan.id);
+      },
+      panel: () => openedFrame(page),
+    });
+  });
+
+  it('the administrator of portal A can read or change nothing of portal B', async () => {
+    // Portal B: its administrator makes Boris's account in B's frame; a robot asks Boris to sign.
+    const borisUser = b.createUser({ name: 'Boris', lastName: 'Bobrov', email: 'boris@acme.test' });
+    const other = await profile.context.newPage();
+    const bFrame = await openApp(other, b, 1);
+    const created = await callFromFrame(bFrame, 'POST', '/api/v1/accounts', {
+      login: 'boris',
+      email: 'boris@acme.test',
+      bitrixUserId: borisUser.id,
+    });
+    assert.equal(created.status, 201, created.text);
+    const boris = JSON.parse(created.text) as { id: string };
+    const granted = await callFromFrame(bFrame, 'POST', `/api/v1/accounts/${boris.id}/grants`, { certId: fx.certId });
+    assert.equal(granted.status, 200, granted.text);
+    await other.close();
+    const dealId = b.createDeal({
+      title: 'B contract',
+      files: { UF_CRM_CONTRACT_PDF: [{ name: 'b.pdf', bytes: await makePdf('B', 1) }] },
+    }).id;
+    const run = await fx.emulator.runRobot(b, ROBOT_CODE, { dealId, properties: { signer: `user_${borisUser.id}` } });
+    const requestId = fx.requestIdOf(b, run);
+    await fx.waitFor(requestId, (r) => r.state === 'awaiting_signer');
+    // B's robot e-mails Boris his approval link; A's walk must add nothing to that.
+    const toBoris = () => fx.sink.raw.filter((m) => m.toString().includes('boris@acme.test')).length;
+    for (let waited = 0; toBoris() === 0 && waited < 30_000; waited += 100) await sleep(100);
+    const mailsToBoris = toBoris();
+    assert.equal(mailsToBoris, 1, 'the approval link went to Boris');
+    const before = JSON.stringify(await fx.store.accounts.get(boris.id));
+    const logBefore = (await collect(fx.store.signLog.list())).length;
+
+    const frame = await openApp(page, a, 1);
+    const secrets = [boris.id, 'boris', b.memberId, b.domain, requestId];
+    // Each route with B's identifiers, and with identifiers nobody has: the answers must be the same.
+    const ofB = { account: boris.id, request: requestId, member: b.memberId };
+    const nobodys = {
+      account: randomUUID(),
+      request: randomBytes(32).toString('hex'),
+      member: randomBytes(16).toString('hex'),
+    };
+    const substitute = (path: string, ids: typeof ofB) =>
+      path
+        .replace('{memberId}', ids.member)
+        .replace('{certId}', fx.certId)
+        .replace(/\/requests\/\{id\}/, `/requests/${ids.request}`)
+        .replace(/\/accounts\/\{id\}/, `/accounts/${ids.account}`)
+        .replace(/\{id\}/, 'x');
+    const mask = (text: string, ids: typeof ofB) =>
+      Object.values(ids).reduce((t, id) => t.split(id).join('<id>'), text);
+    const bodies: Record<string, unknown> = {
+      'POST /api/v1/accounts': { login: 'intruder', memberId: b.memberId, bitrixUserId: 77 },
+      'PATCH /api/v1/accounts/{id}': { description: 'changed by A', status: 'disabled' },
+      'POST /api/v1/accounts/{id}/grants': { certId: fx.secondCertId, isDefault: true },
+      'POST /api/v1/accounts/{id}/enrollment-link': { send: true },
+      'POST /api/v1/requests/{id}/cancel': { reason: 'by A' },
+    };
+    for (const op of (await operations()).filter((o) => o.authority !== 'public' && o.path !== '/api/v1/session')) {
+      const body = op.method === 'GET' ? undefined : (bodies[`${op.method} ${op.path}`] ?? {});
+      const answer = await callFromFrame(frame, op.method, substitute(op.path, ofB), body);
+      const what = `${op.method} ${op.path} answered ${answer.status}`;
+      if (op.path.includes('{')) {
+        assert.ok([403, 404].includes(answer.status), `${what}: ${answer.text}`);
+        const control = await callFromFrame(frame, op.method, substitute(op.path, nobodys), body);
+        assert.equal(answer.status, control.status, `${what}, for nobody's ${control.status}`);
+        assert.equal(mask(answer.text, ofB), mask(control.text, nobodys), `${what}: as if B's did not exist`);
+      }
+      const shown = mask(answer.text, ofB);
+      for (const secret of secrets) assert.ok(!shown.includes(secret), `${what} shows ${secret}: ${answer.text}`);
+    }
+    const intruder = (await fx.store.accounts.list()).find((x) => x.login === 'intruder');
+    assert.equal(intruder?.bitrix?.memberId, a.memberId, 'an account A creates is A’s, whatever it asks for');
+    assert.equal(JSON.stringify(await fx.store.accounts.get(boris.id)), before, 'Boris’s account is unchanged');
+    assert.equal((await fx.store.signRequests.get(requestId))?.state, 'awaiting_signer', 'B’s request waits');
+    const grants = await fx.store.grants.listForAccount(boris.id);
+    assert.deepEqual(
+      grants.map((g) => g.certId),
+      [fx.certId],
+      'Boris’s grants are unchanged',
+    );
+    const changes = (await collect(fx.store.signLog.list())).slice(logBefore);
+    for (const entry of changes) {
+      assert.notEqual(entry.details?.memberId, b.memberId, `no entry about B: ${JSON.stringify(entry)}`);
+      assert.notEqual(entry.details?.accountId, boris.id, `no entry about Boris: ${JSON.stringify(entry)}`);
+    }
+    assert.equal(toBoris(), mailsToBoris, 'no mail to Boris from A');
+  });
+});
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** The app's frame on the portal page, as drawn now. */
+async function openedFrame(page: Page): Promise<Frame> {
+  const frame = page.frames().find((f) => new URL(f.url()).pathname === '/b24/app');
+  assert.ok(frame, 'the app is in the portal’s frame');
+  return frame;
+}
