@@ -69,6 +69,11 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** The words for an API code (`actions`, `roles`, `certificateStatuses`, `requestStates`); the code if none. */
+export function label(kind, code) {
+  return state.t.labels?.[kind]?.[code] ?? code;
+}
+
 /** Fills `{name}` placeholders. */
 export function fmt(text, values = {}) {
   return String(text).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));

@@ -1,5 +1,19 @@
 // Certificates, Sign log, Requests, Tokens (and health, API tokens, settings), Portals and My signing.
-import { action, api, checkbox, download, field, fmt, h, say, select, state, table, when } from './admin-core.js';
+import {
+  action,
+  api,
+  checkbox,
+  download,
+  field,
+  fmt,
+  h,
+  label,
+  say,
+  select,
+  state,
+  table,
+  when,
+} from './admin-core.js';
 
 const button = (label, run, attrs = {}) => h('button', { type: 'button', onclick: action(run), ...attrs }, label);
 const isOperator = () => state.principal.kind === 'operator';
@@ -92,7 +106,7 @@ export async function certificatesPage(refresh) {
       'tr',
       { class: c.expiring ? 'expiring' : null },
       h('td', {}, c.subject),
-      h('td', {}, c.status),
+      h('td', {}, label('certificateStatuses', c.status)),
       h('td', {}, when(c.notAfter), c.expiring ? h('strong', { class: 'badge' }, ` ${t.expiring}`) : null),
       h('td', {}, c.location),
       h('td', {}, c.accounts.map((a) => a.login).join(', ') || state.t.none),
@@ -179,12 +193,16 @@ export async function signLogPage() {
       'tr',
       {},
       h('td', {}, when(e.time)),
-      h('td', {}, e.action),
-      h('td', {}, [e.actor.login, e.actor.role].filter(Boolean).join(' · ') || state.t.none),
+      h('td', {}, label('actions', e.action)),
+      h(
+        'td',
+        {},
+        [e.actor.login, e.actor.role && label('roles', e.actor.role)].filter(Boolean).join(' · ') || state.t.none,
+      ),
       h('td', {}, e.account || state.t.none),
       h('td', {}, e.certificate?.subject || state.t.none),
       h('td', {}, e.document?.dealId || state.t.none),
-      h('td', {}, e.outcome),
+      h('td', {}, e.outcome === 'ok' ? t.ok : t.failed),
     ),
   );
   const pages = Math.max(1, Math.ceil(log.total / log.pageSize));
@@ -231,7 +249,7 @@ export async function requestsPage(refresh) {
     'failed',
   ];
   const filter = select(
-    states.map((s) => [s, s || t.any, s === wanted]),
+    states.map((s) => [s, s ? label('requestStates', s) : t.any, s === wanted]),
     { name: 'state' },
   );
   filter.addEventListener('change', () => {
@@ -263,7 +281,7 @@ export async function requestsPage(refresh) {
       {},
       h('td', {}, when(r.createdAt)),
       h('td', {}, r.account || state.t.none),
-      h('td', {}, r.state),
+      h('td', {}, label('requestStates', r.state)),
       h('td', {}, r.steps.join(' → ') || state.t.none),
       h('td', {}, r.failure?.message || state.t.none),
       h('td', {}, actions),
@@ -465,7 +483,11 @@ export async function mySigningPage() {
           'ul',
           {},
           ...me.certificates.map((c) =>
-            h('li', {}, `${c.subject} — ${fmt(t.validUntil, { time: when(c.notAfter) })} (${c.status})`),
+            h(
+              'li',
+              {},
+              `${c.subject} — ${fmt(t.validUntil, { time: when(c.notAfter) })} (${label('certificateStatuses', c.status)})`,
+            ),
           ),
         )
       : h('p', {}, t.empty),
@@ -474,7 +496,9 @@ export async function mySigningPage() {
       ? h(
           'ul',
           { id: 'my-history' },
-          ...me.history.map((e) => h('li', {}, `${when(e.time)} — ${e.action}${e.deal ? ` (#${e.deal})` : ''}`)),
+          ...me.history.map((e) =>
+            h('li', {}, `${when(e.time)} — ${label('actions', e.action)}${e.deal ? ` (#${e.deal})` : ''}`),
+          ),
         )
       : h('p', {}, t.empty),
   ];

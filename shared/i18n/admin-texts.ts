@@ -3,6 +3,8 @@
  * the chosen language as JSON). The English labels are the ones the acceptance check drives the panel by;
  * `{name}` marks a value the script fills in. The type makes the compiler check that Russian is complete.
  */
+import { ADMIN_CODE_LABELS, type AdminCodeLabels } from './admin-code-labels.js';
+
 const en = {
   title: 'SignService Control Panel',
   skip: 'Skip to content',
@@ -145,7 +147,7 @@ const en = {
   },
   signLog: {
     heading: 'Sign log',
-    intact: 'Chain intact: {count} entries, last checkpoint {checkpoint}.',
+    intact: 'Chain intact: {count} entries; last checkpoint: {checkpoint}.',
     noCheckpoint: 'none yet',
     checkpoint: '#{number} at entry {seq}, {time}',
     timestamped: ', timestamped by {authority}',
@@ -399,7 +401,7 @@ const ru: Shape<AdminTexts> = {
   },
   signLog: {
     heading: 'Журнал подписей',
-    intact: 'Цепочка цела: записей {count}, последняя контрольная точка {checkpoint}.',
+    intact: 'Цепочка цела: записей — {count}; последняя контрольная точка: {checkpoint}.',
     noCheckpoint: 'пока нет',
     checkpoint: '№{number} на записи {seq}, {time}',
     timestamped: ', метка времени от {authority}',
@@ -503,9 +505,15 @@ const ru: Shape<AdminTexts> = {
     validUntil: 'действует до {time}',
     sendLink: 'Отправить мне новую ссылку для настройки',
     linkSent: 'Ссылка для настройки отправлена на {email}.',
-    history: 'Мои подписи',
+    history: 'История подписей',
     empty: 'Пока ничего нет.',
   },
 };
 
-export const ADMIN_TEXTS: Record<'en' | 'ru', Shape<AdminTexts>> = { en, ru };
+/** A language's catalogue: the texts, and the words for the API's codes (`labels`). */
+export type AdminCatalogue = Shape<AdminTexts> & { labels: AdminCodeLabels };
+
+export const ADMIN_TEXTS: Record<'en' | 'ru', AdminCatalogue> = {
+  en: { ...en, labels: ADMIN_CODE_LABELS.en },
+  ru: { ...ru, labels: ADMIN_CODE_LABELS.ru },
+};
