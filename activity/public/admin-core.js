@@ -144,6 +144,11 @@ export function sayError(error) {
   say(fmt(state.t.error, { message: error.message }), 'error');
 }
 
+/** A button that runs `run` as an action (see `action`). */
+export function button(text, run, attrs = {}) {
+  return h('button', { type: 'button', onclick: action(run), ...attrs }, text);
+}
+
 /** Runs an action from a button or form: disables it meanwhile, reports errors. */
 export function action(run) {
   return async (event) => {

@@ -1,8 +1,12 @@
 // The SignService Control Panel: a client of /api/v1. Sign-in (with the first-time TOTP set-up), the
 // navigation and the hash routes; each page lives in admin-accounts.js or admin-pages.js.
-import { accountPage, accountsPage, newAccountPage } from './admin-accounts.js';
+import { accountPage } from './admin-account.js';
+import { accountsPage, newAccountPage } from './admin-accounts.js';
+import { certificatesPage } from './admin-certificates.js';
 import { ApiError, action, api, checkbox, field, fmt, h, say, state } from './admin-core.js';
-import { certificatesPage, mySigningPage, portalsPage, requestsPage, signLogPage, tokensPage } from './admin-pages.js';
+import { mySigningPage, portalsPage, requestsPage } from './admin-pages.js';
+import { signLogPage } from './admin-sign-log.js';
+import { tokensPage } from './admin-tokens.js';
 
 const main = () => document.getElementById('content');
 
