@@ -73,18 +73,43 @@ export async function settle(
   }
 }
 
-/**
- * The code an authenticator shows for the first time step after `lastStep` that the service still
- * accepts now (it refuses a step it has seen, and looks one step back and forward).
- */
-export function nextCode(totp: OTPAuth.TOTP, lastStep: { value: number }): string {
-  const now = Math.floor(Date.now() / 30_000);
-  lastStep.value = Math.max(lastStep.value + 1, now - 1);
-  return totp.generate({ timestamp: lastStep.value * 30_000 });
+/** An authenticator app and the last time step it showed a code for (the service refuses a used step). */
+export interface Authenticator {
+  totp: OTPAuth.TOTP;
+  lastStep: number;
 }
 
-/** The step an authenticator code is computed for, right now. */
-export const currentStep = () => Math.floor(Date.now() / 30_000);
+/**
+ * The code of the current time step, or of the next one when the current one was used already: the
+ * service looks one step back and one forward, and a code of the step BEFORE now would run out at the next
+ * step boundary while the form is on its way (on a busy machine that is often).
+ */
+export function nextCode(app: Authenticator): string {
+  app.lastStep = Math.max(app.lastStep + 1, Math.floor(Date.now() / 30_000));
+  return app.totp.generate({ timestamp: app.lastStep * 30_000 });
+}
+
+/** The enrollment link in a mail's text, which must point at `baseUrl` (the service's PUBLIC_BASE_URL). */
+export function enrollmentLinkIn(text: string | undefined, baseUrl: string): string {
+  const link = /(http:\/\/\S+\/enroll\/[A-Za-z0-9_-]+\?lang=(?:en|ru))/.exec(text ?? '')?.[1];
+  if (!link?.startsWith(`${baseUrl}/enroll/`))
+    assert.fail(`the e-mail holds no enrollment link to ${baseUrl}: ${text}`);
+  return link;
+}
+
+/** Enrolls from the enrollment link as the person does: the key as text, the first code; fails with the page's error. */
+export async function enrollFromLink(page: Page, link: string): Promise<Authenticator> {
+  await page.goto(link);
+  const key = ((await page.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
+  const app = { totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }), lastStep: 0 };
+  await page.locator('#otp-code').fill(nextCode(app));
+  await page.locator('#otp-submit').click();
+  const done = page.locator('#enroll-done');
+  await done.or(page.locator('#enroll-error')).first().waitFor({ timeout: 60_000 });
+  if (!(await done.isVisible()))
+    assert.fail(`enrollment refused: ${await page.locator('#enroll-error').textContent()}`);
+  return app;
+}
 
 /**
  * Signs an operator in for the first time at `${baseUrl}/admin`: login and password, the QR code and the
@@ -95,7 +120,7 @@ export async function firstSignIn(
   baseUrl: string,
   login: string,
   password: string,
-): Promise<{ totp: OTPAuth.TOTP; lastStep: { value: number } }> {
+): Promise<Authenticator> {
   await page.goto(`${baseUrl}/admin?lang=en`);
   await page.getByLabel('Login').fill(login);
   await page.getByLabel('Password').fill(password);
@@ -104,14 +129,13 @@ export async function firstSignIn(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await settle(page, page.locator('#setup-qr'));
   const key = ((await page.locator('#setup-key').textContent()) ?? '').replace(/\s/g, '');
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) });
+  const app = { totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }), lastStep: 0 };
   await axe(page, 'totp set-up');
   await shoot(page, 'totp-setup-en');
-  const lastStep = { value: currentStep() - 2 };
-  await page.getByLabel('One-time code').fill(nextCode(totp, lastStep));
+  await page.getByLabel('One-time code').fill(nextCode(app));
   await page.getByRole('button', { name: 'Confirm' }).click();
   await settle(page, page.getByRole('heading', { name: 'Accounts' }));
-  return { totp, lastStep };
+  return app;
 }
 
 /**

@@ -18,14 +18,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as OTPAuth from 'otpauth';
 import type { Frame, Page } from 'playwright-core';
 import { ROBOT_CODE } from '../b24app/b24app-fixture.js';
 import { B24UiFixture } from '../b24ui/b24ui-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/index.js';
 import { type ChromiumProfile, launchChromiumProfile } from '../support/chromium.js';
-import { axe, currentStep, nextCode, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
+import { axe, enrollFromLink, enrollmentLinkIn, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
 
 type Op = { method: string; path: string; authority: string };
 type Answer = { status: number; text: string };
@@ -71,7 +70,6 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
   let a: PortalHandle;
   let b: PortalHandle;
   let ivan: PortalUser;
-  let ivansApp: { totp: OTPAuth.TOTP; lastStep: { value: number } };
 
   before(async () => {
     await fx.startUi({}, { publicHost: 'localhost', browser: false });
@@ -151,16 +149,9 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
     await settle(frame, frame.getByText(/was e-mailed to ivan@acme\.test/));
 
     const [mail] = await fx.sink.waitFor(1);
-    const link = /(http:\/\/\S+\/enroll\/[A-Za-z0-9_-]+\?lang=en)/.exec(mail?.text ?? '')?.[1];
-    assert.ok(link?.startsWith(`${fx.baseUrl}/enroll/`), `the e-mail holds the link: ${mail?.text}`);
+    const link = enrollmentLinkIn(mail?.text, fx.baseUrl);
     const enroll = await profile.context.newPage();
-    await enroll.goto(link as string);
-    const key = ((await enroll.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
-    ivansApp = { totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }), lastStep: { value: 0 } };
-    ivansApp.lastStep.value = currentStep() - 2;
-    await enroll.locator('#otp-code').fill(nextCode(ivansApp.totp, ivansApp.lastStep));
-    await enroll.locator('#otp-submit').click();
-    await enroll.getByText('Your authenticator is set up').waitFor({ timeout: 30_000 });
+    await enrollFromLink(enroll, link);
     await enroll.close();
 
     // The panel opened again from the portal (a new frame POST): Ivan is enrolled now.

@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as OTPAuth from 'otpauth';
 import type { Page } from 'playwright-core';
 import { PDF_FIELD } from '../b24app/b24app-fixture.js';
 import { ARTIFACTS, B24UiFixture } from '../b24ui/b24ui-fixture.js';
@@ -21,7 +20,18 @@ import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/inde
 import { runCli } from '../support/cli.js';
 import { runTool } from '../support/run-tool.js';
 import { assertAllValidAndTrusted } from '../support/verifiers.js';
-import { axe, currentStep, firstSignIn, nextCode, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
+import {
+  type Authenticator,
+  axe,
+  enrollFromLink,
+  enrollmentLinkIn,
+  firstSignIn,
+  nextCode,
+  PANEL_ROUTES,
+  settle,
+  shoot,
+  tourPages,
+} from './panel-browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -48,21 +58,13 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
     await fx.stopUi();
   });
 
-  /** Mary enrolls from the link in her mail; returns her authenticator and the step it last showed. */
-  async function enrollFromMail(): Promise<{ app: OTPAuth.TOTP; lastStep: { value: number } }> {
+  /** Mary enrolls from the link in her mail; returns her authenticator. */
+  async function enrollFromMail(): Promise<Authenticator> {
     const [mail] = await fx.sink.waitFor(1);
-    const link = /(http:\/\/\S+\/enroll\/[A-Za-z0-9_-]+\?lang=en)/.exec(mail?.text ?? '')?.[1];
-    assert.ok(link?.startsWith(`${fx.baseUrl}/enroll/`), `the e-mail holds the link: ${mail?.text}`);
+    const link = enrollmentLinkIn(mail?.text, fx.baseUrl);
     const mary = await fx.chromium.browser.newPage();
     try {
-      await mary.goto(link as string);
-      const key = ((await mary.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
-      const app = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) });
-      const lastStep = { value: currentStep() - 2 };
-      await mary.locator('#otp-code').fill(nextCode(app, lastStep));
-      await mary.locator('#otp-submit').click();
-      await mary.getByText('Your authenticator is set up').waitFor({ timeout: 30_000 });
-      return { app, lastStep };
+      return await enrollFromLink(mary, link);
     } finally {
       await mary.close();
     }
@@ -107,7 +109,7 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
   }
 
   /** Mary opens the deal card's Sign item and signs its PDF with the certificate the operator granted. */
-  async function marySigns(dealId: number, app: OTPAuth.TOTP, lastStep: { value: number }): Promise<void> {
+  async function marySigns(dealId: number, app: Authenticator): Promise<void> {
     const card = await fx.chromium.browser.newPage({ viewport: { width: 900, height: 1000 } });
     try {
       await card.goto(fx.emulator.placementLauncherUrl(portal, 'CRM_DEAL_DETAIL_TOOLBAR', maryUser.id, { dealId }));
@@ -115,7 +117,7 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
       await frame.locator('#sign-form').waitFor({ timeout: 30_000 });
       const option = frame.locator('#sign-cert option', { hasText: 'Mary Ivanova' });
       await frame.locator('#sign-cert').selectOption((await option.getAttribute('value')) ?? '');
-      await frame.locator('#sign-otp').fill(nextCode(app, lastStep));
+      await frame.locator('#sign-otp').fill(nextCode(app));
       await frame.locator('#sign-submit').click();
       const done = frame.locator('#sign-success').or(frame.locator('#sign-error'));
       await done.first().waitFor({ timeout: 90_000 });
@@ -168,7 +170,7 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
       title: 'Supply contract',
       files: { [PDF_FIELD]: [{ name: 'contract.pdf', bytes: await makePdf('Supply contract', 2) }] },
     }).id;
-    await marySigns(dealId, mary.app, mary.lastStep);
+    await marySigns(dealId, mary);
     const { report } = await fx.pdfsigOfDeal(portal, dealId);
     assertAllValidAndTrusted(report, 1);
     assert.match(portal.timeline(dealId)[0]?.comment ?? '', /Mary Ivanova/);
