@@ -138,41 +138,47 @@ export async function firstSignIn(
   return app;
 }
 
+/** A page of the tour: its hash route, and the name of its screenshots (the route itself by default). */
+export type TourPage = string | { route: string; name: string };
+
 /**
  * Every page of the panel in English, then Russian (the language switch), then at 375 px: axe on each, a
- * screenshot of each, and no horizontal scrolling at 375 px. `open(route)` loads the English page; `frame`
+ * screenshot of each, and no horizontal scrolling at 375 px. `open(route)` loads the English page; `panel`
  * gives the panel's frame when it runs inside Bitrix24's iframe.
  */
 export async function tourPages(
   page: Page,
   options: {
     prefix: string;
-    routes: readonly string[];
+    pages: readonly TourPage[];
     open(route: string): Promise<void>;
     panel?: () => Promise<Frame>;
   },
 ): Promise<void> {
   const panel = options.panel ?? (async () => page.mainFrame());
-  for (const route of options.routes) {
+  for (const entry of options.pages) {
+    const { route, name } = typeof entry === 'string' ? { route: entry, name: entry } : entry;
+    const shot = `${options.prefix}${name}`;
     await page.setViewportSize({ width: 1100, height: 900 });
     await options.open(route);
     let frame = await panel();
     await settle(frame, frame.locator('main h1'));
     // In a portal's frame the shot is sized to the frame's content (see shoot).
     const framed = () => (options.panel ? frame : undefined);
-    await shoot(page, `${options.prefix}${route}-en`, framed());
+    await axe(frame, `${shot} (en)`);
+    await shoot(page, `${shot}-en`, framed());
     await frame.getByRole('button', { name: 'Русский' }).click();
     await frame.locator('html[lang="ru"]').waitFor();
     frame = await panel();
     await settle(frame, frame.locator('main h1'));
-    await axe(frame, `${options.prefix}${route} (ru)`);
-    await shoot(page, `${options.prefix}${route}-ru`, framed());
+    await axe(frame, `${shot} (ru)`);
+    await shoot(page, `${shot}-ru`, framed());
     await page.setViewportSize({ width: 375, height: 800 });
-    await axe(frame, `${options.prefix}${route} (375 px)`);
-    await shoot(page, `${options.prefix}${route}-375`, framed());
+    await axe(frame, `${shot} (375 px)`);
+    await shoot(page, `${shot}-375`, framed());
     const overflow = await frame.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
-    assert.ok(overflow <= 1, `${options.prefix}${route} fits 375 px (overflow ${overflow})`);
+    assert.ok(overflow <= 1, `${shot} fits 375 px (overflow ${overflow})`);
   }
 }

@@ -186,9 +186,20 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
       await frame.evaluate((r) => {
         location.hash = `#/${r}`;
       }, route);
-      await frame.locator(`nav a[href="#/${route}"][aria-current="page"]`).waitFor();
+      await frame.locator(`nav a[href="#/${route.split('/')[0]}"][aria-current="page"]`).waitFor();
     };
-    await tourPages(page, { prefix: 'b24-', routes: PANEL_ROUTES, open, panel: () => openedFrame(page) });
+    const ivansAccount = (await fx.store.accounts.list()).find((x) => x.login === 'ivan');
+    assert.ok(ivansAccount);
+    await tourPages(page, {
+      prefix: 'b24-',
+      pages: [
+        ...PANEL_ROUTES,
+        { route: 'accounts/new', name: 'new-account' },
+        { route: `accounts/${ivansAccount.id}`, name: 'account' },
+      ],
+      open,
+      panel: () => openedFrame(page),
+    });
   });
 
   it('an ordinary user gets My signing, and 403 from every admin API call', async () => {
@@ -212,7 +223,7 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
 
     await tourPages(page, {
       prefix: 'b24-',
-      routes: ['me'],
+      pages: ['me'],
       open: async () => {
         await openApp(page, a, ivan.id);
       },

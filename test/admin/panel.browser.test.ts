@@ -209,10 +209,25 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
     assert.match((await page.locator('tbody').textContent()) ?? '', /mary.*completed/s);
   });
 
-  it('every page in Russian and at 375 px, each passing axe', async () => {
+  it('every page in English, Russian and at 375 px, each passing axe, the sign-in page too', async () => {
+    const signedOut = await fx.chromium.browser.newPage({ viewport: { width: 375, height: 800 } });
+    try {
+      await signedOut.goto(`${fx.baseUrl}/admin?lang=ru`);
+      await signedOut.getByRole('button', { name: 'Войти' }).waitFor();
+      await axe(signedOut, 'sign-in (ru, 375 px)');
+      await shoot(signedOut, 'sign-in-375');
+    } finally {
+      await signedOut.close();
+    }
+    const mary = (await fx.store.accounts.list()).find((x) => x.login === 'mary');
+    assert.ok(mary);
     await tourPages(page, {
       prefix: '',
-      routes: PANEL_ROUTES,
+      pages: [
+        ...PANEL_ROUTES,
+        { route: 'accounts/new', name: 'new-account' },
+        { route: `accounts/${mary.id}`, name: 'account' },
+      ],
       open: async (route) => {
         // A new query string: a hash change alone would keep the page (and its language).
         await page.goto(`${fx.baseUrl}/admin?lang=en&page=${route}#/${route}`);
