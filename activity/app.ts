@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(enroll.routes());
   app.use(enroll.allowedMethods());
   app.use(staticAssetRoutes().routes());
-  const panel = adminPanel({ deps, enrollment, renderer, logger });
+  const panel = adminPanel({ deps, enrollment, renderer, logger, csrf });
   app.use(panel.middleware);
   for (const router of panel.routers) {
     app.use(router.routes());

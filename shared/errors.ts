@@ -172,8 +172,6 @@ export const ErrorCode = {
   ADMIN_UNAUTHENTICATED: 'ADMIN_UNAUTHENTICATED',
   /** The caller is known but may not do this (scope, portal, role). */
   ADMIN_FORBIDDEN: 'ADMIN_FORBIDDEN',
-  /** A state-changing panel call without the session's CSRF token or from a foreign Origin. */
-  ADMIN_CSRF: 'ADMIN_CSRF',
   /**
    * The sign log does not verify (an entry, its MAC or a checkpoint was altered, removed or forged outside
    * SignService): nothing is built on top of it. Never retried; `signservice audit verify` names the entry.
@@ -317,7 +315,6 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   ADMIN_LOCKED: { http: 423, exit: 77, transient: false },
   ADMIN_UNAUTHENTICATED: { http: 401, exit: 77, transient: false },
   ADMIN_FORBIDDEN: { http: 403, exit: 77, transient: false },
-  ADMIN_CSRF: { http: 403, exit: 77, transient: false },
   SIGN_LOG_BROKEN: { http: 500, exit: 1, transient: false },
   CSRF_REJECTED: { http: 403, exit: 77, transient: false },
   TOO_MANY_REQUESTS: { http: 429, exit: 75, transient: true },

@@ -49,4 +49,6 @@ export interface AdminApiDeps {
   metrics?: ServiceMetrics;
   /** Secure cookies (HTTPS). */
   secureCookies: boolean;
+  /** The CSRF token the page of panel session `sessionId` sends with every state change (admin-auth.ts). */
+  csrfTokenFor(sessionId: string): string;
 }

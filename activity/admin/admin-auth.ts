@@ -1,25 +1,27 @@
 /**
  * Who is calling the admin API and the panel, proven on the server, and the CSRF defence of every state
- * change. Three ways in:
+ * change — the app's one CSRF guard (middleware/csrf-guard.ts: Origin = PUBLIC_BASE_URL, and a token bound
+ * to the panel session, HMAC under a key derived from the master key). Three ways in:
  * - `Authorization: Bearer <API token>` (scripts): no cookie is involved, so no CSRF is possible;
  * - the `signservice_admin` cookie (the standalone panel): HttpOnly, SameSite=Strict, Secure over HTTPS;
- *   every state change must also carry the session's CSRF token in `X-CSRF-Token` and an Origin of this
- *   service (OWASP: synchronizer token + origin check);
- * - the `X-Panel-Session` header (the panel inside Bitrix24, a third-party frame where browsers may drop
- *   cookies): the page's script holds the session id and sends it; CSRF token and Origin are checked too.
+ * - the `X-Panel-Session` header (the panel inside Bitrix24, a third-party frame where browsers block
+ *   cookies): the page's script holds the session id and sends it.
+ * A state change with a live session needs both checks; one without (the sign-in) needs the Origin.
  * A session still in TOTP set-up is not signed in; it only lets the set-up be confirmed.
  */
 import type { Context, Middleware } from 'koa';
 import type { AdminSessionService } from '../../shared/admin/admin-session-service.js';
-import { sameSecret } from '../../shared/admin/admin-session-service.js';
 import type { ApiTokenService } from '../../shared/admin/api-token-service.js';
 import type { Principal } from '../../shared/domain/admin-principal.js';
 import type { AdminSession } from '../../shared/domain/admin-session.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { type CsrfTokens, checkCsrf, checkRequestOrigin } from '../middleware/csrf-guard.js';
 
 export const SESSION_COOKIE = 'signservice_admin';
 export const SESSION_HEADER = 'x-panel-session';
-export const CSRF_HEADER = 'x-csrf-token';
+
+/** What a panel session's CSRF token is bound to: the session id, which only the page and the server hold. */
+export const adminCsrfBinding = (sessionId: string) => `admin-session:${sessionId}`;
 
 /** What the auth middleware leaves in `ctx.state.admin`. */
 export interface AdminRequestAuth {
@@ -32,24 +34,6 @@ export interface AdminRequestAuth {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The origins this service answers on: its public URL and the address the request reached. */
-function ownOrigins(ctx: Context, publicBaseUrl: string): string[] {
-  // Not ctx.origin: Koa 3 answers that from the Origin header itself.
-  return [new URL(publicBaseUrl).origin, `${ctx.protocol}://${ctx.host}`];
-}
-
-/** Refuses a state change from another site. `required`: a missing Origin is refused too (browsers send it). */
-export function checkOrigin(ctx: Context, publicBaseUrl: string, required: boolean): void {
-  const origin = ctx.get('origin');
-  if (!origin) {
-    if (required) throw new AppError(ErrorCode.ADMIN_CSRF, 'The request carries no Origin; reload the page');
-    return;
-  }
-  if (!ownOrigins(ctx, publicBaseUrl).includes(origin)) {
-    throw new AppError(ErrorCode.ADMIN_CSRF, `Requests from ${origin} are not accepted`);
-  }
-}
-
 function bearer(ctx: Context): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
   return match?.[1];
@@ -60,6 +44,7 @@ export function adminAuth(deps: {
   sessions: AdminSessionService;
   tokens: ApiTokenService;
   publicBaseUrl: string;
+  csrf: CsrfTokens;
 }): Middleware {
   return async function authenticateAdmin(ctx, next) {
     const auth: AdminRequestAuth = { principal: undefined, via: 'none', session: undefined, sessionId: undefined };
@@ -76,14 +61,18 @@ export function adminAuth(deps: {
       auth.session = await deps.sessions.resolve(auth.sessionId);
       if (auth.session?.stage === 'active') auth.principal = auth.session.principal;
     }
-    if (!SAFE.has(ctx.method)) {
-      if (auth.via === 'cookie' || auth.via === 'header') {
-        checkOrigin(ctx, deps.publicBaseUrl, auth.via === 'cookie');
-        if (auth.session && !sameSecret(ctx.get(CSRF_HEADER), auth.session.csrfToken)) {
-          throw new AppError(ErrorCode.ADMIN_CSRF, 'The request lacks the page’s CSRF token; reload the page');
-        }
-      } else if (auth.via === 'none') {
-        checkOrigin(ctx, deps.publicBaseUrl, false);
+    if (!SAFE.has(ctx.method) && auth.via !== 'token') {
+      const { sessionId } = auth;
+      if (auth.session && sessionId) {
+        await checkCsrf(ctx, {
+          tokens: deps.csrf,
+          origin: deps.publicBaseUrl,
+          binding: () => adminCsrfBinding(sessionId),
+        });
+      } else {
+        // No live session (signing in, or a stale cookie): nothing to bind a token to; the route itself
+        // refuses anything but the sign-in.
+        checkRequestOrigin(ctx, deps.publicBaseUrl);
       }
     }
     ctx.state.admin = auth;

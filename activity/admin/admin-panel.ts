@@ -21,6 +21,7 @@ import type { TemplateRenderer } from '../../shared/mail/render-template.js';
 import type { EnrollmentService } from '../../shared/otp/enrollment-service.js';
 import type { AppDeps } from '../app.js';
 import { languageOfLang } from '../b24/b24-ui-deps.js';
+import { type CsrfTokens, csrfTokens } from '../middleware/csrf-guard.js';
 import { allowFramingBy, portalOrigins } from '../middleware/framed-page.js';
 import { noStore } from '../middleware/security-headers.js';
 import { adminApi } from './admin-routers.js';
@@ -63,6 +64,8 @@ export function adminPanel(o: {
   enrollment: EnrollmentService;
   renderer: TemplateRenderer;
   logger: Logger;
+  /** @default the tokens of deps.masterKey (the same the app's other pages use) */
+  csrf?: CsrfTokens;
 }) {
   const { deps } = o;
   const now = deps.now ?? (() => new Date());
@@ -79,6 +82,7 @@ export function adminPanel(o: {
     dataDir: deps.config.dataDir ?? './data',
     envToken: deps.config.adminToken,
     secureCookies: deps.config.publicBaseUrl.startsWith('https:'),
+    csrf: o.csrf ?? csrfTokens(deps.masterKey),
     ...(deps.mailer ? { mailer: deps.mailer } : {}),
     ...(deps.bitrix24 ? { queue: deps.bitrix24.queue } : {}),
     ...(deps.bitrix24

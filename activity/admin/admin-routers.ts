@@ -16,6 +16,7 @@ import { createOperatorService } from '../../shared/admin/operator-service.js';
 import { loadServiceInventory } from '../../shared/admin/service-inventory.js';
 import { FileCaStore } from '../../shared/crypto/internal-ca/file-ca-store.js';
 import type { EnrollmentService } from '../../shared/otp/enrollment-service.js';
+import type { CsrfTokens } from '../middleware/csrf-guard.js';
 import { accountRoutes } from '../routes/api/account-routes.js';
 import { certificateRoutes } from '../routes/api/certificate-routes.js';
 import { meRoutes } from '../routes/api/me-routes.js';
@@ -26,7 +27,7 @@ import { serviceRoutes } from '../routes/api/service-routes.js';
 import { sessionRoutes } from '../routes/api/session-routes.js';
 import { signLogRoutes } from '../routes/api/sign-log-routes.js';
 import type { AdminApiDeps } from './admin-api-deps.js';
-import { adminAuth } from './admin-auth.js';
+import { adminAuth, adminCsrfBinding } from './admin-auth.js';
 import { type ApiRoute, defineRoute } from './api-route.js';
 import { mountApiRoutes } from './mount-api-routes.js';
 import { openApiDocument } from './openapi-document.js';
@@ -63,8 +64,13 @@ export function adminApiRoutes(deps: AdminApiDeps, dataDir: string): ApiRoute[] 
 
 /** What createApp hands over (a subset of its own dependencies). */
 export interface AdminPanelOptions
-  extends Omit<AdminApiDeps, 'accounts' | 'grants' | 'operators' | 'sessions' | 'tokens' | 'caStore' | 'inventory'> {
+  extends Omit<
+    AdminApiDeps,
+    'accounts' | 'grants' | 'operators' | 'sessions' | 'tokens' | 'caStore' | 'inventory' | 'csrfTokenFor'
+  > {
   dataDir: string;
+  /** The app's CSRF tokens (middleware/csrf-guard.ts), bound here to panel sessions. */
+  csrf: CsrfTokens;
   enrollment: EnrollmentService;
   /** config.adminToken: an admin API token from the environment. */
   envToken?: string | undefined;
@@ -88,6 +94,7 @@ export function adminApiDeps(o: AdminPanelOptions): AdminApiDeps {
     tokens: createApiTokenService({ store: o.store, envToken: o.envToken, now: o.now }),
     caStore,
     inventory: () => loadServiceInventory({ caStore, dataDir: o.dataDir, now: o.now() }),
+    csrfTokenFor: (sessionId) => o.csrf.tokenFor(adminCsrfBinding(sessionId)),
   };
 }
 
@@ -100,7 +107,12 @@ export function adminApi(o: AdminPanelOptions): {
 } {
   const deps = adminApiDeps(o);
   const routes = adminApiRoutes(deps, o.dataDir);
-  const auth = adminAuth({ sessions: deps.sessions, tokens: deps.tokens, publicBaseUrl: o.publicBaseUrl });
+  const auth = adminAuth({
+    sessions: deps.sessions,
+    tokens: deps.tokens,
+    publicBaseUrl: o.publicBaseUrl,
+    csrf: o.csrf,
+  });
   const middleware: Middleware = async function adminOnly(ctx, next) {
     if (ctx.path.startsWith('/api/v1/') || ctx.path === '/admin' || ctx.path.startsWith('/admin/')) {
       return auth(ctx, next);

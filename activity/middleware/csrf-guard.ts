@@ -86,17 +86,31 @@ function refuse(why: string): AppError {
   );
 }
 
+/**
+ * Check 1 alone: the request comes from `origin` (PUBLIC_BASE_URL). For a state change that is bound to no
+ * page session yet — the control panel's sign-in — where there is nothing to bind a token to.
+ * @throws AppError CSRF_REJECTED
+ */
+export function checkRequestOrigin(ctx: Context, origin: string): void {
+  const expectedOrigin = new URL(origin).origin;
+  const from = requestOrigin(ctx);
+  if (from === undefined) throw refuse('neither Origin nor Referer');
+  if (from !== expectedOrigin) throw refuse(`origin ${from.slice(0, 100)} is not ${expectedOrigin}`);
+}
+
+/** Both checks, for callers that decide per request whether the guard applies. @throws AppError CSRF_REJECTED */
+export async function checkCsrf(ctx: Context, options: CsrfGuardOptions): Promise<void> {
+  checkRequestOrigin(ctx, options.origin);
+  const form = ctx.state.form as URLSearchParams | undefined;
+  const presented = ctx.get(CSRF_HEADER) || form?.get(CSRF_FIELD) || undefined;
+  if (!presented) throw refuse('no CSRF token');
+  if (!options.tokens.matches(presented, await options.binding(ctx))) throw refuse('the CSRF token does not fit');
+}
+
 /** The middleware: refuses with CSRF_REJECTED (403) before the route runs, changing nothing. */
 export function csrfGuard(options: CsrfGuardOptions): Middleware {
-  const expectedOrigin = new URL(options.origin).origin;
-  return async function checkCsrf(ctx, next) {
-    const origin = requestOrigin(ctx);
-    if (origin === undefined) throw refuse('neither Origin nor Referer');
-    if (origin !== expectedOrigin) throw refuse(`origin ${origin.slice(0, 100)} is not ${expectedOrigin}`);
-    const form = ctx.state.form as URLSearchParams | undefined;
-    const presented = ctx.get(CSRF_HEADER) || form?.get(CSRF_FIELD) || undefined;
-    if (!presented) throw refuse('no CSRF token');
-    if (!options.tokens.matches(presented, await options.binding(ctx))) throw refuse('the CSRF token does not fit');
+  return async function guardCsrf(ctx, next) {
+    await checkCsrf(ctx, options);
     await next();
   };
 }

@@ -1,10 +1,10 @@
 /**
- * Panel sessions in the store: a random 256-bit id (only its SHA-256 is stored), a CSRF token, an idle
+ * Panel sessions in the store: a random 256-bit id (only its SHA-256 is stored), an idle
  * limit (30 minutes since the last request) and an absolute one (12 hours since sign-in). A new id is
  * issued at every sign-in and at the step from TOTP set-up to signed-in, so an id planted before sign-in
  * is worth nothing (session fixation). Ending a session deletes it from the store: every instance sees it.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Principal } from '../domain/admin-principal.js';
 import type { AdminSession, AdminSessionStage } from '../domain/admin-session.js';
 import type { Store } from '../store/store-ports.js';
@@ -27,13 +27,6 @@ export interface AdminSessionService {
 
 export const sessionIdHash = (id: string) => createHash('sha256').update(id, 'utf8').digest('hex');
 
-/** Constant-time equality of two texts (CSRF tokens). */
-export function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 export function createAdminSessionService(deps: {
   store: Store;
   now?: () => Date;
@@ -52,7 +45,6 @@ export function createAdminSessionService(deps: {
         idHash: sessionIdHash(id),
         principal,
         stage,
-        csrfToken: randomBytes(24).toString('base64url'),
         createdAt: at,
         lastSeenAt: at,
         // A TOTP set-up is a short step, not a session.

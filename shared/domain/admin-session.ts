@@ -14,8 +14,6 @@ export interface AdminSession {
   idHash: string;
   principal: Principal;
   stage: AdminSessionStage;
-  /** Echoed by the page in X-CSRF-Token on every state change (compared in constant time). */
-  csrfToken: string;
   createdAt: Date;
   lastSeenAt: Date;
   /** Absolute end (12 h after sign-in); the idle limit (30 min) is checked against lastSeenAt. */

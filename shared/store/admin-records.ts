@@ -46,7 +46,6 @@ export function sessionFromJson(text: string): AdminSession {
     idHash: j.idHash as string,
     principal: j.principal as AdminSession['principal'],
     stage: j.stage === 'totp-setup' ? 'totp-setup' : 'active',
-    csrfToken: j.csrfToken as string,
     createdAt: required(j.createdAt),
     lastSeenAt: required(j.lastSeenAt),
     expiresAt: required(j.expiresAt),

@@ -91,7 +91,7 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     const body = { login: 'csrf-test', email: 'csrf@acme.test' };
     const noToken = await root.call('POST', '/api/v1/accounts', body, { 'X-CSRF-Token': '' });
     assert.equal(noToken.status, 403);
-    assert.equal((noToken.body as { error: { code: string } }).error.code, 'ADMIN_CSRF');
+    assert.equal((noToken.body as { error: { code: string } }).error.code, 'CSRF_REJECTED');
     const foreign = await root.call('POST', '/api/v1/accounts', body, { Origin: 'https://evil.example' });
     assert.equal(foreign.status, 403, foreign.text);
     const noOrigin = await root.call('POST', '/api/v1/accounts', body, { Origin: '' });
@@ -173,7 +173,7 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     }
     const a = await sessions.open({ kind: 'portal-admin', memberId: 'portal-A', userId: 1, name: 'Admin A' }, 'active');
     const adminA = fx.caller({ session: a.id });
-    adminA.csrf = a.session.csrfToken;
+    adminA.csrf = fx.panel.api.deps.csrfTokenFor(a.id);
     const list = (await adminA.call('GET', '/api/v1/accounts')).body as { accounts: { login: string; id: string }[] };
     assert.deepEqual(
       list.accounts.map((x) => x.login),
@@ -199,7 +199,7 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
 
     const u = await sessions.open({ kind: 'portal-user', memberId: 'portal-A', userId: 7, name: 'Anna' }, 'active');
     const user = fx.caller({ session: u.id });
-    user.csrf = u.session.csrfToken;
+    user.csrf = fx.panel.api.deps.csrfTokenFor(u.id);
     const adminOnly = fx.panel.api.routes.filter((r) => !['public', 'self'].includes(r.authority));
     for (const r of adminOnly) {
       const answer = await user.call(

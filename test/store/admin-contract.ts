@@ -74,7 +74,6 @@ export function describeAdminContract(fx: StoreFixture): void {
         idHash: 'a'.repeat(64),
         principal: { kind: 'portal-admin', memberId: 'm1', userId: 7, name: 'Ann' },
         stage: 'active',
-        csrfToken: 'csrf',
         createdAt: T,
         lastSeenAt: T,
         expiresAt: new Date(T.getTime() + 3_600_000),

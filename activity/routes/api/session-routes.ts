@@ -55,7 +55,7 @@ export function sessionRoutes(deps: AdminApiDeps): ApiRoute[] {
         return {
           stage: 'active' as const,
           principal: await principalView(auth.principal),
-          csrfToken: auth.session.csrfToken,
+          csrfToken: deps.csrfTokenFor(auth.sessionId ?? ''),
           setup: null,
           mayChangeShared: null,
         };
@@ -83,7 +83,7 @@ export function sessionRoutes(deps: AdminApiDeps): ApiRoute[] {
         return {
           stage: result.stage,
           principal: result.stage === 'active' ? await principalView(principal) : null,
-          csrfToken: opened.session.csrfToken,
+          csrfToken: deps.csrfTokenFor(opened.id),
           setup: result.stage === 'totp-setup' ? result.setup : null,
           mayChangeShared: result.stage === 'active' ? true : null,
         };
@@ -110,7 +110,7 @@ export function sessionRoutes(deps: AdminApiDeps): ApiRoute[] {
         return {
           stage: 'active' as const,
           principal: await principalView(session.principal),
-          csrfToken: opened.session.csrfToken,
+          csrfToken: deps.csrfTokenFor(opened.id),
           setup: null,
           mayChangeShared: true,
         };
