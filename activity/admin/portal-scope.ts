@@ -8,12 +8,9 @@ import { AppError, ErrorCode } from '../../shared/errors.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import type { Caller } from './api-route.js';
 
-/**
- * The portal an account belongs to: `Account.memberId` where the store has it, else its Bitrix24 link;
- * undefined = service-wide (only operators and unscoped tokens see it).
- */
+/** The portal an account belongs to; undefined = service-wide (only operators and unscoped tokens see it). */
 export function accountPortal(account: Account): string | undefined {
-  return (account as Account & { memberId?: string }).memberId ?? account.bitrix?.memberId;
+  return account.memberId;
 }
 
 export function inScope(caller: Caller | undefined, memberId: string | undefined): boolean {
@@ -29,7 +26,7 @@ export async function accountFor(store: Store, caller: Caller | undefined, id: s
   return account;
 }
 
-/** The accounts the caller may see. */
+/** The accounts the caller may see: a portal's only (the store filters), or all. */
 export async function accountsFor(store: Store, caller: Caller | undefined): Promise<Account[]> {
-  return (await store.accounts.list()).filter((a) => inScope(caller, accountPortal(a)));
+  return store.accounts.list(caller?.portal ? { memberId: caller.portal } : undefined);
 }

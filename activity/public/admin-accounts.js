@@ -165,10 +165,9 @@ export async function newAccountPage() {
       if (description.value) body.description = description.value;
       if (email.value) body.email = email.value.trim();
       if (language.value) body.language = language.value;
-      if (bitrix.userId()) {
-        body.bitrixUserId = Number(bitrix.userId());
-        if (!state.principal.portal) body.memberId = bitrix.memberId();
-      }
+      // The account belongs to the chosen portal even before its user is linked (the e-mail links it later).
+      if (!state.principal.portal && bitrix.memberId()) body.memberId = bitrix.memberId();
+      if (bitrix.userId()) body.bitrixUserId = Number(bitrix.userId());
       const created = await api('POST', 'accounts', body);
       say(fmt(t.created, { login: created.login }));
       location.hash = `#/accounts/${encodeURIComponent(created.id)}`;

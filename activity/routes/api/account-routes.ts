@@ -23,7 +23,12 @@ const ZNewAccount = z.object({
   language: z.enum(['en', 'ru']).optional(),
   otpDisabled: z.boolean().optional(),
   bitrixUserId: z.number().int().positive().optional().describe('The Bitrix24 user (of the caller’s portal)'),
-  memberId: z.string().min(1).max(64).optional().describe('Portal of the Bitrix24 user (operators only)'),
+  memberId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('The portal the account belongs to (operators; a portal administrator’s is always their own)'),
 });
 
 const ZAccountChange = z.object({
@@ -98,6 +103,7 @@ export function accountRoutes(deps: AdminApiDeps): ApiRoute[] {
         }
         const account = await deps.accounts.add({
           login: body.login,
+          ...(memberId ? { memberId } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
           ...(body.email !== undefined ? { email: body.email } : {}),
           ...(body.language ? { language: body.language } : {}),
