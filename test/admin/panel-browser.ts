@@ -97,9 +97,13 @@ export function enrollmentLinkIn(text: string | undefined, baseUrl: string): str
   return link;
 }
 
-/** Enrolls from the enrollment link as the person does: the key as text, the first code; fails with the page's error. */
+/**
+ * Enrolls from the enrollment link as the person does: asks for the key, reads it as text, enters the first
+ * code; fails with the page's error.
+ */
 export async function enrollFromLink(page: Page, link: string): Promise<Authenticator> {
   await page.goto(link);
+  await page.locator('#enroll-reveal').click();
   const key = ((await page.locator('#otp-key').textContent()) ?? '').replace(/\s/g, '');
   const app = { totp: new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(key) }), lastStep: 0 };
   await page.locator('#otp-code').fill(nextCode(app));
