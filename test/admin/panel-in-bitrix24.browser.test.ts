@@ -300,7 +300,8 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
       for (const secret of secrets) assert.ok(!shown.includes(secret), `${what} shows ${secret}: ${answer.text}`);
     }
     const intruder = (await fx.store.accounts.list()).find((x) => x.login === 'intruder');
-    assert.equal(intruder?.bitrix?.memberId, a.memberId, 'an account A creates is A’s, whatever it asks for');
+    assert.equal(intruder?.memberId, a.memberId, 'an account A creates is A’s, whatever it asks for');
+    assert.equal(intruder?.bitrix?.memberId, a.memberId, 'and so is its user');
     assert.equal(JSON.stringify(await fx.store.accounts.get(boris.id)), before, 'Boris’s account is unchanged');
     assert.equal((await fx.store.signRequests.get(requestId))?.state, 'awaiting_signer', 'B’s request waits');
     const grants = await fx.store.grants.listForAccount(boris.id);
