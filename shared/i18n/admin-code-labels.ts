@@ -42,6 +42,11 @@ const en: AdminCodeLabels = {
     portal_reregistered: 'Portal registered again',
     api_token_created: 'API token created',
     api_token_revoked: 'API token revoked',
+    portal_bound: 'Portal connected',
+    portal_unbound: 'Portal disconnected',
+    portal_bind_refused: 'Portal connection refused',
+    portal_unbind_refused: 'Portal disconnection refused',
+    robot_call_refused: 'Robot call refused',
   },
   roles: {
     signer: 'signer',
@@ -100,6 +105,11 @@ const ru: AdminCodeLabels = {
     portal_reregistered: 'Портал зарегистрирован заново',
     api_token_created: 'Создан API-токен',
     api_token_revoked: 'API-токен отозван',
+    portal_bound: 'Портал подключён',
+    portal_unbound: 'Портал отключён',
+    portal_bind_refused: 'Подключение портала отклонено',
+    portal_unbind_refused: 'Отключение портала отклонено',
+    robot_call_refused: 'Вызов робота отклонён',
   },
   roles: {
     signer: 'подписант',
