@@ -6,14 +6,16 @@
  * a page that links to other pages cannot — and one client for both ways keeps them identical.
  * - `/admin`: the standalone panel; the session (after sign-in) is an HttpOnly cookie.
  * - `/b24/app` (PLACEMENT=DEFAULT, the app's main page in Bitrix24): after the application token matched,
- *   `user.current` + `user.admin` with the posted AUTH_ID say who it is; a session is opened in the store
- *   and its id handed to the page's script, which sends it in the X-Panel-Session header (third-party
- *   frames may not keep cookies). Administrators get their portal's panel, everybody else My signing.
+ *   the posted AUTH_ID says who it is (b24-page-identity.ts: the shared portal-administrator check and
+ *   `user.current`); a session is opened in the store and its id handed to the page's script, which sends
+ *   it in the X-Panel-Session header (third-party frames may not keep cookies). Administrators get their
+ *   portal's panel, everybody else My signing.
  */
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { appUrls } from '../../shared/bitrix24/robot-definition.js';
 import type { Portal } from '../../shared/domain/portal.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
 import { ADMIN_TEXTS } from '../../shared/i18n/admin-texts.js';
 import { type Language, pickLanguage } from '../../shared/i18n/messages.js';
 import type { Logger } from '../../shared/logger.js';
@@ -115,11 +117,12 @@ export function adminPanel(o: {
   });
 
   const openFromBitrix24: OpenPanelFromBitrix24 = async (ctx, page) => {
-    const who = await readPageIdentity(
-      page.portal,
-      page.authId,
-      deps.bitrix24?.fetch ? { fetch: deps.bitrix24.fetch } : {},
-    );
+    const b24 = deps.bitrix24;
+    if (!b24) throw new AppError(ErrorCode.CONFIG_INVALID, 'The Bitrix24 app is not configured (B24_CLIENT_ID)');
+    const who = await readPageIdentity(page.portal, page.authId, {
+      app: { clientId: b24.app.clientId, policy: b24.app.policy },
+      ...(b24.fetch ? { fetch: b24.fetch } : {}),
+    });
     const base = { memberId: page.portal.memberId, userId: who.userId, name: who.name };
     const principal = who.admin
       ? ({ kind: 'portal-admin', ...base } as const)
