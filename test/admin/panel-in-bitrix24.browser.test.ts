@@ -11,7 +11,8 @@
  * - an ordinary user gets My signing, and 403 from every admin API call (walked from the OpenAPI document,
  *   which the security test proves equal to the router);
  * - the administrator of portal A walks every route with portal B's account, request, grant and portal:
- *   nothing of B is answered and nothing of B changes.
+ *   nothing of B is answered and nothing of B changes;
+ * - a forged AUTH_ID, or portal B's administrator's token posted as portal A's page, opens no panel.
  * Every page of the in-Bitrix24 panel and My signing is checked with axe-core and photographed in English,
  * Russian and at 375 px.
  */
@@ -24,6 +25,7 @@ import { B24UiFixture } from '../b24ui/b24ui-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/index.js';
 import { type ChromiumProfile, launchChromiumProfile } from '../support/chromium.js';
+import { postB24Form } from '../support/post-b24-form.js';
 import { axe, enrollFromLink, enrollmentLinkIn, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
 
 type Op = { method: string; path: string; authority: string };
@@ -316,6 +318,33 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
       assert.notEqual(entry.details?.accountId, boris.id, `no entry about Boris: ${JSON.stringify(entry)}`);
     }
     assert.equal(toBoris(), mailsToBoris, 'no mail to Boris from A');
+  });
+  it('the app page opens no panel for a token the portal does not confirm: forged, or portal B’s', async () => {
+    const fields = (authId: string) => ({
+      AUTH_ID: authId,
+      AUTH_EXPIRES: '3600',
+      REFRESH_ID: 'r'.repeat(32),
+      SERVER_ENDPOINT: a.serverEndpoint,
+      APPLICATION_TOKEN: a.applicationToken,
+      APPLICATION_SCOPE: 'crm,bizproc,placement,user_basic,im,disk',
+      member_id: a.memberId,
+      status: 'L',
+      PLACEMENT: 'DEFAULT',
+      PLACEMENT_OPTIONS: '[]',
+    });
+    const url = `${fx.baseUrl}/b24/app`;
+    const query = `?DOMAIN=${a.domain}&PROTOCOL=0&LANG=en&APP_SID=test`;
+    const own = await postB24Form(url, fields(a.issueTokens(1).accessToken), query);
+    assert.equal(own.status, 200, own.body);
+    assert.match(own.body, /data-session="[A-Za-z0-9_-]{20,}"/, 'a real administrator’s token opens the panel');
+    for (const [what, token] of [
+      ['a forged token', 'f'.repeat(32)],
+      ['the token of portal B’s administrator', b.issueTokens(1).accessToken],
+    ] as const) {
+      const answer = await postB24Form(url, fields(token), query);
+      assert.equal(answer.status, 403, `${what}: ${answer.status}`);
+      assert.doesNotMatch(answer.body, /data-session="[^"]/, `${what} gets no panel session`);
+    }
   });
 });
 
