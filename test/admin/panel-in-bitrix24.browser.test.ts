@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Frame, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ROBOT_CODE } from '../b24app/b24app-fixture.js';
 import { B24UiFixture } from '../b24ui/b24ui-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
@@ -27,42 +27,7 @@ import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/inde
 import { type ChromiumProfile, launchChromiumProfile } from '../support/chromium.js';
 import { postB24Form } from '../support/post-b24-form.js';
 import { axe, enrollFromLink, enrollmentLinkIn, PANEL_ROUTES, settle, shoot, tourPages } from './panel-browser.js';
-
-type Op = { method: string; path: string; authority: string };
-type Answer = { status: number; text: string };
-
-/** A cookie set in the frame as a third party would: unpartitioned, and partitioned (CHIPS) for control. */
-async function cookieProbe(frame: Frame): Promise<{ unpartitioned: boolean; partitioned: boolean }> {
-  return frame.evaluate(() => {
-    // biome-ignore lint/suspicious/noDocumentCookie: the probe is what any script in a third-party frame does
-    document.cookie = 'probe-3p=1; SameSite=None; Secure; Path=/';
-    // biome-ignore lint/suspicious/noDocumentCookie: the partitioned control of the same probe
-    document.cookie = 'probe-chips=1; SameSite=None; Secure; Path=/; Partitioned';
-    return {
-      unpartitioned: document.cookie.includes('probe-3p=1'),
-      partitioned: document.cookie.includes('probe-chips=1'),
-    };
-  });
-}
-
-/** Calls the admin API from the panel's frame, as its script does: the session header and CSRF token. */
-async function callFromFrame(frame: Frame, method: string, path: string, body?: unknown): Promise<Answer> {
-  return frame.evaluate(
-    async ({ method, path, body }) => {
-      const panel = document.getElementById('panel') as HTMLElement;
-      const headers: Record<string, string> = {
-        Accept: 'application/json',
-        'X-Panel-Session': panel.dataset.session ?? '',
-      };
-      const session = await fetch('/api/v1/session', { headers });
-      headers['X-CSRF-Token'] = ((await session.json()) as { csrfToken?: string }).csrfToken ?? '';
-      if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: r.status, text: await r.text() };
-    },
-    { method, path, body },
-  );
-}
+import { adminOperations, callFromFrame, collect, cookieProbe, openAppPage, openedFrame } from './panel-frame.js';
 
 describe('control panel inside Bitrix24 (portal frame, third-party cookies blocked)', function () {
   this.timeout(300_000);
@@ -89,24 +54,9 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
     await fx.stopUi();
   });
 
-  /** Opens the app as `userId` of `portal` from the portal's page; returns the app's frame once drawn. */
-  async function openApp(on: Page, portal: PortalHandle, userId: number): Promise<Frame> {
-    await on.goto(fx.emulator.appPageLauncherUrl(portal, userId, `${fx.baseUrl}/b24/app`));
-    await on.frameLocator('#app-frame').locator('main h1').waitFor({ timeout: 60_000 });
-    const frame = on.frames().find((f) => new URL(f.url()).pathname === '/b24/app');
-    assert.ok(frame, 'the app is in the portal’s frame');
-    return frame;
-  }
-
-  /** The admin API's operations, from the OpenAPI document the router is proven equal to. */
-  async function operations(): Promise<Op[]> {
-    const doc = (await (await fetch(`${fx.service?.url}/api/v1/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, { 'x-authority': string }>>;
-    };
-    return Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, authority: op['x-authority'] })),
-    );
-  }
+  const openApp = (on: Page, portal: PortalHandle, userId: number) =>
+    openAppPage(on, fx.emulator.appPageLauncherUrl(portal, userId, `${fx.baseUrl}/b24/app`));
+  const operations = () => adminOperations(fx.service?.url ?? '');
 
   it('third-party cookies are blocked in the app’s frame; a profile that allows them keeps the probe', async () => {
     const frame = await openApp(page, a, 1);
@@ -347,16 +297,3 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
     }
   });
 });
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-/** The app's frame on the portal page, as drawn now. */
-async function openedFrame(page: Page): Promise<Frame> {
-  const frame = page.frames().find((f) => new URL(f.url()).pathname === '/b24/app');
-  assert.ok(frame, 'the app is in the portal’s frame');
-  return frame;
-}
