@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   POLL_MAX_PER_SESSION: intFrom(2),
   POLL_MAX_TOTAL: intFrom(100),
   PREVIEW_PROCESSES: intFrom(2),
+  BATCH_MAX_DOCUMENTS: intFrom(100),
   ADMIN_EMAIL: optionalText,
   SMTP_URL: optionalText,
   MAIL_FROM: z.string().default('SignService <signservice@localhost>'),
@@ -94,6 +95,8 @@ export type Config = Readonly<{
   ops: { host: string; port: number };
   /** Per-session and total limits of what a page holder can make the app do (activity). */
   limits: ActivityLimits;
+  /** Documents one one-time code may sign at once (a batch: pages, Sign dialog, CLI): BATCH_MAX_DOCUMENTS @default 100. */
+  batchMaxDocuments: number;
   /** The service operator's address (ADMIN_EMAIL): lockout notices of accounts without a portal go there. */
   adminEmail: string | undefined;
   mail: { kind: 'smtp'; url: string; from: string } | { kind: 'outbox'; dir: string; from: string };
@@ -276,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       pollsTotal: e.POLL_MAX_TOTAL,
       previewProcesses: e.PREVIEW_PROCESSES,
     },
+    batchMaxDocuments: e.BATCH_MAX_DOCUMENTS,
     adminEmail: e.ADMIN_EMAIL,
     mail: e.SMTP_URL
       ? { kind: 'smtp' as const, url: e.SMTP_URL, from: e.MAIL_FROM }

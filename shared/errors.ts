@@ -209,6 +209,13 @@ export const ErrorCode = {
    * to start until the file is restored (`signservice restore`) or the directory is moved away on purpose.
    */
   DATA_DAMAGED: 'DATA_DAMAGED',
+  /** A batch names more documents than BATCH_MAX_DOCUMENTS allows (or none): nothing was signed. */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  /**
+   * A batch's documents are not the ones its confirmation step listed (one added, removed or forged), or the
+   * confirmation is too old: the one-time code authorises exactly the listed documents, so nothing was signed.
+   */
+  BATCH_CHANGED: 'BATCH_CHANGED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -323,6 +330,8 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   JOB_PARKED: { http: 500, exit: 70, transient: false },
   SIGN_ATTEMPTS_EXHAUSTED: { http: 500, exit: 74, transient: false },
   DATA_DAMAGED: { http: 503, exit: 74, transient: false },
+  BATCH_TOO_LARGE: { http: 400, exit: 64, transient: false },
+  BATCH_CHANGED: { http: 409, exit: 65, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

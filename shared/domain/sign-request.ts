@@ -129,6 +129,12 @@ export interface SignRequest {
   /** Set when a Bitrix24 robot/activity started the request; the workflow waits for its outcome. */
   robot?: RobotOrigin;
   /**
+   * Set when one one-time code authorised several documents at once (a batch from the approval page's
+   * "Waiting for me" list, the Sign dialog or the CLI): the same id on every request of the batch and in
+   * each one's sign log entry (`details.batchId`). Each request is still signed on its own.
+   */
+  batchId?: string;
+  /**
    * Which notices (e-mail and Bitrix24 notification) went out, with when (ISO text, so both stores keep it
    * as written): the signature request, the reminder, the outcome to the requester, the administrator's
    * alert. Set before sending (compare-and-set), so of several workers exactly one sends each notice.

@@ -152,6 +152,8 @@ export interface SignRequestFilter {
   accountId?: string;
   /** Only requests last changed before this time (the recovery sweep looks for requests nobody moves). */
   updatedBefore?: Date;
+  /** The requests of one batch (`SignRequest.batchId`); give `accountId` too, which the adapters index. */
+  batchId?: string;
 }
 
 export interface SignRequestRepository {

@@ -110,6 +110,26 @@ export function describeSignRequestContract(fx: StoreFixture): void {
       ]);
       assert.deepEqual(ids(await fx.store.signRequests.list({ updatedBefore: at(1) })), []);
     });
+
+    it('lists the requests of one batch, of one account, newest first', async () => {
+      const at = (minute: number) => new Date(Date.UTC(2025, 2, 1, 11, minute));
+      const rows = [
+        makeSignRequest({ accountId: 'mary', batchId: 'b-1', createdAt: at(1), updatedAt: at(1) }),
+        makeSignRequest({ accountId: 'mary', batchId: 'b-2', createdAt: at(2), updatedAt: at(2) }),
+        makeSignRequest({ accountId: 'mary', batchId: 'b-1', state: 'completed', createdAt: at(3), updatedAt: at(3) }),
+        makeSignRequest({ accountId: 'ivan', batchId: 'b-1', createdAt: at(4), updatedAt: at(4) }),
+        makeSignRequest({ accountId: 'mary', createdAt: at(5), updatedAt: at(5) }),
+      ];
+      for (const r of rows) await fx.store.signRequests.create(r);
+      const ids = (list: SignRequest[]) => list.map((r) => r.id);
+      assert.deepEqual(ids(await fx.store.signRequests.list({ accountId: 'mary', batchId: 'b-1' })), [
+        rows[2]!.id,
+        rows[0]!.id,
+      ]);
+      assert.deepEqual(ids(await fx.store.signRequests.list({ batchId: 'b-1' })), ids([rows[3]!, rows[2]!, rows[0]!]));
+      assert.deepEqual(await fx.store.signRequests.list({ accountId: 'mary', batchId: 'b-9' }), []);
+      assert.equal((await fx.store.signRequests.get(rows[1]!.id))?.batchId, 'b-2', 'the batch id reads back');
+    });
   });
 
   describe('blobs', () => {

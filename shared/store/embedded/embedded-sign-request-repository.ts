@@ -104,6 +104,11 @@ export function embeddedSignRequestRepository(db: SqliteDatabase): SignRequestRe
         where.push('updated_at < @updatedBefore');
         params.updatedBefore = filter.updatedBefore.toISOString();
       }
+      if (filter.batchId !== undefined) {
+        // Not a column: batches are read per account (indexed), the JSON is looked at only for its rows.
+        where.push("json_extract(body, '$.batchId') = @batchId");
+        params.batchId = filter.batchId;
+      }
       const sql =
         'SELECT id, version, body FROM sign_requests' +
         (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +

@@ -59,6 +59,8 @@ const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.signRequests]: [
     { key: { state: 1, createdAt: -1 }, name: 'state_created' },
     { key: { accountId: 1, createdAt: -1 }, name: 'account_created' },
+    // A batch's requests (the approval page's progress); sparse: most requests belong to no batch.
+    { key: { batchId: 1 }, name: 'batch', sparse: true },
   ],
 };
 

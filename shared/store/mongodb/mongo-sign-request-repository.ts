@@ -55,6 +55,7 @@ export function mongoSignRequestRepository(db: Db, tx: MongoTransactions): SignR
       if (filter.state !== undefined) query.state = filter.state;
       if (filter.accountId !== undefined) query.accountId = filter.accountId;
       if (filter.updatedBefore !== undefined) query.updatedAt = { $lt: filter.updatedBefore };
+      if (filter.batchId !== undefined) query.batchId = filter.batchId;
       const docs = await col
         .find(query, tx.options())
         .sort({ createdAt: -1, _id: -1 })
