@@ -61,6 +61,8 @@ export interface SignatureRecord {
   certificate?: SignLogCertificate;
   requestId?: string;
   clientAddress?: string;
+  /** Free-form facts for the entry (e.g. the batch id of a batch signed with one code). */
+  details?: Record<string, string | number | boolean>;
 }
 
 /**
@@ -79,5 +81,6 @@ export function signatureLogInput(record: SignatureRecord): SignLogInput {
     ...(record.certificate ? { certificate: record.certificate } : {}),
     ...(record.requestId ? { requestId: record.requestId } : {}),
     ...(record.clientAddress ? { clientAddress: record.clientAddress } : {}),
+    ...(record.details ? { details: record.details } : {}),
   };
 }

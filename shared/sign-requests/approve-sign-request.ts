@@ -14,7 +14,7 @@ import type { SignLogActor } from '../domain/sign-log-entry.js';
 import { FINAL_STATES, type SignRequest, transition } from '../domain/sign-request.js';
 import { AppError, ErrorCode } from '../errors.js';
 import type { TSignJobV1 } from '../messages/sign-job.js';
-import type { OtpAuthorizer } from '../otp/otp-authorizer.js';
+import type { OtpAuthorizer, SignatureAuthorization } from '../otp/otp-authorizer.js';
 import type { JobQueue } from '../queue/queue-port.js';
 import type { CertificateKeySource, FoundCertificate } from '../signing/certificate-key-source.js';
 import type { Store } from '../store/store-ports.js';
@@ -29,6 +29,9 @@ export interface AnswerSignRequestOptions {
   /** @default () => new Date() */
   now?: () => Date;
 }
+
+/** What approving and failing a request needs besides the request itself. */
+type Writers = Pick<AnswerSignRequestOptions, 'store' | 'queue' | 'now'>;
 
 export interface ApproveSignRequestOptions extends AnswerSignRequestOptions {
   keys: CertificateKeySource;
@@ -87,7 +90,7 @@ async function chooseCertificate(o: ApproveSignRequestOptions, request: SignRequ
 }
 
 /** Marks the request failed (a certificate problem, a queue that refused the job) and queues the robot's finish. */
-async function failRequest(o: AnswerSignRequestOptions, request: SignRequest, error: AppError, now: Date) {
+async function failRequest(o: Writers, request: SignRequest, error: AppError, now: Date) {
   const failed = transition(request, 'failed', now, { failure: { code: error.code, message: error.message } });
   const stored = await o.store.transaction(async () => {
     if (!(await o.store.signRequests.update(failed, request.version))) return false;
@@ -98,7 +101,11 @@ async function failRequest(o: AnswerSignRequestOptions, request: SignRequest, er
         actor: { accountId: request.accountId, role: 'system' },
         outcome: 'error',
         requestId: request.id,
-        details: { code: error.code, certId: request.certId },
+        details: {
+          code: error.code,
+          certId: request.certId,
+          ...(request.batchId ? { batchId: request.batchId } : {}),
+        },
       },
       `failed:${request.id}`,
     );
@@ -125,6 +132,42 @@ async function checkedCertificate(o: ApproveSignRequestOptions, request: SignReq
 }
 
 /**
+ * `awaiting_signer → approved` for an authorised request, with compare-and-set, and its job on the route of
+ * the key's home. Returns the stored request, or undefined when the request changed meanwhile (the caller
+ * reloads and decides again). A queue that refuses the job fails the request (QUEUE_UNAVAILABLE is thrown).
+ */
+export async function approveAndQueue(
+  o: Writers,
+  request: SignRequest,
+  approval: { certificate: FoundCertificate; authorization: SignatureAuthorization; batchId?: string },
+): Promise<SignRequest | undefined> {
+  const now = o.now ?? (() => new Date());
+  const at = now();
+  const { certificate, authorization, batchId } = approval;
+  const approved = transition(request, 'approved', at, {
+    certId: certificate.entry.id,
+    route: certificate.route,
+    otpRequired: authorization.otp === 'used',
+    steps: { ...request.steps, authorize: { at, data: { otp: authorization.otp } } },
+    ...(batchId ? { batchId } : {}),
+  });
+  if (!(await o.store.signRequests.update(approved, request.version))) return undefined;
+  const stored = { ...approved, version: request.version + 1 };
+  const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: stored.id, route: stored.route };
+  try {
+    await o.queue.publish(stored.route, job, { messageId: `${stored.id}.approved` });
+  } catch (error) {
+    const failure = new AppError(
+      ErrorCode.QUEUE_UNAVAILABLE,
+      `the job could not be queued: ${(error as Error).message}`,
+    );
+    await failRequest(o, stored, failure, now());
+    throw failure;
+  }
+  return stored;
+}
+
+/**
  * Approves and queues the request; returns it as stored.
  * @throws AppError SIGN_REQUEST_NOT_FOUND / _NOT_PENDING / _EXPIRED, INVALID_ARGUMENT (no certificate
  *   chosen), CERT_*, GRANT_MISSING, ACCOUNT_DISABLED, the OTP errors, QUEUE_UNAVAILABLE.
@@ -140,27 +183,9 @@ export async function approveSignRequest(o: ApproveSignRequestOptions): Promise<
     ...(o.actor ? { actor: o.actor } : {}),
     ...(o.clientAddress ? { clientAddress: o.clientAddress } : {}),
   });
-  const at = now();
-  const approved = transition(request, 'approved', at, {
-    certId: certificate.entry.id,
-    route: certificate.route,
-    otpRequired: authorization.otp === 'used',
-    steps: { ...request.steps, authorize: { at, data: { otp: authorization.otp } } },
-  });
-  if (!(await o.store.signRequests.update(approved, request.version))) {
+  const stored = await approveAndQueue(o, request, { certificate, authorization });
+  if (!stored) {
     throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
-  }
-  const stored = { ...approved, version: request.version + 1 };
-  const job: TSignJobV1 = { type: 'sign-request', version: 1, requestId: stored.id, route: stored.route };
-  try {
-    await o.queue.publish(stored.route, job, { messageId: `${stored.id}.approved` });
-  } catch (error) {
-    const failure = new AppError(
-      ErrorCode.QUEUE_UNAVAILABLE,
-      `the job could not be queued: ${(error as Error).message}`,
-    );
-    await failRequest(o, stored, failure, now());
-    throw failure;
   }
   return stored;
 }
