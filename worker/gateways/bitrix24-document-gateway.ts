@@ -13,6 +13,8 @@
  * is (re)sent; once it is gone, the field must hold a file whose SHA-256 is that of the signed bytes — then
  * the delivery happened (ours, whose answer was lost, or an earlier run's) — else someone else replaced or
  * removed the file meanwhile and the request fails (DOCUMENT_CHANGED) rather than overwrite their change.
+ * Deliveries to one deal go one at a time (deal-delivery-lanes.ts), so several PDFs of one deal signed
+ * together never delete each other's signed copies.
  */
 import { createHash } from 'node:crypto';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
@@ -22,6 +24,7 @@ import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { assertPdfHeader } from '../../shared/fs/read-pdf-file.js';
 import type { Logger } from '../../shared/logger.js';
+import { DealDeliveryLanes } from '../bitrix24/deal-delivery-lanes.js';
 import {
   DEAL_ENTITY_TYPE_ID,
   type DealFile,
@@ -62,6 +65,7 @@ export interface Bitrix24DocumentGatewayOptions {
 /** Creates the gateway. */
 export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions): DocumentGateway {
   const { b24, maxBytes, logger } = options;
+  const lanes = new DealDeliveryLanes();
 
   const download = async (ref: DealRef, file: DealFile): Promise<DownloadedFile> => {
     try {
@@ -181,6 +185,10 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
   return {
     fetch: async (ref) => (await fetchResolved(ref)).bytes,
     fetchResolved,
-    deliver,
+    // Read and update of one deal never interleave with another delivery to it (deal-delivery-lanes.ts).
+    deliver: (raw, bytes) => {
+      const ref = asDeal(raw);
+      return lanes.run(ref.memberId, ref.entityId, () => deliver(ref, bytes));
+    },
   };
 }

@@ -38,7 +38,12 @@ export async function failRequest(
           actor: { accountId: current.accountId, role: 'system' },
           outcome: 'error',
           requestId,
-          details: { code: failure.code, certId: current.certId, state: current.state },
+          details: {
+            code: failure.code,
+            certId: current.certId,
+            state: current.state,
+            ...(current.batchId ? { batchId: current.batchId } : {}),
+          },
         },
         `failed:${requestId}`,
       );

@@ -1,7 +1,8 @@
 /**
  * Step "log": the sign log entry of the signature, exactly once per request (`appendOnce` with the key
  * `signed:<requestId>`): 'signed' when a one-time code authorised it, 'signed_without_otp' for accounts
- * with OTP disabled. It names the document's hashes before and after, the certificate and the request.
+ * with OTP disabled. It names the document's hashes before and after, the certificate and the request, and
+ * the batch (`details.batchId`) when one code authorised several documents.
  */
 import path from 'node:path';
 import type { SignLogDocument } from '../../shared/domain/sign-log-entry.js';
@@ -53,6 +54,8 @@ export const logSignature: PipelineStep = {
         serialNumber: text('certSerial') ?? '',
       },
       requestId: request.id,
+      // One code authorised the whole batch: every entry of it names the batch.
+      ...(request.batchId ? { details: { batchId: request.batchId } } : {}),
     });
     // One transaction: the entry and the step record are stored together (a lost race rolls back both).
     const { entry, saved } = await store.transaction(async () => {
