@@ -26,6 +26,7 @@ export function describeRequest(request: SignRequest, login: string | undefined)
     ...documentText(request),
     `Stamp:        ${p.visible ? `visible, page ${p.page}, ${p.position}` : `invisible, page ${p.page}`}`,
     ...(request.reason ? [`Reason:       ${request.reason}`] : []),
+    ...(request.batchId ? [`Batch:        ${request.batchId}`] : []),
     `Created:      ${request.createdAt.toISOString()}`,
     `Updated:      ${request.updatedAt.toISOString()}`,
     ...(request.inputSha256 ? [`Input SHA-256:  ${request.inputSha256}`] : []),

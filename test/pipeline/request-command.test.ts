@@ -5,11 +5,13 @@
  * with 75, `status` shows it. The worker side is covered by the end-to-end suites.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { generateMasterKeyBytes, MasterKey } from '../../shared/crypto/master-key.js';
+import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
@@ -221,5 +223,105 @@ describe('signservice request (CLI)', function () {
     const unknown = await cli(['request', 'status', 'no-such-id']);
     assert.equal(unknown.code, 65);
     assert.match(unknown.stderr, /No sign request with id no-such-id/);
+  });
+
+  it('submits several files with one code: one request each, one batch id; the code does not sign a second batch', async () => {
+    const masterKey = MasterKey.fromBytes(Buffer.from(env.SIGNSERVICE_MASTER_KEY as string, 'base64'));
+    const olga = await addSigner(store, masterKey, { login: 'olga', certId });
+    const files = await writePdfs(path.join(dir, 'batch'), 3, 'batch');
+    const refused = await cli([
+      'request',
+      'submit',
+      ...files.slice(0, 2),
+      '--account',
+      'olga',
+      '--cert',
+      certId,
+      '--out',
+      path.join(dir, 'x.pdf'),
+    ]);
+    assert.equal(refused.code, 64, refused.stderr);
+    assert.match(refused.stderr, /--out names the signed copy of one FILE/);
+    const tooMany = await runCli(
+      ['request', 'submit', ...files, '--account', 'olga', '--cert', certId, '--otp', '123456'],
+      { ...env, BATCH_MAX_DOCUMENTS: '2' },
+    );
+    assert.equal(tooMany.code, 64, tooMany.stderr);
+    assert.match(tooMany.stderr, /one code signs at most 2 at once/);
+    assert.deepEqual(await store.signRequests.list({ accountId: olga.account.id }), [], 'nothing created');
+
+    const code = olga.nextCode()!;
+    const r = await cli(['request', 'submit', ...files, '--account', 'olga', '--cert', certId, '--otp', code]);
+    assert.equal(r.code, 0, r.stderr);
+    const ids = r.stdout.trim().split('\n');
+    assert.equal(ids.length, 3, r.stdout);
+    const requests = await Promise.all(ids.map(async (id) => (await store.signRequests.get(id))!));
+    const batchId = requests[0]?.batchId;
+    assert.ok(batchId, 'a batch id');
+    assert.match(r.stderr, new RegExp(`as batch ${batchId} \\(one code, 3 requests\\)`));
+    assert.deepEqual(
+      requests.map((q) => [
+        q.state,
+        q.batchId,
+        q.steps.authorize?.data.otp,
+        q.document.kind === 'file' && q.document.inputPath,
+      ]),
+      files.map((f) => ['approved', batchId, 'used', f]),
+    );
+    const status = await cli(['request', 'status', ids[1]!]);
+    assert.match(status.stdout, new RegExp(`Batch:\\s+${batchId}`));
+    // The same code for another batch: refused as used, nothing created.
+    const again = await cli(['request', 'submit', ...files, '--account', 'olga', '--cert', certId, '--otp', code]);
+    assert.equal(again.code, 77, again.stderr);
+    assert.match(again.stderr, /used already/);
+    assert.equal((await store.signRequests.list({ accountId: olga.account.id })).length, 3);
+  });
+
+  it('approves several waiting robot requests with one code; an id of another account refuses them all', async () => {
+    const masterKey = MasterKey.fromBytes(Buffer.from(env.SIGNSERVICE_MASTER_KEY as string, 'base64'));
+    const pavel = await addSigner(store, masterKey, { login: 'pavel', certId });
+    const rosa = await addSigner(store, masterKey, { login: 'rosa', certId });
+    const waiting = (accountId: string, n: number): SignRequest => {
+      const at = new Date();
+      return {
+        id: crypto.randomUUID(),
+        state: 'awaiting_signer',
+        version: 1,
+        accountId,
+        certId: '',
+        route: '',
+        document: {
+          kind: 'bitrix24',
+          memberId: 'm-cli',
+          entityTypeId: 2,
+          entityId: 100 + n,
+          fieldCode: 'UF_CRM_X',
+          fileId: '',
+        },
+        placement: { page: 'last', position: 'bottom-right', visible: true },
+        otpRequired: true,
+        steps: {},
+        deadline: new Date(at.getTime() + 3_600_000),
+        createdAt: at,
+        updatedAt: at,
+      };
+    };
+    const mine = [waiting(pavel.account.id, 1), waiting(pavel.account.id, 2)];
+    const theirs = waiting(rosa.account.id, 3);
+    for (const q of [...mine, theirs]) await store.signRequests.create(q);
+    const code = pavel.nextCode()!;
+    const forged = await cli(['request', 'approve', mine[0]!.id, theirs.id, mine[1]!.id, '--otp', code]);
+    assert.equal(forged.code, 65, forged.stderr);
+    assert.match(forged.stderr, new RegExp(`${theirs.id} is not one of yours; nothing was signed`));
+    for (const q of [...mine, theirs]) assert.equal((await store.signRequests.get(q.id))?.state, 'awaiting_signer');
+    // The refused call did not use the code: the genuine batch with it is approved.
+    const r = await cli(['request', 'approve', mine[0]!.id, mine[1]!.id, '--otp', code, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { batchId: string; approved: { id: string; batchId: string; state: string }[] };
+    assert.deepEqual(
+      out.approved.map((q) => [q.id, q.state, q.batchId]),
+      mine.map((q) => [q.id, 'approved', out.batchId]),
+    );
+    assert.equal((await store.signRequests.get(theirs.id))?.state, 'awaiting_signer');
   });
 });
