@@ -33,7 +33,9 @@ import { verifyPageRoutes } from './routes/verify-page.js';
 
 export interface AppDeps {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'enrollmentLinkMinutes' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication' | 'limits' | 'adminEmail'>>;
+    Partial<
+      Pick<Config, 'dataDir' | 'worker' | 'adminToken' | 'publication' | 'limits' | 'adminEmail' | 'batchMaxDocuments'>
+    >;
   /**
    * Sends enrollment links from the control panel and the lockout notices (to the signer and the
    * administrators); without it links can only be copied and lockouts are only logged.

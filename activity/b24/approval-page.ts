@@ -1,10 +1,14 @@
 /**
  * Renders the approval page (templates/pages/approval.hbs) for an opened link: while the request waits
  * for its signer, the deal, the preview, the certificates and the two forms with the link's CSRF token;
- * otherwise the outcome only, without touching the document.
+ * otherwise the outcome only, without touching the document. While the link is usable and other documents
+ * wait for the same signer, it points to the "Waiting for me" list (approval-batch.ts).
  */
 import type { Context } from 'koa';
-import { formatDateTime } from '../../shared/i18n/messages.js';
+import type { SignRequest } from '../../shared/domain/sign-request.js';
+import { formatDateTime, messagesFor } from '../../shared/i18n/messages.js';
+import { plural } from '../../shared/i18n/plural.js';
+import { waitingRequests } from '../../shared/sign-requests/waiting-requests.js';
 import type { ApprovalDocuments } from './approval-documents.js';
 import { approvalView } from './approval-view.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
@@ -16,6 +20,12 @@ export interface ApprovalPage {
   render(ctx: Context, opened: OpenedLink, depth: number, error?: string): Promise<void>;
 }
 
+/** What else waits for the signer of `request` on its portal (the "Waiting for me" list). */
+function waitingOf(deps: B24UiDeps, request: SignRequest): Promise<SignRequest[]> {
+  if (request.document.kind !== 'bitrix24') return Promise.resolve([]);
+  return waitingRequests(deps.store, { accountId: request.accountId, memberId: request.document.memberId }, deps.now());
+}
+
 /** The page renderer over the routes' dependencies. */
 export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): ApprovalPage {
   return {
@@ -23,10 +33,11 @@ export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): Approval
       const { request, language } = opened;
       const account = await deps.store.accounts.get(request.accountId);
       const open = isOpen(opened);
-      const [dealTitle, certificates, preview] = await Promise.all([
+      const [dealTitle, certificates, preview, waiting] = await Promise.all([
         docs.dealTitle(request),
         open && account ? certificateChoices(deps.store, deps.keys, account, deps.now()) : Promise.resolve([]),
         open ? docs.preview(request) : Promise.resolve(undefined),
+        opened.usable ? waitingOf(deps, request) : Promise.resolve([]),
       ]);
       const up = '../'.repeat(depth);
       ctx.type = 'html';
@@ -43,6 +54,10 @@ export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): Approval
           ...(error ? { error } : {}),
           formatDate: (d) => formatDateTime(d, language, deps.timeZone),
         }),
+        // Other documents wait too: the way to the list that signs several with one code.
+        waitingText: waiting.some((r) => r.id !== request.id)
+          ? plural(language, messagesFor(language).batch.fromApproval, waiting.length)
+          : '',
         csrfToken: open ? deps.csrf.tokenFor(approvalCsrfBinding(opened.token)) : '',
         selfBase: `${up}${encodeURIComponent(opened.token)}`,
         assetBase: `${up}../../static`,

@@ -34,6 +34,8 @@ export interface B24UiDeps {
   fetch?: typeof fetch;
   /** IANA time zone of dates shown on pages. @default the server's */
   timeZone?: string;
+  /** Documents one code may sign at once (BATCH_MAX_DOCUMENTS). */
+  batchMaxDocuments: number;
   /** Largest document fetched for the approval page's preview (config.worker.maxDocumentBytes). */
   maxDocumentBytes: number;
   /** CSRF tokens of the pages' state-changing calls (csrf-guard.ts). */

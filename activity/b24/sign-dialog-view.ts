@@ -1,5 +1,6 @@
 /**
- * The Sign dialog's template data: the deal's files, the certificates (default preselected, expiry shown),
+ * The Sign dialog's template data: the deal's files (check boxes: one or several, each signed as its own
+ * request, one code for all), the certificates (default preselected, expiry shown),
  * the OTP field or the "OTP is off" note, the page choice and the six position cells (top/bottom ×
  * left/center/right, rendered as radio inputs so the keyboard works natively), the initial description of
  * the choice, and the texts the page's script needs, as a JSON data block (not executed, so the CSP's
@@ -7,6 +8,7 @@
  */
 import type { Account } from '../../shared/domain/account.js';
 import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/messages.js';
+import { localeOf } from '../../shared/i18n/plural.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
 import type { CertificateChoice } from './certificate-choices.js';
 import type { DealFileChoice } from './deal-file-choices.js';
@@ -62,6 +64,7 @@ export function dialogView(input: DialogViewInput): Record<string, unknown> & { 
     label: fillPlaceholders(t.fileOption, { field: f.fieldLabel, id: f.fileId }),
     selected: index === 0,
   }));
+  const b = messages.batch;
   const certificates = input.certificates.map((c, index) => ({
     id: c.id,
     label: `${fillPlaceholders(t.certOption, { subject: c.name, expires: input.formatDate(c.notAfter) })}${c.isDefault ? ` ${t.certDefault}` : ''}`,
@@ -99,7 +102,13 @@ export function dialogView(input: DialogViewInput): Record<string, unknown> & { 
       success: t.success,
       openSigned: t.openSigned,
       errors: messages.dialogErrors,
-      locale: input.language === 'ru' ? 'ru-RU' : 'en-GB',
+      locale: localeOf(input.language),
+      // Several files: each one's state in a list, the count, and the summary (plural.ts forms).
+      states: b.states,
+      progressCount: messages.dialogBatch.progressCount,
+      successMany: messages.dialogBatch.successMany,
+      partly: messages.dialogBatch.partly,
+      noneChosen: messages.dialogBatch.noneChosen,
     }),
   };
 }

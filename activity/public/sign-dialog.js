@@ -1,8 +1,9 @@
 // The Sign dialog's script (served as a file: the page's CSP allows scripts from the app only). It keeps the
-// description beside the position grid in step with the choice, sends the signature (POST ../dialog/sign,
-// the page's signed session and its CSRF token in headers), then follows the request (GET
-// ../dialog/status/ID, long-polled; a 429 waits as long as Retry-After says) until it is completed (link to
-// the signed file) or failed (a specific message; the form stays usable).
+// description beside the position grid in step with the choice, sends the signature of the ticked files
+// (POST ../dialog/sign, the page's signed session and its CSRF token in headers; several files are one code,
+// one request each), then follows them (GET ../dialog/progress?ids=…, one long poll for all; a 429 waits as
+// long as Retry-After says) until each is completed (link to its signed file) or failed (a specific message);
+// the form stays usable.
 (() => {
   const form = document.getElementById('sign-form');
   if (!form) return;
@@ -111,36 +112,109 @@
     return body;
   }
 
-  async function follow(id) {
-    let state = 'approved';
-    for (let attempt = 0; attempt < 600; attempt++) {
-      const status = await call(`${form.dataset.statusUrl}${encodeURIComponent(id)}?after=${state}`, { method: 'GET' });
-      state = status.state;
-      if (state === 'completed') {
-        show('success', texts.success, status.signedFileUrl);
-        submit.disabled = false;
+  const rules = new Intl.PluralRules(texts.locale);
+  const plural = (forms, count) => fill(forms[rules.select(count)] ?? forms.other, { count });
+  const progressList = document.getElementById('sign-files-progress');
+
+  function stateText(item) {
+    const reason = item.failure ? errorText(item.failure) : '';
+    return fill(texts.states[item.state] ?? item.state, { reason });
+  }
+
+  // Several files: one line per file with its state and, once signed, the link to the signed file.
+  function listFiles(requests, labels) {
+    progressList.replaceChildren();
+    for (const request of requests) {
+      const li = document.createElement('li');
+      li.className = 'b24-batch-item';
+      li.dataset.id = request.id;
+      const title = document.createElement('span');
+      title.className = 'b24-batch-title';
+      title.textContent = labels.get(`${request.fieldCode}:${request.fileId}`) ?? request.id;
+      const state = document.createElement('p');
+      state.className = 'b24-batch-state';
+      state.textContent = stateText(request);
+      li.append(title, state);
+      progressList.append(li);
+    }
+    progressList.hidden = false;
+  }
+
+  function showFiles(status) {
+    for (const item of status.items) {
+      const li = progressList.querySelector(`li[data-id="${CSS.escape(item.id)}"]`);
+      if (!li || li.dataset.state === item.state) continue;
+      li.dataset.state = item.state;
+      li.querySelector('.b24-batch-state').textContent = stateText(item);
+      if (item.signedFileUrl && !li.querySelector('a')) {
+        const a = document.createElement('a');
+        a.href = item.signedFileUrl;
+        a.target = '_blank';
+        a.rel = 'noopener';
+        a.className = 'b24-signed-link';
+        a.textContent = texts.openSigned;
+        const p = document.createElement('p');
+        p.className = 'b24-batch-meta';
+        p.append(a);
+        li.append(p);
+      }
+    }
+  }
+
+  function finish(status, single) {
+    submit.disabled = false;
+    if (single) {
+      const item = status.items[0];
+      if (item.state === 'completed') show('success', texts.success, item.signedFileUrl);
+      else failed(item.failure ?? { code: 'GENERIC', message: item.state });
+      return;
+    }
+    if (status.failed === 0) show('success', plural(texts.successMany, status.completed));
+    else show('error', fill(texts.partly, { done: status.completed, total: status.total }));
+  }
+
+  // One long poll for all the files (?after=MARK answers as soon as any of them moves).
+  async function follow(requests) {
+    const single = requests.length === 1;
+    const ids = requests.map((r) => r.id).join(',');
+    let mark = '';
+    for (let attempt = 0; attempt < 2000; attempt++) {
+      const after = mark ? `&after=${encodeURIComponent(mark)}` : '';
+      const status = await call(`${form.dataset.progressUrl}?ids=${encodeURIComponent(ids)}${after}`, {
+        method: 'GET',
+      });
+      mark = status.mark;
+      if (!single) showFiles(status);
+      if (status.done === status.total) {
+        finish(status, single);
         return;
       }
-      if (state === 'failed' || state === 'rejected' || state === 'expired') {
-        failed(status.failure ?? { code: 'GENERIC', message: state });
-        return;
-      }
-      show('progress', texts.progress[state] ?? texts.progress.signing);
+      if (single) show('progress', texts.progress[status.items[0].state] ?? texts.progress.signing);
+      else show('progress', fill(texts.progressCount, { done: status.done, total: status.total }));
     }
   }
 
   async function sign(event) {
     event.preventDefault();
-    const [fieldCode, fileId] = (form.elements.file?.value ?? '').split(':');
+    const chosen = [...form.querySelectorAll('input[name="file"]:checked')];
+    if (chosen.length === 0) {
+      show('error', texts.noneChosen);
+      return;
+    }
+    const labels = new Map(chosen.map((box) => [box.value, box.parentElement.textContent.trim()]));
+    const files = chosen.map((box) => {
+      const [fieldCode, fileId] = box.value.split(':');
+      return { fieldCode, fileId };
+    });
     const c = choice();
     submit.disabled = true;
+    progressList.hidden = true;
     show('progress', texts.progress.sending);
     try {
       const created = await call(form.dataset.signUrl, {
         method: 'POST',
         body: JSON.stringify({
-          fieldCode,
-          fileId,
+          files,
           certId: form.elements.cert?.value ?? '',
           otp: otp ? otp.value : undefined,
           visible: c.visible,
@@ -148,8 +222,9 @@
           position: c.position,
         }),
       });
+      if (created.requests.length > 1) listFiles(created.requests, labels);
       show('progress', texts.progress.approved);
-      await follow(created.id);
+      await follow(created.requests);
     } catch (error) {
       failed(error instanceof TypeError ? { code: 'NETWORK' } : error);
     }

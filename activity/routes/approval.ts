@@ -14,19 +14,16 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { SIGN_REQUEST_STATES, type SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
-import { pickLanguage } from '../../shared/i18n/messages.js';
-import { readApprovalToken } from '../../shared/sign-requests/approval-link.js';
 import { approveSignRequest, rejectSignRequest } from '../../shared/sign-requests/approve-sign-request.js';
 import { approvalDocuments } from '../b24/approval-documents.js';
 import { type ApprovalPage, approvalPage } from '../b24/approval-page.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
 import { dialogErrorText } from '../b24/dialog-error-text.js';
+import { openApprovalLink } from '../b24/open-approval-link.js';
 import { approvalCsrfBinding, isOpen, type OpenedLink } from '../b24/opened-link.js';
 import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
 import { csrfGuard } from '../middleware/csrf-guard.js';
 import { formBody } from '../middleware/form-body.js';
-import { allowFramingBy, portalOrigins } from '../middleware/framed-page.js';
-import { noStore } from '../middleware/security-headers.js';
 
 /** Refusals the signer can correct on the page (another code, another certificate, a reason). */
 const CORRECTABLE = new Set<string>([
@@ -41,29 +38,9 @@ const CORRECTABLE = new Set<string>([
   ErrorCode.INVALID_ARGUMENT,
 ]);
 
-/** The request behind the link, after the link's own checks; frames the answer for its portal. */
-async function openLink(deps: B24UiDeps, ctx: Context): Promise<OpenedLink> {
-  noStore(ctx);
-  const token = ctx.params.token as string;
-  const link = readApprovalToken(deps.masterKey, token, deps.now());
-  const request = await deps.store.signRequests.get(link.requestId);
-  if (!request || request.accountId !== link.accountId || request.document.kind !== 'bitrix24') {
-    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_FOUND, 'This approval link names no request of yours');
-  }
-  const portal = await deps.store.portals.get(request.document.memberId);
-  if (portal) allowFramingBy(ctx, portalOrigins(portal));
-  const account = await deps.store.accounts.get(request.accountId);
-  const language = pickLanguage({
-    query: ctx.query.lang,
-    acceptLanguage: ctx.get('accept-language'),
-    fallback: account?.language ?? deps.defaultLanguage,
-  });
-  return { token, request, usable: link.usable, language };
-}
-
 /** The link, refused with APPROVAL_CLOSED (410) once it may show only the outcome. */
 async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLink> {
-  const opened = await openLink(deps, ctx);
+  const opened = await openApprovalLink(deps, ctx);
   if (!isOpen(opened)) {
     throw new AppError(
       ErrorCode.APPROVAL_CLOSED,
@@ -101,11 +78,11 @@ export function approvalRoutes(deps: B24UiDeps): Router {
   };
 
   router.get('/', async function showApproval(ctx) {
-    await page.render(ctx, await openLink(deps, ctx), 0);
+    await page.render(ctx, await openApprovalLink(deps, ctx), 0);
   });
 
   router.post('/approve', formBody(), guard, async function approve(ctx) {
-    const opened = await openLink(deps, ctx);
+    const opened = await openApprovalLink(deps, ctx);
     const form = ctx.state.form as URLSearchParams;
     try {
       await approveSignRequest({
@@ -128,7 +105,7 @@ export function approvalRoutes(deps: B24UiDeps): Router {
   });
 
   router.post('/reject', formBody(), guard, async function reject(ctx) {
-    const opened = await openLink(deps, ctx);
+    const opened = await openApprovalLink(deps, ctx);
     const form = ctx.state.form as URLSearchParams;
     try {
       await rejectSignRequest({
@@ -148,7 +125,7 @@ export function approvalRoutes(deps: B24UiDeps): Router {
   });
 
   router.get('/status', async function approvalStatus(ctx) {
-    const opened = await openLink(deps, ctx);
+    const opened = await openApprovalLink(deps, ctx);
     const after = typeof ctx.query.after === 'string' ? ctx.query.after : undefined;
     if (after === undefined || !(SIGN_REQUEST_STATES as readonly string[]).includes(after)) {
       ctx.body = { state: opened.request.state };

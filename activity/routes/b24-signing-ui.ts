@@ -1,6 +1,6 @@
 /**
  * The signer-facing Bitrix24 pages as one unit for createApp: the Sign dialog (placement POST), its API,
- * and the approval page, over one set of dependencies — the certificate inventory as the service sees it
+ * the approval page and its batch pages ("Waiting for me", confirmation, progress), over one set of dependencies — the certificate inventory as the service sees it
  * (internal CA in the data directory plus the token snapshots the workers left there; this process serves
  * no token), the OTP gate (TOTP verifier with lockout e-mails when a mailer is given), and the limits
  * (long polls per session and in total, the preview's pdftoppm pool) of config.limits.
@@ -24,15 +24,18 @@ import { pageRenderPool } from '../b24/page-render-pool.js';
 import type { CsrfTokens } from '../middleware/csrf-guard.js';
 import { pollSlots } from '../middleware/poll-slots.js';
 import { approvalRoutes } from './approval.js';
+import { approvalBatchRoutes } from './approval-batch.js';
 import { dialogApiRoutes } from './dialog-api.js';
 import { signDialogRoutes } from './sign-dialog.js';
 
 /** The limits when config.limits is not given (the defaults of shared/config.ts). */
 const DEFAULT_LIMITS: ActivityLimits = { pollsPerSession: 2, pollsTotal: 100, previewProcesses: 2 };
+/** BATCH_MAX_DOCUMENTS when the configuration does not say. */
+const DEFAULT_BATCH_MAX_DOCUMENTS = 100;
 
 export interface SigningUiOptions {
   config: Pick<Config, 'publicBaseUrl' | 'otp' | 'defaultLanguage'> &
-    Partial<Pick<Config, 'dataDir' | 'worker' | 'limits'>>;
+    Partial<Pick<Config, 'dataDir' | 'worker' | 'limits' | 'batchMaxDocuments'>>;
   /** The app's CSRF tokens (one set for every page). */
   csrf: CsrfTokens;
   /** Announces a lockout to the signer and the administrator (lockout-announcer.ts). */
@@ -86,11 +89,12 @@ export function signingUiRouters(options: SigningUiOptions): Router[] {
     logger,
     now,
     maxDocumentBytes: config.worker?.maxDocumentBytes ?? 100 * 1024 * 1024,
+    batchMaxDocuments: config.batchMaxDocuments ?? DEFAULT_BATCH_MAX_DOCUMENTS,
     csrf: options.csrf,
     origin: new URL(config.publicBaseUrl).origin,
     polls: pollSlots({ perKey: limits.pollsPerSession, total: limits.pollsTotal }),
     pages: pageRenderPool({ processes: limits.previewProcesses }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   };
-  return [signDialogRoutes(deps), dialogApiRoutes(deps), approvalRoutes(deps)];
+  return [signDialogRoutes(deps), dialogApiRoutes(deps), approvalRoutes(deps), approvalBatchRoutes(deps)];
 }

@@ -2,11 +2,13 @@
  * The Sign dialog's API, called by its script with the page's signed session (header `X-Dialog-Session`):
  * `POST /b24/dialog/sign` — its Origin and its CSRF token (header `X-CSRF-Token`, bound to the session;
  * csrf-guard.ts) checked first — checks the certificate grant and the one-time code right here (a wrong
- * code is a 401 with a message and the dialog stays usable), creates the request `approved` and queues it
- * (submit-sign-request.ts); `GET /b24/dialog/status/:id?after=STATE` answers as soon as the request has
- * left STATE (long poll, at most ~20 s, within the per-session and total limits of poll-slots.ts), with the
- * link to the signed file once it is completed. Who signs, on which portal and which deal come from the
- * session only, never from the body.
+ * code is a 401 with a message and the dialog stays usable), creates one request `approved` per chosen file
+ * of the deal (several files: one code, one batch id) and queues each (submit-sign-request.ts);
+ * `GET /b24/dialog/status/:id?after=STATE` answers as soon as one request has left STATE, and
+ * `GET /b24/dialog/progress?ids=A,B&after=MARK` as soon as any of several has moved (batch-progress.ts) —
+ * long polls of at most ~20 s within the per-session and total limits of poll-slots.ts — with the link to
+ * each signed file once it is completed. Who signs, on which portal and which deal come from the session
+ * only, never from the body.
  */
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
@@ -15,8 +17,10 @@ import type { DocumentRef, SignPlacement, SignRequest } from '../../shared/domai
 import { SIGN_REQUEST_STATES } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
-import { submitSignRequest } from '../../shared/sign-requests/submit-sign-request.js';
+import { checkBatchSize, distinctIds } from '../../shared/sign-requests/batch-limits.js';
+import { submitSignRequests } from '../../shared/sign-requests/submit-sign-request.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
+import { batchProgress, progressMark, waitForBatchChange } from '../b24/batch-progress.js';
 import { type DialogSession, dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
 import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
 import { signedFileLink } from '../b24/signed-file-link.js';
@@ -24,15 +28,37 @@ import { csrfGuard } from '../middleware/csrf-guard.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { noStore } from '../middleware/security-headers.js';
 
-const ZSignBody = z.object({
-  fieldCode: z.string().regex(/^UF_CRM_[A-Z0-9_]{1,80}$/, 'choose a document'),
-  fileId: z.string().regex(/^\d{1,15}$/, 'choose a document'),
-  certId: z.string().min(1, 'choose a certificate').max(128),
-  otp: z.string().max(16).optional(),
-  visible: z.boolean(),
-  page: z.union([z.literal('first'), z.literal('last'), z.number().int().min(1).max(99_999)]),
-  position: z.enum(STAMP_POSITIONS),
-});
+const ZFieldCode = z.string().regex(/^UF_CRM_[A-Z0-9_]{1,80}$/, 'choose a document');
+const ZFileId = z.string().regex(/^\d{1,15}$/, 'choose a document');
+
+/** The files to sign: `files` (one or several), or one file as `fieldCode` + `fileId` (the older form). */
+const ZSignBody = z
+  .object({
+    files: z.array(z.object({ fieldCode: ZFieldCode, fileId: ZFileId })).optional(),
+    fieldCode: ZFieldCode.optional(),
+    fileId: ZFileId.optional(),
+    certId: z.string().min(1, 'choose a certificate').max(128),
+    otp: z.string().max(16).optional(),
+    visible: z.boolean(),
+    page: z.union([z.literal('first'), z.literal('last'), z.number().int().min(1).max(99_999)]),
+    position: z.enum(STAMP_POSITIONS),
+  })
+  .refine((b) => (b.files ? b.files.length > 0 : b.fieldCode !== undefined && b.fileId !== undefined), {
+    message: 'choose a document',
+    path: ['files'],
+  });
+
+/** The distinct files a sign call names. */
+function filesOf(body: z.infer<typeof ZSignBody>): { fieldCode: string; fileId: string }[] {
+  const files = body.files ?? [{ fieldCode: body.fieldCode as string, fileId: body.fileId as string }];
+  const seen = new Set<string>();
+  return files.filter((f) => {
+    const key = `${f.fieldCode}:${f.fileId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 /** The dialog session a call carries (header X-Dialog-Session). */
 const sessionHeader = (ctx: Context): string => ctx.get('x-dialog-session');
@@ -89,40 +115,85 @@ export function dialogApiRoutes(deps: B24UiDeps): Router {
     binding: (ctx) => dialogCsrfBinding(sessionHeader(ctx)),
   });
 
-  router.post('/b24/dialog/sign', guard, jsonBody(), async function signFromDialog(ctx) {
+  router.post(
+    '/b24/dialog/sign',
+    guard,
+    jsonBody({ limit: 16_384 + deps.batchMaxDocuments * 80 }),
+    async function signFromDialog(ctx) {
+      noStore(ctx);
+      const session = sessions.verify(sessionHeader(ctx), deps.now());
+      const body = parseSignBody(ctx.state.json);
+      const account = await signerOf(deps, session);
+      // Only files of the session's deal: the fetch step finds each in that deal's field or fails it.
+      const documents = filesOf(body).map(({ fieldCode, fileId }) => ({
+        document: {
+          kind: 'bitrix24',
+          memberId: session.memberId,
+          entityTypeId: 2,
+          entityId: session.dealId,
+          fieldCode,
+          fileId,
+        } satisfies DocumentRef,
+      }));
+      const placement: SignPlacement = { page: body.page, position: body.position, visible: body.visible };
+      const { batchId, requests } = await submitSignRequests({
+        store: deps.store,
+        queue: deps.queue,
+        keys: deps.keys,
+        authorizer: deps.authorizer,
+        account,
+        certId: body.certId,
+        otp: body.otp,
+        documents,
+        placement,
+        maxDocuments: deps.batchMaxDocuments,
+        actor: { role: 'signer', memberId: session.memberId, userId: session.bitrixUserId },
+        clientAddress: ctx.ip,
+        now: deps.now,
+      });
+      deps.logger.info(
+        {
+          requestIds: requests.map((r) => r.id),
+          ...(batchId ? { batchId } : {}),
+          memberId: session.memberId,
+          dealId: session.dealId,
+          accountId: account.id,
+        },
+        'signature submitted from the Sign dialog',
+      );
+      const first = requests[0] as SignRequest;
+      ctx.status = 202;
+      ctx.body = {
+        id: first.id,
+        state: first.state,
+        ...(batchId ? { batchId } : {}),
+        requests: requests.map((r) => ({
+          id: r.id,
+          state: r.state,
+          ...(r.document.kind === 'bitrix24' ? { fieldCode: r.document.fieldCode, fileId: r.document.fileId } : {}),
+        })),
+      };
+    },
+  );
+
+  router.get('/b24/dialog/progress', async function dialogProgress(ctx) {
     noStore(ctx);
     const session = sessions.verify(sessionHeader(ctx), deps.now());
-    const body = parseSignBody(ctx.state.json);
-    const account = await signerOf(deps, session);
-    const document: DocumentRef = {
-      kind: 'bitrix24',
-      memberId: session.memberId,
-      entityTypeId: 2,
-      entityId: session.dealId,
-      fieldCode: body.fieldCode,
-      fileId: body.fileId,
-    };
-    const placement: SignPlacement = { page: body.page, position: body.position, visible: body.visible };
-    const request = await submitSignRequest({
-      store: deps.store,
-      queue: deps.queue,
-      keys: deps.keys,
-      authorizer: deps.authorizer,
-      account,
-      certId: body.certId,
-      otp: body.otp,
-      document,
-      placement,
-      actor: { role: 'signer', memberId: session.memberId, userId: session.bitrixUserId },
-      clientAddress: ctx.ip,
-      now: deps.now,
-    });
-    deps.logger.info(
-      { requestId: request.id, memberId: session.memberId, dealId: session.dealId, accountId: account.id },
-      'signature submitted from the Sign dialog',
-    );
-    ctx.status = 202;
-    ctx.body = { id: request.id, state: request.state };
+    const ids = typeof ctx.query.ids === 'string' ? distinctIds(ctx.query.ids.split(',')) : [];
+    checkBatchSize(ids.length, deps.batchMaxDocuments);
+    const load = () => Promise.all(ids.map((id) => ownRequest(deps, session, id)));
+    const first = await load();
+    const after = typeof ctx.query.after === 'string' ? ctx.query.after : undefined;
+    if (after === undefined || after !== progressMark(first)) {
+      ctx.body = await batchProgress(deps, first);
+      return;
+    }
+    const release = deps.polls.acquire(dialogCsrfBinding(sessionHeader(ctx)));
+    try {
+      ctx.body = await batchProgress(deps, await waitForBatchChange(load, after, clientGone(ctx)));
+    } finally {
+      release();
+    }
   });
 
   router.get('/b24/dialog/status/:id', async function dialogStatus(ctx) {

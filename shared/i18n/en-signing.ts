@@ -81,6 +81,10 @@ export const enSigning = {
     CSRF_REJECTED:
       'The dialog could not prove it is the page SignService opened. Close it and open it again from the deal.',
     NETWORK: 'SignService did not answer. Check the connection and try again.',
+    BATCH_TOO_LARGE: 'Too many documents for one code: choose at most {max}.',
+    BATCH_CHANGED:
+      'The documents are no longer the ones this confirmation listed, or it was open too long. Nothing was signed; review the list again.',
+    SIGN_REQUEST_NOT_PENDING: 'None of the chosen documents waits for your signature any more.',
   },
   approval: {
     title: 'Approve and sign',

@@ -2,6 +2,7 @@
  * English texts of the pages and e-mails. `{name}` marks a value filled in by the `fmt` template helper
  * (escaped there). Keys mirror ru.ts; the Messages type makes the compiler check that both are complete.
  */
+import { enBatch } from './en-batch.js';
 import { enSigning, enSigningMail } from './en-signing.js';
 import { enVerify } from './en-verify.js';
 
@@ -81,12 +82,21 @@ export const en = {
       text: 'The request was decided or has expired, so its document is no longer shown here. Open the approval link to see how it ended.',
     },
     TOO_MANY_REQUESTS: { title: 'Too many requests', text: 'Please wait a few seconds and try again.' },
+    BATCH_CHANGED: {
+      title: 'The list has changed',
+      text: 'The documents are no longer the ones the confirmation listed, or it was open too long. Nothing was signed. Open the list again.',
+    },
+    BATCH_TOO_LARGE: {
+      title: 'Too many documents',
+      text: 'One code signs a limited number of documents at once. Nothing was signed. Choose fewer documents.',
+    },
     GENERIC: {
       title: 'Something went wrong',
       text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',
     },
   },
   ...enSigning,
+  ...enBatch,
   ...enVerify,
   mail: {
     ...enSigningMail,

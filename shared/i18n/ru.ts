@@ -1,5 +1,6 @@
 /** Russian texts of the pages and e-mails; keys mirror en.ts (checked by the Messages type). */
 import type { Messages } from './en.js';
+import { ruBatch } from './ru-batch.js';
 import { ruSigning, ruSigningMail } from './ru-signing.js';
 import { ruVerify } from './ru-verify.js';
 
@@ -82,12 +83,21 @@ export const ru: Messages = {
       text: 'По запросу уже принято решение или истёк срок, поэтому документ здесь больше не показывается. Откройте ссылку согласования, чтобы увидеть итог.',
     },
     TOO_MANY_REQUESTS: { title: 'Слишком много запросов', text: 'Подождите несколько секунд и попробуйте снова.' },
+    BATCH_CHANGED: {
+      title: 'Список изменился',
+      text: 'Документы уже не те, что были в списке подтверждения, или страница была открыта слишком долго. Ничего не подписано. Откройте список снова.',
+    },
+    BATCH_TOO_LARGE: {
+      title: 'Слишком много документов',
+      text: 'Один код подписывает за раз ограниченное число документов. Ничего не подписано. Выберите меньше документов.',
+    },
     GENERIC: {
       title: 'Что-то пошло не так',
       text: 'Запрос не выполнен. Попробуйте позже; если ошибка повторится, сообщите администратору.',
     },
   },
   ...ruSigning,
+  ...ruBatch,
   ...ruVerify,
   mail: {
     ...ruSigningMail,

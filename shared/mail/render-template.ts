@@ -18,6 +18,9 @@ export type PageName =
   | 'message'
   | 'sign-dialog'
   | 'approval'
+  | 'approval-waiting'
+  | 'approval-batch-confirm'
+  | 'approval-batch-progress'
   | 'b24-message'
   | 'admin'
   | 'verify';
@@ -50,6 +53,9 @@ const PAGES: readonly PageName[] = [
   'message',
   'sign-dialog',
   'approval',
+  'approval-waiting',
+  'approval-batch-confirm',
+  'approval-batch-progress',
   'b24-message',
   'admin',
   'verify',
@@ -67,7 +73,14 @@ const EMAILS: readonly EmailName[] = [
  * Pages shown inside Bitrix24 (its slider iframe, or opened from its notices) use layouts/b24.hbs: the
  * portal's look, the app's stylesheet and script files (`data.assetBase`), no language switch link.
  */
-const B24_PAGES: ReadonlySet<PageName> = new Set(['sign-dialog', 'approval', 'b24-message']);
+const B24_PAGES: ReadonlySet<PageName> = new Set([
+  'sign-dialog',
+  'approval',
+  'approval-waiting',
+  'approval-batch-confirm',
+  'approval-batch-progress',
+  'b24-message',
+]);
 
 /** The repository's templates/ folder, found upwards from this module (works from source and from dist/). */
 export function defaultTemplatesDir(): string {

@@ -12,23 +12,29 @@ import type { B24AppFixture } from '../b24app/b24app-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
 
-/** A robot step waiting for `signerUserId`: the deal, the request and its approval link. */
+/** A robot step waiting for `signerUserId`: the deal, the request, its approval link and its event token. */
 export interface WaitingStep {
   dealId: number;
   requestId: string;
   request: SignRequest;
   link: string;
+  /** The step's `event_token`: its `bizproc.event.send` names it. */
+  eventToken: string;
 }
 
-/** Runs the robot on a new deal with a `pages`-page PDF and waits until the request waits for its signer. */
+/**
+ * Runs the robot on a new deal with a `pages`-page PDF (or the bytes of `file`) and waits until the request
+ * waits for its signer.
+ */
 export async function waitingStep(
   fx: B24AppFixture,
   portal: PortalHandle,
   signerUserId: number,
   title: string,
   pages = 3,
+  file?: Buffer,
 ): Promise<WaitingStep> {
-  const dealId = fx.deal(portal, title, await makePdf(title, pages));
+  const dealId = fx.deal(portal, title, file ?? (await makePdf(title, pages)));
   const run = await fx.emulator.runRobot(portal, ROBOT_CODE, {
     dealId,
     properties: { signer: `user_${signerUserId}`, message: `Please sign ${title}`, deadline_hours: '48' },
@@ -36,7 +42,7 @@ export async function waitingStep(
   assert.equal(run.response.status, 200, run.response.body);
   const requestId = fx.requestIdOf(portal, run);
   const request = await fx.waitFor(requestId, (r) => r.state === 'awaiting_signer');
-  return { dealId, requestId, request, link: linkOf(fx, request) };
+  return { dealId, requestId, request, link: linkOf(fx, request), eventToken: run.eventToken };
 }
 
 /** The approval link of `request`, as the notices carry it. */
@@ -58,11 +64,14 @@ export async function openPage(link: string): Promise<{ status: number; html: st
   return { status: response.status, html, csrf, cert };
 }
 
-/** A form POST to `<link>/<action>`; `headers` replace the page's own origin (an empty value drops it). */
+/**
+ * A form POST to `<link>/<action>`; `headers` replace the page's own origin (an empty value drops it). A
+ * field given as a list is sent once per value (the batch pages' `id` fields).
+ */
 export async function postForm(
   link: string,
-  action: 'approve' | 'reject',
-  form: Record<string, string>,
+  action: 'approve' | 'reject' | 'waiting/review' | 'waiting/sign',
+  form: Record<string, string | string[]>,
   headers: Record<string, string> = {},
 ): Promise<Response> {
   const url = new URL(link);
@@ -72,7 +81,9 @@ export async function postForm(
     if (value === '') delete sent[name];
     else sent[name] = value;
   }
-  return fetch(url, { method: 'POST', redirect: 'manual', headers: sent, body: new URLSearchParams(form) });
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) for (const v of [value].flat()) body.append(name, v);
+  return fetch(url, { method: 'POST', redirect: 'manual', headers: sent, body });
 }
 
 /** GET `<link>/<path>` (document.pdf, page/N.png, status). */
