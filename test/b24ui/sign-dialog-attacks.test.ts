@@ -58,7 +58,7 @@ describe('Accounts of one portal, and the Sign dialog’s CSRF guard (service, t
   }
 
   function sign(dialog: OpenedDialog, otp: string, headers: Record<string, string> = {}) {
-    const fileId = /<option value="UF_CRM_[A-Z0-9_]+:(\d+)"/.exec(dialog.html)?.[1] ?? '';
+    const fileId = /name="file" value="UF_CRM_[A-Z0-9_]+:(\d+)"/.exec(dialog.html)?.[1] ?? '';
     const sent: Record<string, string> = {
       'content-type': 'application/json',
       'x-dialog-session': dialog.session,

@@ -5,15 +5,20 @@
  * beside the grid follows, also by keyboard), types a wrong code (message, the dialog stays usable), then
  * the right one: the dialog reports success with a link to the signed file, the deal's field holds a PDF
  * that pdfsig finds valid and the timeline says who signed. Ivan's portal language is Russian; his deal's
- * "PDF" is a text file, which the dialog reports as such.
+ * "PDF" is a text file, which the dialog reports as such. Nina ticks the three PDFs of another deal and
+ * signs them with one code: one request each with one batch id, a line per file with its link, three signed
+ * files on the deal and one timeline comment per file; axe-core checks the dialog's new states.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import type { SignLogEntry } from '../../shared/domain/sign-log-entry.js';
 import { PDF_FIELD } from '../b24app/b24app-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
+import { assertAxeClean } from '../support/axe-check.js';
 import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
-import { assertAllValidAndTrusted } from '../support/verifiers.js';
+import { assertAllValidAndTrusted, pdfsig } from '../support/verifiers.js';
 import { ARTIFACTS, B24UiFixture, type UiSigner } from './b24ui-fixture.js';
 
 const OTHER_FIELD = 'UF_CRM_ATTACHMENTS';
@@ -24,6 +29,7 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
   let portal: PortalHandle;
   let mary: UiSigner;
   let ivan: UiSigner;
+  let nina: UiSigner;
 
   before(async () => {
     await fx.startUi();
@@ -33,6 +39,8 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
     portal.addFileField(OTHER_FIELD, { multiple: true, label: 'Attachments' });
     mary = await fx.uiSigner(portal, 'mary', { language: 'en' });
     ivan = await fx.uiSigner(portal, 'ivan', { language: 'ru' });
+    // A signer of her own for the three files: each signer's codes stay inside the ±1 step window.
+    nina = await fx.uiSigner(portal, 'nina', { language: 'en' });
   });
   after(async () => {
     await fx.stopUi();
@@ -64,8 +72,10 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
     try {
       const frame = await openDialog(page, mary.userId, deal.id);
       assert.equal(await frame.locator('h1').textContent(), 'Sign a PDF');
-      assert.equal(await frame.locator('#sign-file option').count(), 2, 'both files are offered');
-      await frame.locator('#sign-file').selectOption(`${PDF_FIELD}:${original.id}`);
+      const files = frame.locator('input[name="file"]');
+      assert.equal(await files.count(), 2, 'both files are offered');
+      for (const box of await files.all()) await box.setChecked(false);
+      await frame.locator(`input[name="file"][value="${PDF_FIELD}:${original.id}"]`).check();
       await frame.locator('#sign-cert').selectOption(fx.certId);
       assert.match(
         (await frame.locator('#sign-cert option:checked').textContent()) ?? '',
@@ -110,6 +120,67 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
     } finally {
       await page.close();
     }
+  });
+
+  it('signs three PDFs of one deal with one code: three signed files, one batch id, a timeline comment each', async () => {
+    const pdfs = await Promise.all(['Contract', 'Annex 1', 'Annex 2'].map((t) => makePdf(t, 1)));
+    const deal = portal.createDeal({
+      title: 'Three documents',
+      files: { [OTHER_FIELD]: pdfs.map((bytes, i) => ({ name: `doc-${i + 1}.pdf`, bytes })) },
+    });
+    const originals = deal.files[OTHER_FIELD]!.map((f) => f.id);
+    const page = await fx.chromium.browser.newPage({ viewport: { width: 900, height: 1100 } });
+    try {
+      const frame = await openDialog(page, nina.userId, deal.id);
+      const inFrame = await (await page.$('#app-frame'))!.contentFrame();
+      assert.ok(inFrame);
+      const boxes = frame.locator('input[name="file"]');
+      assert.equal(await boxes.count(), 3);
+      for (const box of await boxes.all()) await box.check();
+      await assertAxeClean(inFrame, 'the dialog with three files ticked');
+      await frame.locator('#sign-otp').fill(nina.wrongCode());
+      await frame.locator('#sign-submit').click();
+      await frame.locator('#sign-error').waitFor({ timeout: 15_000 });
+      await assertAxeClean(inFrame, 'the dialog with a refused code');
+      await frame.locator('#sign-otp').fill(nina.code());
+      await frame.locator('#sign-submit').click();
+      const progress = frame.locator('#sign-files-progress li');
+      await progress.first().waitFor({ timeout: 15_000 });
+      assert.equal(await progress.count(), 3, 'a line per file');
+      await assertAxeClean(inFrame, 'the dialog following three files');
+      const success = frame.locator('#sign-success');
+      await success.waitFor({ timeout: 60_000 });
+      assert.equal(
+        await success.textContent(),
+        '3 documents signed. The signed PDFs have replaced the originals on the deal.',
+      );
+      assert.equal(await frame.locator('#sign-files-progress .b24-signed-link').count(), 3, 'a link to each');
+      await assertAxeClean(inFrame, 'the dialog after three signatures');
+      await page.setViewportSize({ width: 375, height: 900 });
+      await assertAxeClean(inFrame, 'the dialog at 375 px');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'sign-dialog-three-files.png'), fullPage: true });
+    } finally {
+      await page.close();
+    }
+    const now = portal.getDeal(deal.id)!.files[OTHER_FIELD]!;
+    assert.equal(now.length, 3, 'the deal holds three files');
+    assert.deepEqual(
+      now.filter((f) => originals.includes(f.id)),
+      [],
+      'each original was replaced by its signed copy',
+    );
+    for (const [i, file] of now.entries()) {
+      const out = path.join(fx.dir, `three-${i}.pdf`);
+      fs.writeFileSync(out, file.bytes);
+      assertAllValidAndTrusted(await pdfsig(out, { nssDir: fx.token.nssDir }), 1);
+    }
+    assert.equal(portal.timeline(deal.id).length, 3, 'one timeline comment per signed file');
+    const entries: SignLogEntry[] = [];
+    for await (const e of fx.store.signLog.list()) if (e.action === 'signed') entries.push(e);
+    const batch = entries.filter((e) => e.document?.dealId === String(deal.id));
+    assert.equal(batch.length, 3);
+    assert.equal(new Set(batch.map((e) => e.details?.batchId)).size, 1, 'one batch id');
+    assert.ok(batch[0]?.details?.batchId);
   });
 
   it('speaks the portal language and names a file that is not a PDF', async () => {

@@ -78,7 +78,9 @@ export function readDialogPage(html: string): DialogPage {
     const select = new RegExp(`<select id="${id}"[^>]*>([\\s\\S]*?)</select>`).exec(html)?.[1] ?? '';
     return [...select.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1] as string);
   };
-  return { session, csrf, files: options('sign-file'), certificates: options('sign-cert') };
+  // The files are check boxes (one or several are signed with one code); the certificates a select.
+  const files = [...html.matchAll(/<input type="checkbox" name="file" value="([^"]+)"/g)].map((m) => m[1] as string);
+  return { session, csrf, files, certificates: options('sign-cert') };
 }
 
 /** Signs through the dialog's API and follows the request to its end; returns the final status. */

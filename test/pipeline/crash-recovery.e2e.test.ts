@@ -2,8 +2,9 @@
  * Crash test: the worker process is SIGKILLed at random points while requests flow (crash-loop.ts: during
  * start-up, while working, right after a signature was recorded) and restarted each time. Requests are
  * submitted in waves through the service's own submit path (one-time codes checked, jobs published), some
- * while no worker runs. At the end a last worker finishes the work, and every request has completed
- * exactly once: one signature in each output (engine's listSignatures), the output is what the request
+ * while no worker runs; every other wave is a batch (one signer, one code, one request per file, one batch
+ * id), so a crash lands in the middle of batches too. At the end a last worker finishes the work, and every
+ * request has completed exactly once: one signature in each output (engine's listSignatures), the output is what the request
  * recorded as signed, one 'signed' sign log entry per request, nothing parked, nothing failed — and nothing
  * stray: no temporary file anywhere, no signed document left in the blob store.
  *
@@ -19,7 +20,7 @@ import { freePort, type ServiceProcess, startServiceProcess } from '../support/s
 import type { SoftHsmToken } from '../support/softhsm.js';
 import { runCrashLoop, seededRandom } from './crash-loop.js';
 import { assertExactlyOnce, assertNoLeftovers, requestsInLog, waitForFinal } from './exactly-once.js';
-import { inProcessSubmitter, type Submit } from './in-process-submitter.js';
+import { inProcessBatchSubmitter, inProcessSubmitter, type Submit } from './in-process-submitter.js';
 import { writePdfs } from './make-pdfs.js';
 import { addSigner, certificateId, type TestSigner } from './pipeline-fixture.js';
 import { openPipelineRun, type PipelineRun, type QueueKind } from './pipeline-run.js';
@@ -112,6 +113,7 @@ for (const variant of VARIANTS) {
 
     it('every request completes exactly once: one signature per output, one signed entry per request', async () => {
       const submit: Submit = inProcessSubmitter(run);
+      const submitBatch = inProcessBatchSubmitter(run);
       const ids: string[] = [];
       const wave = Math.ceil(total / kills);
       const began = Date.now();
@@ -120,13 +122,19 @@ for (const variant of VARIANTS) {
         env,
         kills,
         random: seededRandom(SEED),
-        submitWave: async () => {
-          const next = pdfs.slice(ids.length, ids.length + wave).map((pdf, j) => {
-            const i = ids.length + j;
-            const outputPath = pdf.replace(/\.pdf$/, '-signed.pdf');
-            return submit({ signer: signers[i]!, certId, inputPath: pdf, outputPath, reason: `Crash ${i}` });
-          });
-          for (const { request } of await Promise.all(next)) ids.push(request.id);
+        submitWave: async (life) => {
+          const files = pdfs.slice(ids.length, ids.length + wave).map((pdf, j) => ({
+            i: ids.length + j,
+            inputPath: pdf,
+            outputPath: pdf.replace(/\.pdf$/, '-signed.pdf'),
+            reason: `Crash ${ids.length + j}`,
+          }));
+          // Every other wave is one batch: one signer, one code, one request per file.
+          const submitted =
+            life % 2 === 1
+              ? await submitBatch({ signer: signers[files[0]!.i]!, certId, files })
+              : await Promise.all(files.map((f) => submit({ signer: signers[f.i]!, certId, ...f })));
+          for (const { request } of submitted) ids.push(request.id);
         },
         openRequests: async () => {
           const states = await Promise.all(ids.map((id) => run.store.signRequests.get(id)));
@@ -156,11 +164,15 @@ for (const variant of VARIANTS) {
       assert.equal(killed, kills);
       assert.ok(loop.killsUnderLoad > 0, 'some kills came while requests were open');
       const resumed = livesPerRequest(outputs, ids).filter((n) => n > 1).length;
+      const batches = new Set(requests.map((r) => r.batchId).filter(Boolean));
+      const inBatches = requests.filter((r) => r.batchId).length;
+      assert.ok(batches.size > 0, 'some waves were batches');
       const acrossSign = deliveredByAnotherLife(outputs);
       const swept = sweptAway(outputs);
       console.log(
         `      ${total} requests, ${killed} SIGKILLs (start-up ${loop.kills.startup}, working ${loop.kills.working}, ` +
           `right after a signature ${loop.kills['after-sign']}; ${loop.killsUnderLoad} with requests open), ` +
+          `${inBatches} requests in ${batches.size} batches of one code each, ` +
           `${resumed} requests touched by more than one life (${acrossSign} signed in one, delivered by the ` +
           `next); all done in ${seconds.toFixed(1)} s; the recovery sweeps removed ${swept.blobs} undelivered ` +
           `blobs and ${swept.leftovers} temporary files ` +

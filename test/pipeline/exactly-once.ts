@@ -3,9 +3,9 @@
  * poison): each request completed; its output carries exactly one signature (counted by the engine's
  * `listSignatures` on the delivered bytes) and is byte for byte what the request says was signed; the
  * sign log is intact (hash chain, MACs under the run's master key, every checkpoint the workers made)
- * with exactly one signature entry per request and nothing signed for anyone else. A sample of outputs goes
- * through poppler's pdfsig as well (valid and trusted). After crashes, `assertNoLeftovers`: no temporary
- * file and no undelivered signed document stays behind.
+ * with exactly one signature entry per request (naming the request's batch, if any) and nothing signed for
+ * anyone else. A sample of outputs goes through poppler's pdfsig as well (valid and trusted). After crashes,
+ * `assertNoLeftovers`: no temporary file and no undelivered signed document stays behind.
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -104,6 +104,13 @@ export async function assertExactlyOnce(store: Store, requests: SignRequest[], o
   assert.ok(
     signatures.every((e) => e.action === options.action),
     `every entry is '${options.action}'`,
+  );
+  // A request of a batch: its one entry names the batch (and a request of no batch names none).
+  const entryOf = new Map(signatures.map((e) => [e.requestId, e]));
+  assert.deepEqual(
+    requests.filter((r) => entryOf.get(r.id)?.details?.batchId !== r.batchId).map((r) => r.id),
+    [],
+    'every entry names the batch of its request',
   );
   assert.deepEqual(
     log.filter((e) => e.action === 'failed').map((e) => e.requestId),

@@ -12,7 +12,7 @@ import type { SignPlacement, SignRequest } from '../../shared/domain/sign-reques
 import { createOtpAuthorizer } from '../../shared/otp/otp-authorizer.js';
 import { createTotpVerifier } from '../../shared/otp/verify-totp.js';
 import type { JobQueue } from '../../shared/queue/queue-port.js';
-import { submitSignRequest } from '../../shared/sign-requests/submit-sign-request.js';
+import { submitSignRequest, submitSignRequests } from '../../shared/sign-requests/submit-sign-request.js';
 import { createCertificateKeySource } from '../../shared/signing/certificate-key-source.js';
 import type { Store } from '../../shared/store/store-ports.js';
 import type { TestSigner } from './pipeline-fixture.js';
@@ -37,14 +37,25 @@ export type Submit = (submission: Submission) => Promise<Submitted>;
 
 const DEFAULT_PLACEMENT: SignPlacement = { page: 'last', position: 'bottom-right', visible: true };
 
-/** Creates the submit function over a data directory, its store, its master key and a queue. */
-export function inProcessSubmitter(deps: {
+/** Several files of one signer, one code for all: a batch (one request per file, one batch id). */
+export interface BatchSubmission {
+  signer: TestSigner;
+  certId: string;
+  files: { inputPath: string; outputPath: string; reason?: string }[];
+}
+
+export type SubmitBatch = (batch: BatchSubmission) => Promise<Submitted[]>;
+
+interface SubmitterDeps {
   dataDir: string;
   store: Store;
   queue: JobQueue;
   masterKey: MasterKey;
-}): Submit {
-  const { store, queue, masterKey } = deps;
+}
+
+/** The certificate inventory (as the CLI sees it) and the real OTP check over the run's store. */
+function submitTools(deps: SubmitterDeps) {
+  const { store, masterKey } = deps;
   const settings = loadConfig({ SIGNSERVICE_DATA_DIR: deps.dataDir }).otp;
   const keys = createCertificateKeySource({
     dataDir: deps.dataDir,
@@ -54,6 +65,38 @@ export function inProcessSubmitter(deps: {
     otherTokens: snapshotStoreIn(deps.dataDir),
   });
   const authorizer = createOtpAuthorizer({ store, verifier: createTotpVerifier({ store, masterKey, settings }) });
+  return { keys, authorizer };
+}
+
+/** Creates the batch submit function (`submitSignRequests`, as `request submit A.pdf B.pdf …` calls it). */
+export function inProcessBatchSubmitter(deps: SubmitterDeps): SubmitBatch {
+  const { keys, authorizer } = submitTools(deps);
+  return async (b) => {
+    const submittedAt = Date.now();
+    const { requests } = await submitSignRequests({
+      store: deps.store,
+      queue: deps.queue,
+      keys,
+      authorizer,
+      account: b.signer.account,
+      certId: b.certId,
+      otp: b.signer.nextCode(),
+      documents: b.files.map((f) => ({
+        document: { kind: 'file', inputPath: f.inputPath, outputPath: f.outputPath },
+        ...(f.reason ? { reason: f.reason } : {}),
+      })),
+      placement: DEFAULT_PLACEMENT,
+      maxDocuments: b.files.length,
+      actor: { role: 'cli' },
+    });
+    return requests.map((request) => ({ request, submittedAt }));
+  };
+}
+
+/** Creates the submit function over a data directory, its store, its master key and a queue. */
+export function inProcessSubmitter(deps: SubmitterDeps): Submit {
+  const { store, queue } = deps;
+  const { keys, authorizer } = submitTools(deps);
   return async (s) => {
     const submittedAt = Date.now();
     const request = await submitSignRequest({
