@@ -50,7 +50,7 @@ export function batchPages(deps: B24UiDeps, docs: ApprovalDocuments): BatchPages
       csrfToken: deps.csrf.tokenFor(approvalCsrfBinding(signer.token)),
       selfBase: `${up}${encodeURIComponent(signer.token)}`,
       assetBase: `${up}../../static`,
-      script: 'approval-batch.js',
+      script: 'approval.js',
       cspNonce: ctx.state.cspNonce as string,
     });
   };

@@ -27,25 +27,13 @@ import { type BatchPages, batchPages } from '../b24/batch-pages.js';
 import { batchProgress, progressMark, waitForBatchChange } from '../b24/batch-progress.js';
 import { type BatchReviews, batchReviews } from '../b24/batch-review.js';
 import { ownRequests, type SignerOfLink, signerOfLink, stillWaiting } from '../b24/batch-rows.js';
+import { CORRECTABLE_REFUSALS } from '../b24/correctable-refusals.js';
 import { dialogErrorText } from '../b24/dialog-error-text.js';
 import { openApprovalLink } from '../b24/open-approval-link.js';
 import { approvalCsrfBinding } from '../b24/opened-link.js';
 import { clientGone } from '../b24/request-long-poll.js';
 import { csrfGuard } from '../middleware/csrf-guard.js';
 import { formBody } from '../middleware/form-body.js';
-
-/** Refusals of the sign POST the signer corrects on the confirmation step itself. */
-const CORRECTABLE = new Set<string>([
-  ErrorCode.OTP_INVALID,
-  ErrorCode.OTP_REPLAYED,
-  ErrorCode.OTP_LOCKED,
-  ErrorCode.CERT_EXPIRED,
-  ErrorCode.CERT_REVOKED,
-  ErrorCode.CERT_NOT_YET_VALID,
-  ErrorCode.CERT_UNKNOWN,
-  ErrorCode.GRANT_MISSING,
-  ErrorCode.INVALID_ARGUMENT,
-]);
 
 /** A form with up to BATCH_MAX_DOCUMENTS ids (~40 bytes each) besides the code and the tokens. */
 const formLimit = (cap: number) => 8192 + cap * 48;
@@ -109,7 +97,7 @@ async function signBatch({ deps, pages, reviews }: Parts, ctx: Context): Promise
       batchId,
     });
   } catch (error) {
-    if (!(error instanceof AppError && CORRECTABLE.has(error.code))) throw error;
+    if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
     await pages.confirm(ctx, signer, ids, token, dialogErrorText(signer.language, error, deps.timeZone));
     ctx.status = errorOutcome(error).http;
     return;

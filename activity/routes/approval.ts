@@ -18,25 +18,13 @@ import { approveSignRequest, rejectSignRequest } from '../../shared/sign-request
 import { approvalDocuments } from '../b24/approval-documents.js';
 import { type ApprovalPage, approvalPage } from '../b24/approval-page.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
+import { CORRECTABLE_REFUSALS } from '../b24/correctable-refusals.js';
 import { dialogErrorText } from '../b24/dialog-error-text.js';
 import { openApprovalLink } from '../b24/open-approval-link.js';
 import { approvalCsrfBinding, isOpen, type OpenedLink } from '../b24/opened-link.js';
 import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
 import { csrfGuard } from '../middleware/csrf-guard.js';
 import { formBody } from '../middleware/form-body.js';
-
-/** Refusals the signer can correct on the page (another code, another certificate, a reason). */
-const CORRECTABLE = new Set<string>([
-  ErrorCode.OTP_INVALID,
-  ErrorCode.OTP_REPLAYED,
-  ErrorCode.OTP_LOCKED,
-  ErrorCode.CERT_EXPIRED,
-  ErrorCode.CERT_REVOKED,
-  ErrorCode.CERT_NOT_YET_VALID,
-  ErrorCode.CERT_UNKNOWN,
-  ErrorCode.GRANT_MISSING,
-  ErrorCode.INVALID_ARGUMENT,
-]);
 
 /** The link, refused with APPROVAL_CLOSED (410) once it may show only the outcome. */
 async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLink> {
@@ -52,7 +40,7 @@ async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLin
 
 /** Re-shows the page with the reason when the signer can correct the answer; rethrows anything else. */
 async function showCorrectable(deps: B24UiDeps, page: ApprovalPage, ctx: Context, opened: OpenedLink, error: unknown) {
-  if (!(error instanceof AppError && CORRECTABLE.has(error.code))) throw error;
+  if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
   const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
   await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, deps.timeZone));
   ctx.status = errorOutcome(error).http;
