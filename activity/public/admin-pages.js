@@ -112,6 +112,15 @@ export async function mySigningPage() {
           say(fmt(t.linkSent, { email: (await api('POST', 'me/enrollment-link')).sentTo })),
         )
       : null,
+    h('h2', {}, t.waiting),
+    me.waiting.count
+      ? h(
+          'p',
+          { id: 'my-waiting' },
+          `${fmt(t.waitingCount, { count: me.waiting.count })} `,
+          h('a', { href: me.waiting.url, id: 'my-waiting-link' }, t.waitingOpen),
+        )
+      : h('p', { id: 'my-waiting' }, t.waitingNone),
     h('h2', {}, t.certificates),
     me.certificates.length
       ? h(

@@ -253,6 +253,10 @@ const en = {
     linkSent: 'An enrollment link was sent to {email}.',
     history: 'My signing history',
     empty: 'Nothing yet.',
+    waiting: 'Waiting for my signature',
+    waitingCount: 'Documents waiting for your signature: {count}.',
+    waitingOpen: 'Review them and sign several with one code',
+    waitingNone: 'No document waits for your signature now.',
   },
 };
 
@@ -507,6 +511,10 @@ const ru: Shape<AdminTexts> = {
     linkSent: 'Ссылка для настройки отправлена на {email}.',
     history: 'История подписей',
     empty: 'Пока ничего нет.',
+    waiting: 'Ждут моей подписи',
+    waitingCount: 'Документов, ожидающих вашей подписи: {count}.',
+    waitingOpen: 'Просмотреть их и подписать несколько одним кодом',
+    waitingNone: 'Сейчас ни один документ не ждёт вашей подписи.',
   },
 };
 

@@ -8,8 +8,8 @@
  *   the administrator's part of the story in the frame: certificates shown read-only, an account for a
  *   portal user picked by search, the enrollment link mailed, the user enrolls, a certificate granted, the
  *   Sign log shows the changes naming the administrator with the chain intact;
- * - an ordinary user gets My signing, and 403 from every admin API call (walked from the OpenAPI document,
- *   which the security test proves equal to the router);
+ * - an ordinary user gets My signing (with the way to the documents waiting for him), and 403 from every
+ *   admin API call (walked from the OpenAPI document, which the security test proves equal to the router);
  * - the administrator of portal A walks every route with portal B's account, request, grant and portal:
  *   nothing of B is answered and nothing of B changes;
  * - a forged AUTH_ID, or portal B's administrator's token posted as portal A's page, opens no panel.
@@ -21,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { ROBOT_CODE } from '../b24app/b24app-fixture.js';
+import { waitingStep } from '../b24ui/approval-calls.js';
 import { B24UiFixture } from '../b24ui/b24ui-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
 import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/index.js';
@@ -155,8 +156,14 @@ describe('control panel inside Bitrix24 (portal frame, third-party cookies block
   });
 
   it('an ordinary user gets My signing, and 403 from every admin API call', async () => {
+    // A workflow step waits for Ivan: My signing leads to his "Waiting for me" list.
+    const step = await waitingStep(fx, a, ivan.id, 'Ivan waits', 1);
     const frame = await openApp(page, a, ivan.id);
     await settle(frame, frame.getByRole('heading', { name: 'My signing' }));
+    assert.match((await frame.locator('#my-waiting').textContent()) ?? '', /Documents waiting for your signature: 1\./);
+    const list = await fetch((await frame.locator('#my-waiting-link').getAttribute('href')) ?? '');
+    assert.equal(list.status, 200);
+    assert.match(await list.text(), new RegExp(`name="id" value="${step.requestId}"`), 'the list offers his step');
     assert.equal(await frame.getByRole('navigation').getByRole('link', { name: 'Accounts' }).count(), 0);
     assert.match((await frame.locator('main').textContent()) ?? '', /ivan/);
     assert.equal(await frame.locator('#my-otp').textContent(), 'One-time codes: set up');

@@ -1,7 +1,9 @@
 /**
  * /api/v1/me: My signing, for every signed-in Bitrix24 user (ordinary users get nothing else): their
- * account, the certificates they may sign with and when those expire, the OTP state, their own signing
- * history, and "Send me a new enrollment link" when the operator allowed self-service.
+ * account, the certificates they may sign with and when those expire, the OTP state, how many documents wait
+ * for their signature on this portal with the way to the "Waiting for me" list (an approval link of one of
+ * them, as their notices carry: it proves them there, and every decision still needs their code), their own
+ * signing history, and "Send me a new enrollment link" when the operator allowed self-service.
  */
 import { z } from 'zod';
 import { readAdminSettings } from '../../../shared/admin/admin-settings.js';
@@ -9,6 +11,8 @@ import type { Account } from '../../../shared/domain/account.js';
 import type { SignLogEntry } from '../../../shared/domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
 import { sendEnrollmentMail } from '../../../shared/mail/send-enrollment-mail.js';
+import { approvalLinkExpiry, approvalToken, approvalUrl } from '../../../shared/sign-requests/approval-link.js';
+import { waitingRequests } from '../../../shared/sign-requests/waiting-requests.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 
@@ -19,6 +23,20 @@ export function meRoutes(deps: AdminApiDeps): ApiRoute[] {
     const p = caller?.principal;
     if (p?.kind !== 'portal-user' && p?.kind !== 'portal-admin') return undefined;
     return deps.store.accounts.findByBitrixUser(p.memberId, p.userId);
+  };
+  /** What waits for the account on the caller's portal, and the list's address (via the latest-expiring link). */
+  const waitingOf = async (account: Account, caller: Caller | undefined) => {
+    const p = caller?.principal;
+    if (p?.kind !== 'portal-user' && p?.kind !== 'portal-admin') return { count: 0, url: null };
+    const waiting = await waitingRequests(deps.store, { accountId: account.id, memberId: p.memberId }, deps.now());
+    const last = waiting.at(-1);
+    if (!last) return { count: 0, url: null };
+    const token = approvalToken(deps.masterKey, {
+      requestId: last.id,
+      accountId: account.id,
+      expiresAt: approvalLinkExpiry(last),
+    });
+    return { count: waiting.length, url: `${approvalUrl(deps.publicBaseUrl, token)}/waiting` };
   };
   return [
     defineRoute({
@@ -56,12 +74,21 @@ export function meRoutes(deps: AdminApiDeps): ApiRoute[] {
             file: z.string().nullable(),
           }),
         ),
+        waiting: z.object({ count: z.number().int(), url: z.string().nullable() }),
         selfServiceEnrollment: z.boolean(),
       }),
       async handler({ caller }) {
         const account = await accountOf(caller);
         const settings = await readAdminSettings(deps.store);
-        if (!account) return { account: null, certificates: [], history: [], selfServiceEnrollment: false };
+        if (!account) {
+          return {
+            account: null,
+            certificates: [],
+            history: [],
+            waiting: { count: 0, url: null },
+            selfServiceEnrollment: false,
+          };
+        }
         const now = deps.now();
         const entries = new Map((await deps.inventory()).entries.map((e) => [e.id, e]));
         const certificates = (await deps.grants.list(account)).flatMap((g) => {
@@ -104,6 +131,7 @@ export function meRoutes(deps: AdminApiDeps): ApiRoute[] {
               deal: e.document?.dealId ?? null,
               file: e.document?.fileName ?? null,
             })),
+          waiting: await waitingOf(account, caller),
           selfServiceEnrollment: settings.selfServiceEnrollment,
         };
       },
