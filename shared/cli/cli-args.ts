@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { AppError, ErrorCode } from '../errors.js';
+import { errnoSentence } from '../fs/file-error.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -27,7 +28,7 @@ export function readFileFor(what: string, file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (e) {
-    throw new AppError(ErrorCode.FILE_IO, `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new AppError(ErrorCode.FILE_IO, `Cannot read the ${what} ${file}: ${errnoSentence(e)}`, { cause: e });
   }
 }
 

@@ -4,7 +4,7 @@
  * Text is written in chunks of about 64 KiB.
  */
 import fs from 'node:fs';
-import { AppError, ErrorCode } from '../errors.js';
+import { fileIoError } from '../fs/file-error.js';
 
 /** Lines are written in chunks of about this many characters. */
 const CHUNK = 64 * 1024;
@@ -26,7 +26,7 @@ export function openOutputSink(file: string | undefined): OutputSink {
     try {
       fd = fs.openSync(tmp, 'w');
     } catch (e) {
-      throw new AppError(ErrorCode.FILE_IO, `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      throw fileIoError('write', file, e);
     }
   }
   const flush = async (): Promise<void> => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { errnoSentence } from '../fs/file-error.js';
 import { generateMasterKeyBytes, MasterKey } from './master-key.js';
 
 export interface LoadMasterKeyOptions {
@@ -19,10 +20,7 @@ function readKeyFile(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AppError(
-      ErrorCode.FILE_IO,
-      `cannot read the master key file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new AppError(ErrorCode.FILE_IO, `Cannot read the master key file ${file}: ${errnoSentence(e)}`);
   }
 }
 
@@ -34,10 +32,7 @@ function createKeyFile(file: string, warn: (line: string) => void): string {
     fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8');
-    throw new AppError(
-      ErrorCode.FILE_IO,
-      `cannot create the master key file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new AppError(ErrorCode.FILE_IO, `Cannot create the master key file ${file}: ${errnoSentence(e)}`);
   }
   warn(
     `signservice: WARNING: created a new master key in ${file}. It encrypts every stored secret: back it up ` +

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { errnoSentence } from './file-error.js';
 
 /** What `securePrivateDir` changed or could not change. */
 export interface PrivateDirReport {
@@ -26,7 +27,7 @@ function tighten(target: string, report: PrivateDirReport): fs.Stats | undefined
   try {
     stat = fs.lstatSync(target);
   } catch (e) {
-    report.problems.push(`${target}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    report.problems.push(`${target}: ${errnoSentence(e)}`);
     return undefined;
   }
   // Symbolic links are not followed: what they point to is somebody else's decision.
@@ -35,7 +36,7 @@ function tighten(target: string, report: PrivateDirReport): fs.Stats | undefined
     fs.chmodSync(target, stat.mode & 0o7777 & ~GROUP_OTHER);
     report.fixed.push(target);
   } catch (e) {
-    report.problems.push(`${target}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    report.problems.push(`${target}: ${errnoSentence(e)}`);
   }
   return stat;
 }
@@ -45,7 +46,7 @@ function walk(dir: string, report: PrivateDirReport): void {
   try {
     names = fs.readdirSync(dir);
   } catch (e) {
-    report.problems.push(`${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    report.problems.push(`${dir}: ${errnoSentence(e)}`);
     return;
   }
   for (const name of names) {
@@ -63,10 +64,7 @@ export function securePrivateDir(dir: string): PrivateDirReport {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new AppError(
-      ErrorCode.FILE_IO,
-      `cannot create the data directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new AppError(ErrorCode.FILE_IO, `Cannot create the data directory ${dir}: ${errnoSentence(e)}`);
   }
   const report: PrivateDirReport = { fixed: [], problems: [] };
   tighten(dir, report);

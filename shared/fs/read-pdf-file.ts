@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { AppError, ErrorCode } from '../errors.js';
+import { errnoOf, fileErrorMessage } from './file-error.js';
 
 /** The fixed start of every PDF [ISO 32000-1 §7.5.2]; readers accept it within the first 1024 bytes. */
 export function assertPdfHeader(bytes: Buffer, name: string): void {
@@ -19,15 +20,11 @@ export function assertPdfHeader(bytes: Buffer, name: string): void {
  * retried by the queue).
  */
 function readError(file: string, error: unknown): AppError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  const permanent = ['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'ENOTDIR', 'ELOOP'].includes(code);
-  const hint = code === 'ENOENT' ? ' (no such file)' : '';
+  const permanent = ['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'ENOTDIR', 'ELOOP'].includes(errnoOf(error) ?? '');
   return new AppError(
     permanent ? ErrorCode.INVALID_ARGUMENT : ErrorCode.FILE_IO,
-    `Cannot read ${file}: ${code}${hint}`,
-    {
-      cause: error,
-    },
+    fileErrorMessage('read', file, error),
+    { cause: error },
   );
 }
 

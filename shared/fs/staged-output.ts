@@ -10,13 +10,13 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppError, ErrorCode } from '../errors.js';
+import type { AppError } from '../errors.js';
+import { type FileAction, fileIoError } from './file-error.js';
 
 const fdatasync = promisify(fs.fdatasync);
 
-function ioError(what: string, file: string, error: unknown): AppError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new AppError(ErrorCode.FILE_IO, `Cannot ${what} ${file}: ${code}`, { cause: error });
+function ioError(what: FileAction, file: string, error: unknown): AppError {
+  return fileIoError(what, file, error);
 }
 
 export class StagedOutput {
@@ -58,7 +58,7 @@ export class StagedOutput {
     } catch (error) {
       fs.closeSync(fd);
       fs.rmSync(tempPath, { force: true });
-      throw ioError('copy', `${inputPath} to ${tempPath}`, error);
+      throw ioError('write', targetPath, error);
     }
   }
 

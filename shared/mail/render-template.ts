@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { AppError, ErrorCode } from '../errors.js';
+import { errnoSentence } from '../fs/file-error.js';
 import { fillPlaceholders, type Language, messagesFor } from '../i18n/messages.js';
 
 export type PageName =
@@ -100,7 +101,7 @@ function readTemplate(dir: string, relative: string): string {
   } catch (e) {
     throw new AppError(
       ErrorCode.CONFIG_INVALID,
-      `template ${relative} cannot be read from ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `template ${relative} cannot be read from ${dir}: ${errnoSentence(e)}`,
     );
   }
 }

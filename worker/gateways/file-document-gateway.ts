@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { fileIoError } from '../../shared/fs/file-error.js';
 import { readPdfFile } from '../../shared/fs/read-pdf-file.js';
 import { removeTempLeftovers, writeFileDurably } from '../../shared/fs/write-file-durably.js';
 import type { DocumentGateway } from './document-gateway.js';
@@ -32,10 +33,7 @@ export function fileDocumentGateway(options: { maxBytes: number }): DocumentGate
         await removeTempLeftovers(path.dirname(outputPath), { target: path.basename(outputPath) });
         await writeFileDurably(outputPath, bytes, { mode: 0o644 });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        throw new AppError(ErrorCode.FILE_IO, `Cannot write the signed document to ${outputPath}: ${code}`, {
-          cause: error,
-        });
+        throw fileIoError('write', outputPath, error);
       }
       return { outputPath, bytes: bytes.length };
     },

@@ -24,7 +24,8 @@ function trusted(bytes: Buffer | string, what: string): TrustedCertificate {
 
 /** Runs the offline verification and prints its report; exit 0 (OK) or 1 (BROKEN). */
 export async function verifyOffline(file: string, certFile: string | undefined): Promise<number> {
-  if (!fs.existsSync(file)) throw new AppError(ErrorCode.FILE_IO, `cannot read the export ${file}: ENOENT`);
+  if (!fs.existsSync(file))
+    throw new AppError(ErrorCode.FILE_IO, `Cannot read the export ${file}: no such file or folder`);
   const given = certFile ? trusted(readFileFor('certificate', certFile), `the certificate ${certFile}`) : undefined;
   let note = '';
   const report = await verifySignLogExport(file, (exportPem) => {

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRevocationFetcher } from '../../crypto/revocation/revocation-fetcher.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { fileIoError } from '../../fs/file-error.js';
 import { fetchValidationData } from '../../pdf/long-term/fetch-validation-data.js';
 import { FileSource } from '../../pdf/pdf-source.js';
 import { type SignatureReport, verifyPdf } from '../../pdf/verify-pdf.js';
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new AppError(ErrorCode.FILE_IO, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw fileIoError('read', file, e);
   }
   try {
     const roots = v.trust ? loadRoots(v.trust) : undefined;

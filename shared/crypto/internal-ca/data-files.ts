@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
+import { type FileAction, fileIoError } from '../../fs/file-error.js';
 import { writeFileDurably } from '../../fs/write-file-durably.js';
 
 /**
@@ -59,7 +60,6 @@ export async function listDirectory(dir: string): Promise<string[]> {
   }
 }
 
-function ioError(what: string, file: string, error: unknown): AppError {
-  const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-  return new AppError(ErrorCode.FILE_IO, `Cannot ${what} ${file}: ${code}`, { cause: error });
+function ioError(what: FileAction, file: string, error: unknown): AppError {
+  return fileIoError(what, file, error);
 }

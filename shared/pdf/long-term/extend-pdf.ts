@@ -15,6 +15,7 @@ import {
   type ValidationData,
 } from '../../crypto/revocation/validation-data.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { fileIoError } from '../../fs/file-error.js';
 import { writeFileDurably } from '../../fs/write-file-durably.js';
 import { PdfDocument } from '../pdf-document.js';
 import { PdfString } from '../pdf-objects.js';
@@ -95,13 +96,13 @@ export async function extendPdfFile(
   try {
     input = await fs.readFile(inputPath);
   } catch (e) {
-    throw new AppError(ErrorCode.FILE_IO, `Cannot read ${inputPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw fileIoError('read', inputPath, e);
   }
   const result = await extendPdfBuffer(input, options);
   try {
     await writeFileDurably(path.resolve(outputPath), result.bytes, { mode: 0o644 });
   } catch (e) {
-    throw new AppError(ErrorCode.FILE_IO, `Cannot write ${outputPath}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw fileIoError('write', outputPath, e);
   }
   return result;
 }

@@ -7,13 +7,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, ErrorCode } from '../../errors.js';
+import { errnoSentence } from '../../fs/file-error.js';
 import { removeTempLeftovers, writeFileDurably } from '../../fs/write-file-durably.js';
 import { assertBlobKey, isBlobKey } from '../blob-key.js';
 import type { BlobStore } from '../store-ports.js';
 
 function ioError(what: string, error: unknown): AppError {
-  const code = (error as NodeJS.ErrnoException).code ?? String(error);
-  return new AppError(ErrorCode.FILE_IO, `${what}: ${code}`, { cause: error });
+  return new AppError(ErrorCode.FILE_IO, `${what}: ${errnoSentence(error)}`, { cause: error });
 }
 
 /** The BlobStore over files in `dir` (created on the first put). */

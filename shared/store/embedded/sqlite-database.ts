@@ -8,6 +8,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError, ErrorCode } from '../../errors.js';
+import { errnoSentence } from '../../fs/file-error.js';
 import { createPrivateFile } from '../../fs/private-data-dir.js';
 import { withErrorMapping } from '../with-error-mapping.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './sqlite-schema.js';
@@ -87,7 +88,7 @@ export function openSqliteDatabase(file: string): SqliteDatabase {
   } catch (e) {
     throw new AppError(
       ErrorCode.FILE_IO,
-      `cannot create the store directory ${path.dirname(file)}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      `Cannot create the store directory ${path.dirname(file)}: ${errnoSentence(e)}`,
     );
   }
   assertStoreNotLost(file);
