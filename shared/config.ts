@@ -1,11 +1,20 @@
 /**
- * The service configuration: parsed once from the environment with zod into a frozen object. Only
- * `main` modules call `loadConfig(process.env)`; everything else receives the parsed Config.
- * Embedded mode (the default) needs no servers: SQLite store, in-process queue, mail to an outbox folder.
+ * The service configuration: parsed once with zod into a frozen object from the process environment over
+ * the configuration file (config-file.ts). Only `main` modules (and the CLI's commands) call
+ * `loadServiceConfig()`; everything else receives the parsed Config. `loadConfig(env)` parses a given
+ * environment alone (tests). Embedded mode (the default) needs no servers: SQLite store, in-process queue,
+ * mail to an outbox folder.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  type ConfigFile,
+  chooseDataDir,
+  readConfigFile,
+  SETTINGS_OUTSIDE_SCHEMA,
+  settingsFrom,
+} from './config-file.js';
 import { AppError, ErrorCode } from './errors.js';
 import { defaultLevel, PADES_LEVELS, type SigningLevel } from './signing/signing-level.js';
 import { type ConfiguredToken, ZTokenList } from './token-list-config.js';
@@ -76,11 +85,16 @@ const EnvSchema = z.object({
   VERIFY_MAX_PDF_MB: intFrom(30),
 });
 
+/** The names of every setting the schema reads (README's settings tables list each; a test compares). */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export type Config = Readonly<{
   env: 'development' | 'production' | 'test';
   /** embedded: no MONGO_URL. */
   mode: 'embedded' | 'production';
   dataDir: string;
+  /** Where the data directory was named, for messages: "--data-dir", "SIGNSERVICE_DATA_DIR in /etc/…", … */
+  dataDirNamed: string;
   store: { kind: 'embedded'; file: string } | { kind: 'mongodb'; url: string; dbName: string };
   /** amqp: AMQP_URL; `namePrefix` (AMQP_PREFIX, @default 'signservice') starts every exchange and queue name. */
   queue: { kind: 'embedded' } | { kind: 'amqp'; url: string; namePrefix?: string };
@@ -234,7 +248,40 @@ function defaultByteBudget(): number {
   return Math.max(256 * MIB, Math.floor(memory / 4));
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
+/** Names in the configuration file that are no settings: a typo there would otherwise be ignored silently. */
+function refuseUnknownNames(file: ConfigFile): void {
+  const known = new Set([...SETTING_NAMES, ...Object.keys(SETTINGS_OUTSIDE_SCHEMA)]);
+  const processOnly = ['TZ', 'SIGNSERVICE_CONFIG'];
+  for (const name of Object.keys(file.values)) {
+    if (processOnly.includes(name)) {
+      throw new AppError(
+        ErrorCode.CONFIG_INVALID,
+        `${file.path}: ${name} cannot be set in the configuration file; set it in the process's environment`,
+      );
+    }
+    if (!known.has(name)) {
+      throw new AppError(
+        ErrorCode.CONFIG_INVALID,
+        `${file.path}: ${name} is not a SignService setting (README "Settings" lists them); a typo?`,
+      );
+    }
+  }
+}
+
+/**
+ * The configuration of a service process or CLI command: the process environment over the configuration
+ * file (/etc/signservice/signservice.env, or SIGNSERVICE_CONFIG's), and `dataDirFlag` (--data-dir) over both.
+ * @throws AppError CONFIG_INVALID
+ */
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env, dataDirFlag?: unknown): Config {
+  const file = readConfigFile(env);
+  if (file) refuseUnknownNames(file);
+  const dataDir = chooseDataDir(env, dataDirFlag, file);
+  return loadConfig({ ...settingsFrom(env, file), SIGNSERVICE_DATA_DIR: dataDir.dir }, dataDir.named);
+}
+
+/** Parses `env` alone (no configuration file). @throws AppError CONFIG_INVALID */
+export function loadConfig(env: NodeJS.ProcessEnv, dataDirNamed?: string): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -264,6 +311,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     env: e.NODE_ENV,
     mode: embedded ? 'embedded' : 'production',
     dataDir,
+    dataDirNamed:
+      dataDirNamed ?? (env.SIGNSERVICE_DATA_DIR ? 'SIGNSERVICE_DATA_DIR' : 'the default ./data in the current folder'),
     store: e.MONGO_URL
       ? { kind: 'mongodb' as const, url: e.MONGO_URL, dbName: e.MONGO_DB }
       : { kind: 'embedded' as const, file: path.join(dataDir, 'signservice.sqlite') },

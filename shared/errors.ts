@@ -216,6 +216,17 @@ export const ErrorCode = {
    * confirmation is too old: the one-time code authorises exactly the listed documents, so nothing was signed.
    */
   BATCH_CHANGED: 'BATCH_CHANGED',
+  /**
+   * A CLI command found no data directory, or no store in it, where the configuration points (e.g. it was run
+   * from another folder): only init-type commands (`signservice init`, `ca init`, `restore`, the service's
+   * start) make new ones, so the others refuse, naming the directory they looked at and how to name another.
+   */
+  DATA_DIR_NOT_FOUND: 'DATA_DIR_NOT_FOUND',
+  /**
+   * A Bitrix24 route was called, but this service has no Bitrix24 app configured (B24_CLIENT_ID and
+   * B24_CLIENT_SECRET are not set): the administrator has to set them; nothing was done.
+   */
+  B24_APP_NOT_CONFIGURED: 'B24_APP_NOT_CONFIGURED',
   /** Anything we did not foresee; details go to the log, not to the user. */
   INTERNAL: 'INTERNAL',
 } as const;
@@ -332,6 +343,8 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   DATA_DAMAGED: { http: 503, exit: 74, transient: false },
   BATCH_TOO_LARGE: { http: 400, exit: 64, transient: false },
   BATCH_CHANGED: { http: 409, exit: 65, transient: false },
+  DATA_DIR_NOT_FOUND: { http: 500, exit: 66, transient: false },
+  B24_APP_NOT_CONFIGURED: { http: 503, exit: 78, transient: false },
   INTERNAL: { http: 500, exit: 70, transient: true },
 };
 

@@ -2,14 +2,12 @@
  * The service configuration as the CLI sees it. Kept apart from data-dir.ts so that commands which only need
  * the data directory (sign, verify, token, cert, ca) do not load zod and the config schema at start-up.
  */
-import { type Config, loadConfig } from '../config.js';
+import { type Config, loadServiceConfig } from '../config.js';
 
 /**
- * The service configuration as the CLI sees it: the environment, with `--data-dir` (when given) in place of
- * SIGNSERVICE_DATA_DIR. The one place where CLI commands turn flags + environment into a Config.
+ * The service configuration as a CLI command sees it: the environment over the configuration file, with
+ * `--data-dir` (when given) over both. The one place where CLI commands turn flags + settings into a Config.
  */
 export function cliConfig(dataDirFlag: unknown, env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig(
-    typeof dataDirFlag === 'string' && dataDirFlag !== '' ? { ...env, SIGNSERVICE_DATA_DIR: dataDirFlag } : env,
-  );
+  return loadServiceConfig(env, dataDirFlag);
 }

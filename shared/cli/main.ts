@@ -5,8 +5,14 @@
  * the exit code from the one error table (shared/errors.ts).
  */
 import { AppError, ErrorCode, errorOutcome } from '../errors.js';
+import { describeSystemError, humanizeMessage } from '../fs/file-error.js';
+import { packageVersion } from './package-version.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  init: {
+    summary: 'make a new data directory: master key and an empty store (other commands never make one)',
+    load: () => import('./commands/init-command.js'),
+  },
   sign: {
     summary: 'sign a PDF (PAdES, incremental update, visible stamp)',
     load: () => import('./commands/sign-command.js'),
@@ -63,13 +69,24 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
-Run 'signservice <command> --help' for the options of a command.`;
+Options:
+  -V, --version  print the version
+  -h, --help     this help
+
+Run 'signservice <command> --help' for the options of a command. The data directory is --data-dir, else
+$SIGNSERVICE_DATA_DIR, else SIGNSERVICE_DATA_DIR in /etc/signservice/signservice.env (or the file
+$SIGNSERVICE_CONFIG names), else ./data; only init, ca init and restore make a new one.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 64;
+  }
+  if (command === '--version' || command === '-V') {
+    const pkg = packageVersion();
+    process.stdout.write(`signservice ${pkg?.version ?? 'unknown (no package.json found)'}\n`);
+    return 0;
   }
   const entry = COMMANDS[command];
   if (!entry) throw new AppError(ErrorCode.INVALID_ARGUMENT, `unknown command '${command}' (try --help)`);
@@ -81,9 +98,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // Errno codes and temporary file names never reach the person: AppError messages are written for them
+    // (and put in words if a library's text slipped in), anything else is described as what failed where.
     const message =
-      error instanceof AppError ? error.message : `unexpected error: ${(error as Error)?.message ?? error}`;
-    process.stderr.write(`signservice: ${message}\n`);
+      error instanceof AppError
+        ? humanizeMessage(error.message)
+        : `unexpected error: ${humanizeMessage(describeSystemError(error))}`;
+    process.stderr.write(`signservice: ${message.split('\n')[0]}\n`);
     if (!(error instanceof AppError) && process.env.SIGNSERVICE_DEBUG) console.error(error);
     process.exitCode = errorOutcome(error).exit;
   },

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { settingsEnvironment } from '../config-file.js';
 import { loadMasterKey } from '../crypto/load-master-key.js';
 import type { MasterKey } from '../crypto/master-key.js';
 
@@ -17,7 +18,7 @@ export const MASTER_KEY_FILE = 'master.key';
 export function masterKeySource(
   dataDir: string,
   create: boolean,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = settingsEnvironment(),
 ): Config['masterKey'] {
   if (env.SIGNSERVICE_MASTER_KEY) return { source: 'env', value: env.SIGNSERVICE_MASTER_KEY };
   if (env.SIGNSERVICE_MASTER_KEY_FILE) {
@@ -33,7 +34,7 @@ export function masterKeySource(
 export function loadDataDirMasterKey(
   dataDir: string,
   options: { create: boolean },
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = settingsEnvironment(),
 ): MasterKey {
   return loadMasterKey(masterKeySource(dataDir, options.create, env));
 }

@@ -5,6 +5,7 @@
  * and signs with the "internal use" stamp and the root in its chain.
  */
 import { X509Certificate } from 'node:crypto';
+import { settingsEnvironment } from '../config-file.js';
 import { describeCertificate } from '../crypto/certificate-info.js';
 import { findInventoryEntry, type InventoryCaRecords } from '../crypto/certificate-inventory.js';
 import { openInventorySigningKey } from '../crypto/inventory-signing-key.js';
@@ -12,7 +13,7 @@ import type { SigningKey } from '../crypto/signing-key.js';
 import { loadPemKey, loadPkcs12 } from '../crypto/software-key.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { invalid, readFileFor } from './cli-args.js';
-import { dataDirFrom } from './data-dir.js';
+import { dataDirFrom, existingDataDir } from './data-dir.js';
 import { loadCaRecords, loadInventory } from './inventory-loader.js';
 import { loadDataDirMasterKey } from './master-key-source.js';
 import { type OpenedToken, openConfiguredToken, tokenConfig, tokenRequested, tokenSelection } from './token-options.js';
@@ -36,7 +37,10 @@ export async function loadSigningKey(v: Values): Promise<LoadedSigningKey> {
   const sources = [v.p12, v.key ?? v.cert, v['key-id'], v['cert-id']].filter((s) => typeof s === 'string');
   if (sources.length > 1) throw invalid('use one key source: --p12, --key/--cert, --key-id or --cert-id');
   const dataDir = dataDirFrom(v);
-  if (typeof v['cert-id'] === 'string') return fromInventory(v['cert-id'], v, dataDir);
+  if (typeof v['cert-id'] === 'string') {
+    // The inventory without a token is the data directory's: a missing one is a wrong folder, not "no such id".
+    return fromInventory(v['cert-id'], v, tokenRequested(tokenSelection(v)) ? dataDir : existingDataDir(v));
+  }
   const chain = typeof v.chain === 'string' ? readFileFor('chain file', v.chain) : undefined;
   if (typeof v['key-id'] === 'string') {
     const selection = tokenSelection(v);
@@ -52,7 +56,7 @@ export async function loadSigningKey(v: Values): Promise<LoadedSigningKey> {
     }
   }
   if (typeof v.p12 === 'string') {
-    const password = (v['p12-password'] as string | undefined) ?? process.env.SIGNSERVICE_P12_PASSWORD ?? '';
+    const password = (v['p12-password'] as string | undefined) ?? settingsEnvironment().SIGNSERVICE_P12_PASSWORD ?? '';
     const key = await loadPkcs12(readFileFor('PKCS#12 file', v.p12), password);
     return { ...(await checkInternalCa(key, dataDir)), close: NO_TOKEN };
   }

@@ -4,6 +4,7 @@
  * SIGNSERVICE_TOKEN_SERIAL, `--pin-file` / SIGNSERVICE_TOKEN_PIN_FILE. A PIN on the command line is not
  * offered: it would show in `ps` and shell history. The PIN is read here and never printed.
  */
+import { settingsEnvironment } from '../config-file.js';
 import type { Pkcs11Token } from '../crypto/pkcs11/pkcs11-token.js';
 import type { Pkcs11TokenConfig } from '../crypto/pkcs11/token-config.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -35,7 +36,7 @@ export interface TokenSelection {
 type Values = Record<string, string | boolean | undefined>;
 
 /** Merges the token flags over the environment. */
-export function tokenSelection(values: Values, env: NodeJS.ProcessEnv = process.env): TokenSelection {
+export function tokenSelection(values: Values, env: NodeJS.ProcessEnv = settingsEnvironment()): TokenSelection {
   const pick = (flag: string, variable: string) => {
     const value = typeof values[flag] === 'string' ? (values[flag] as string) : env[variable];
     return value === undefined || value.trim() === '' ? undefined : value;

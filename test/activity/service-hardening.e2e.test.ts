@@ -89,7 +89,8 @@ describe('service hardening: a private data directory, operations endpoints off 
       B24_CLIENT_SECRET: '',
       LOG_LEVEL: 'info',
     };
-    // What an operator does first, with the CLI: the CA (and master.key), an account, a mailed link.
+    // What an operator does first, with the CLI: the data directory, the CA, an account, a mailed link.
+    await cli('init');
     await cli('ca', 'init', '--cn', 'Hardening CA', '--key-type', 'ec-p256');
     const issued = await cli('ca', 'issue', '--cn', 'Olga', '--org', 'ACME', '--email', 'olga@acme.test', '--json');
     certId = (JSON.parse(issued.stdout) as { id: string }).id;

@@ -43,6 +43,7 @@ describe('sign log checkpoints of the service process (npm start, embedded)', fu
 
   it('checkpoints the head at start and again at SIGTERM when the head moved', async () => {
     const env = freshEnv();
+    await cli(env, 'init');
     await cli(env, 'account', 'add', 'mary', '--email', 'mary@example.org');
     const service = await startServiceProcess({ entry: 'activity', port: await freePort(), env });
     try {

@@ -6,6 +6,7 @@ import { runTool } from '../support/run-tool.js';
 
 /** Keeps the developer's own SignService settings out of the child processes. */
 export const CLEAN_ENV: NodeJS.ProcessEnv = {
+  SIGNSERVICE_CONFIG: '/dev/null',
   SIGNSERVICE_MASTER_KEY: '',
   SIGNSERVICE_MASTER_KEY_FILE: '',
   SIGNSERVICE_DATA_DIR: '',

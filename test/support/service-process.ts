@@ -117,6 +117,8 @@ export async function startServiceProcess(options: StartOptions): Promise<Servic
     env: {
       ...process.env,
       HOST: '127.0.0.1',
+      // The machine's /etc/signservice/signservice.env stays out of the tests (a test may name its own file).
+      SIGNSERVICE_CONFIG: '/dev/null',
       ...options.env,
       [portVar]: String(options.port),
       ...(worker ? {} : { OPS_PORT: String(opsPort) }),

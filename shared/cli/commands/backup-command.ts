@@ -9,7 +9,8 @@ import { backupDataDirectory } from '../../backup/backup-data-dir.js';
 import { restoreDataDirectory } from '../../backup/restore-data-dir.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
-import { cliMasterKey } from '../cli-store.js';
+import { assertStoreExists, cliMasterKey } from '../cli-store.js';
+import { DATA_DIR_HELP } from '../data-dir.js';
 
 const BACKUP_HELP = `Usage: signservice backup DIR [--data-dir DIR] [--json]
 
@@ -18,9 +19,9 @@ online backup), the signed documents still to be delivered, the internal CA and 
 backup.json listing every file with its SHA-256. The master key is NOT copied: keep it elsewhere.
 With MongoDB (MONGO_URL) use mongodump instead (the command says how).
 
-  --data-dir DIR   data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  --json           print the manifest
-  -h, --help       this help`;
+${DATA_DIR_HELP}
+  --json                  print the manifest
+  -h, --help              this help`;
 
 const RESTORE_HELP = `Usage: signservice restore BACKUP_DIR [--data-dir DIR] [--json]
 
@@ -29,9 +30,10 @@ the data directory, which must be new or empty (nothing is overwritten; it may h
 The configured master key, when present, must be the one the backup was made with. Then start the service
 on it and run 'signservice audit verify'.
 
-  --data-dir DIR   the data directory to fill (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  --json           print the manifest
-  -h, --help       this help`;
+${DATA_DIR_HELP}
+                          (the data directory to fill: new or empty)
+  --json                  print the manifest
+  -h, --help              this help`;
 
 const OPTIONS = { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -52,6 +54,7 @@ export async function runBackup(argv: string[]): Promise<number> {
   const parsed = parse(argv, BACKUP_HELP);
   if (typeof parsed === 'number') return parsed;
   const config = cliConfig(parsed.values['data-dir']);
+  await assertStoreExists(config);
   const masterKey = cliMasterKey(config, { createMasterKey: false });
   const { manifest, masterKeyAt } = await backupDataDirectory(config, parsed.dir, masterKey);
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);

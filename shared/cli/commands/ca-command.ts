@@ -4,13 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { settingsEnvironment } from '../../config-file.js';
 import { describeCertificate } from '../../crypto/certificate-info.js';
 import { parseKeyType, ROOT_KEY_TYPES } from '../../crypto/internal-ca/ca-key-types.js';
 import { REVOCATION_REASONS, type RevocationReason } from '../../crypto/internal-ca/ca-store.js';
 import { DEFAULT_PUBLIC_BASE_URL } from '../../crypto/internal-ca/ca-urls.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { fileIoError } from '../../fs/file-error.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { caStoreIn, DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom } from '../data-dir.js';
+import { caStoreIn, DATA_DIR_HELP, DATA_DIR_OPTION, dataDirChoice, existingDataDir } from '../data-dir.js';
 import { loadDataDirMasterKey } from '../master-key-source.js';
 
 const USAGE = `Usage: signservice ca <command> [options]
@@ -120,7 +122,7 @@ function print(v: Values, json: unknown, text: string): number {
 async function init(v: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
   if (typeof v.cn !== 'string') throw invalid('the CA name is required: --cn NAME');
-  const dataDir = dataDirFrom(v);
+  const { dir: dataDir, named } = dataDirChoice(v);
   const store = caStoreIn(dataDir);
   // Fail before a master key file is generated for nothing.
   if (await store.loadRoot()) {
@@ -131,8 +133,14 @@ async function init(v: Values, positionals: string[]): Promise<number> {
     ROOT_KEY_TYPES,
     '--key-type',
   );
-  const publicUrl = typeof v['public-url'] === 'string' ? v['public-url'] : process.env.PUBLIC_BASE_URL || undefined;
-  const masterKey = loadDataDirMasterKey(dataDir, { create: true });
+  const publicUrl =
+    typeof v['public-url'] === 'string' ? v['public-url'] : settingsEnvironment().PUBLIC_BASE_URL || undefined;
+  // A new master key only where no store exists yet: one beside a store would not open its secrets.
+  const { storeIsNew, storeMarkerOf } = await import('../../store/embedded/store-marker.js');
+  const storeFile = path.join(dataDir, 'signservice.sqlite');
+  const masterKey = loadDataDirMasterKey(dataDir, {
+    create: storeIsNew(storeFile) && !fs.existsSync(storeMarkerOf(storeFile)),
+  });
   const { createRoot } = await import('../../crypto/internal-ca/create-root.js');
   const root = await createRoot({
     store,
@@ -155,6 +163,7 @@ async function init(v: Values, positionals: string[]): Promise<number> {
   const info = describeCertificate(root.certificate);
   const json = {
     dataDir,
+    dataDirNamed: named,
     subject: info.subject,
     id: info.fingerprintSha256.toLowerCase(),
     keyType,
@@ -166,7 +175,7 @@ async function init(v: Values, positionals: string[]): Promise<number> {
     v,
     json,
     `Created the internal CA "${info.subject}" (${info.publicKeyDescription}, valid until ${json.notAfter.slice(0, 10)}) ` +
-      `in ${store.location}; keys sealed under master key ${masterKey.keyId}. It publishes ${root.publicBaseUrl}/ca/root.crt, ` +
+      `in ${store.location} (data directory from ${named}); keys sealed under master key ${masterKey.keyId}. It publishes ${root.publicBaseUrl}/ca/root.crt, ` +
       `/ca/root.crl and the OCSP responder /ca/ocsp from the service.\n` +
       `Next: 'signservice ca export-root -o DIR' and install the root as trusted (see INSTALL-ROOT.txt).`,
   );
@@ -175,7 +184,7 @@ async function init(v: Values, positionals: string[]): Promise<number> {
 async function revoke(v: Values, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw invalid('name one certificate: signservice ca revoke ID|SERIAL');
   const reason = (typeof v.reason === 'string' ? v.reason : 'unspecified') as RevocationReason;
-  const dataDir = dataDirFrom(v);
+  const dataDir = existingDataDir(v);
   const store = caStoreIn(dataDir);
   const { requireRoot } = await import('../../crypto/internal-ca/ca-root.js');
   await requireRoot(store);
@@ -199,7 +208,7 @@ async function revoke(v: Values, positionals: string[]): Promise<number> {
 async function crl(v: Values, positionals: string[]): Promise<number> {
   noPositionals(positionals);
   if (typeof v.output !== 'string') throw invalid('the output file is required: -o FILE');
-  const dataDir = dataDirFrom(v);
+  const dataDir = existingDataDir(v);
   const store = caStoreIn(dataDir);
   const { requireRoot } = await import('../../crypto/internal-ca/ca-root.js');
   await requireRoot(store);
@@ -220,7 +229,7 @@ async function exportRootCommand(v: Values, positionals: string[]): Promise<numb
   noPositionals(positionals);
   const dir = path.resolve(typeof v.output === 'string' ? v.output : '.');
   const { exportRoot, ROOT_FILE_NAMES } = await import('../../crypto/internal-ca/export-root.js');
-  const exported = await exportRoot(caStoreIn(dataDirFrom(v)));
+  const exported = await exportRoot(caStoreIn(existingDataDir(v)));
   const files = {
     pem: path.join(dir, ROOT_FILE_NAMES.pem),
     der: path.join(dir, ROOT_FILE_NAMES.der),
@@ -243,6 +252,6 @@ function writeOutput(file: string, data: string | Buffer, mkdir?: string): void 
     if (mkdir) fs.mkdirSync(mkdir, { recursive: true });
     fs.writeFileSync(file, data);
   } catch (error) {
-    throw new AppError(ErrorCode.FILE_IO, `Cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw fileIoError('write', file, error);
   }
 }

@@ -4,7 +4,7 @@ import { CA_KEY_TYPES, parseKeyType } from '../../crypto/internal-ca/ca-key-type
 import type { IssuedRecord } from '../../crypto/internal-ca/ca-store.js';
 import type { ExternalKeyPair } from '../../crypto/internal-ca/issue-certificate.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
-import { caStoreIn, DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom } from '../data-dir.js';
+import { caStoreIn, DATA_DIR_HELP, DATA_DIR_OPTION, existingDataDir } from '../data-dir.js';
 import { locationText } from '../inventory-format.js';
 import { loadDataDirMasterKey } from '../master-key-source.js';
 import {
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.cn || !v.org || !v.email) throw invalid('--cn NAME, --org COMPANY and --email ADDRESS are required');
   const keyType = parseKeyType(v['key-type'] ?? 'rsa2048', CA_KEY_TYPES, '--key-type');
   const days = intOption(v.days, '--days', 365);
-  const dataDir = dataDirFrom(v);
+  const dataDir = existingDataDir(v);
   const store = caStoreIn(dataDir);
   const { requireRoot } = await import('../../crypto/internal-ca/ca-root.js');
   await requireRoot(store);

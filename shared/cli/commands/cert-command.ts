@@ -1,10 +1,10 @@
 /** `signservice cert list`: the one certificate inventory across the configured token and the internal CA. */
 import { describeCertificate } from '../../crypto/certificate-info.js';
 import { parseListCommand } from '../cli-args.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom } from '../data-dir.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom, existingDataDir } from '../data-dir.js';
 import { entryJson, inventoryTable } from '../inventory-format.js';
 import { loadInventory } from '../inventory-loader.js';
-import { TOKEN_HELP, TOKEN_OPTIONS, tokenSelection } from '../token-options.js';
+import { TOKEN_HELP, TOKEN_OPTIONS, tokenRequested, tokenSelection } from '../token-options.js';
 
 const HELP = `Usage: signservice cert list [--json] [token flags] [--data-dir DIR]
 
@@ -27,8 +27,10 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseListCommand(argv, 'cert', HELP, OPTIONS);
   if ('exitCode' in parsed) return parsed.exitCode;
   const v = parsed.values;
-  const dataDir = dataDirFrom(v);
-  const loaded = await loadInventory(dataDir, tokenSelection(v));
+  const selection = tokenSelection(v);
+  // Without a token, the data directory is all there is to list: a missing one is a wrong folder, not "0 certificates".
+  const dataDir = tokenRequested(selection) ? dataDirFrom(v) : existingDataDir(v);
+  const loaded = await loadInventory(dataDir, selection);
   await loaded.token?.close();
   for (const warning of loaded.warnings) process.stderr.write(`signservice: warning: ${warning}\n`);
   const { entries } = loaded.inventory;

@@ -21,8 +21,8 @@ import { openEmbeddedStore } from '../../store/embedded/embedded-store.js';
 import { storeIsNew, storeMarkerOf } from '../../store/embedded/store-marker.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
-import { cliMasterKey } from '../cli-store.js';
-import { snapshotStoreIn } from '../data-dir.js';
+import { assertDataDirExists, cliMasterKey } from '../cli-store.js';
+import { DATA_DIR_HELP, snapshotStoreIn } from '../data-dir.js';
 
 const HELP = `Usage: signservice doctor [--data-dir DIR] [--json]
 
@@ -30,9 +30,9 @@ Checks the data directory: the full SQLite integrity check of the store and the 
 requests waiting without a job, parked jobs, leftover temporary files, free disk space, the master key.
 Exit 0 when nothing failed, 74 when a data file is damaged or lost (restore it: signservice restore).
 
-  --data-dir DIR   data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  --json           print the findings as JSON
-  -h, --help       this help`;
+${DATA_DIR_HELP}
+  --json                  print the findings as JSON
+  -h, --help              this help`;
 
 const OPTIONS = { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -169,7 +169,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length > 0) throw invalid(`unexpected argument '${positionals[0]}'`);
-  const findings = await examine(cliConfig(values['data-dir']));
+  const config = cliConfig(values['data-dir']);
+  // A report on a directory that is not there would only describe the folder the command ran from.
+  assertDataDirExists(config);
+  const findings = await examine(config);
   if (values.json) process.stdout.write(`${JSON.stringify(findings, null, 2)}\n`);
   else
     for (const f of findings)

@@ -8,17 +8,18 @@ import { openQueue } from '../../process/open-queue.js';
 import { knownRoutes, listParkedSignJobs, type ParkedSignJob } from '../../sign-requests/parked-sign-jobs.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
-import { snapshotStoreIn } from '../data-dir.js';
+import { assertStoreExists } from '../cli-store.js';
+import { DATA_DIR_HELP, snapshotStoreIn } from '../data-dir.js';
 
 const HELP = `Usage: signservice queue parked [--route ROUTE]... [--json] [--data-dir DIR]
 
 Lists the parked jobs, oldest first: when, the route, the sign request, attempts and the reason. A parked
 job's request has been failed with the reason (see 'signservice request status ID').
 
-  --route ROUTE    also look at this route (default: internal and every token the data directory knows)
-  --json           print JSON
-  --data-dir DIR   data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  -h, --help       this help`;
+  --route ROUTE           also look at this route (default: internal and every token the data directory knows)
+  --json                  print JSON
+${DATA_DIR_HELP}
+  -h, --help              this help`;
 
 const OPTIONS = {
   route: { type: 'string', multiple: true },
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   if (command !== 'parked') throw invalid(`unknown queue command '${command}'`);
   if (extra !== undefined) throw invalid(`unexpected argument '${extra}'`);
   const config = cliConfig(values['data-dir']);
+  await assertStoreExists(config);
   const routes = await knownRoutes(config, snapshotStoreIn(config.dataDir), values.route ?? []);
   const queue = await openQueue(config);
   try {
