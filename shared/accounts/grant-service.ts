@@ -4,6 +4,7 @@
  * promotes the oldest remaining one); one certificate may be granted to several accounts (a shared token).
  * Only a granted certificate that is valid right now can be used.
  */
+import { findInventoryEntry, type InventoryEntry } from '../crypto/certificate-inventory.js';
 import type { Account } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
 import type { SignLogActor } from '../domain/sign-log-entry.js';
@@ -29,14 +30,21 @@ export interface GrantServiceDeps {
 }
 
 export interface GrantService {
-  /** Grants `certId` to the account (again: updates the default flag). */
+  /**
+   * Grants the certificate `certId` names — its inventory id, or a unique prefix of 8+ hex digits — to the
+   * account (again: updates the default flag). The grant holds the full id.
+   * @throws AppError CERT_UNKNOWN when `inventory` has no such certificate; INVALID_ARGUMENT for an id that is
+   *   none or names several.
+   */
   grant(options: {
     account: Account;
     certId: string;
+    /** The certificate inventory (shared/admin/service-inventory.ts): the internal CA and the tokens' listings. */
+    inventory: readonly Pick<InventoryEntry, 'id'>[];
     isDefault?: boolean;
     actor?: SignLogActor;
   }): Promise<CertificateGrant>;
-  /** @throws AppError GRANT_MISSING when the certificate is not granted to the account. */
+  /** By the granted id or a unique prefix of it. @throws AppError GRANT_MISSING when it is not granted to the account. */
   revoke(options: { account: Account; certId: string; actor?: SignLogActor }): Promise<void>;
   /** The account's grants, the default first, then oldest first. */
   list(account: Account): Promise<CertificateGrant[]>;
@@ -50,8 +58,6 @@ export interface GrantService {
     inventoryLookup: InventoryLookup,
   ): Promise<CertificateGrant>;
 }
-
-const CERT_ID_PATTERN = /^[A-Za-z0-9:._-]{1,128}$/;
 
 function byDefaultThenAge(a: CertificateGrant, b: CertificateGrant): number {
   if (a.isDefault !== b.isDefault) return a.isDefault ? -1 : 1;
@@ -85,17 +91,32 @@ function notGranted(account: Account, certId: string): AppError {
   return new AppError(ErrorCode.GRANT_MISSING, `Certificate ${certId} is not granted to account '${account.login}'`);
 }
 
-async function grant(
-  deps: Deps,
-  options: { account: Account; certId: string; isDefault?: boolean; actor?: SignLogActor },
-): Promise<CertificateGrant> {
-  const { account, certId } = options;
-  if (!CERT_ID_PATTERN.test(certId)) {
+/** The inventory's id for `ref`, or CERT_UNKNOWN saying where the ids are listed. */
+function inventoryId(inventory: readonly Pick<InventoryEntry, 'id'>[], ref: string): string {
+  try {
+    return findInventoryEntry(inventory, ref).id;
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === ErrorCode.CERT_UNKNOWN)) throw error;
     throw new AppError(
-      ErrorCode.INVALID_ARGUMENT,
-      `'${certId}' is not a certificate id (see the certificate inventory)`,
+      ErrorCode.CERT_UNKNOWN,
+      `There is no certificate ${ref} in the certificate inventory (the internal CA's certificates and the ` +
+        `tokens' last listings): \`signservice cert list\` shows the ids (or Certificates in the control panel)`,
     );
   }
+}
+
+async function grant(
+  deps: Deps,
+  options: {
+    account: Account;
+    certId: string;
+    inventory: readonly Pick<InventoryEntry, 'id'>[];
+    isDefault?: boolean;
+    actor?: SignLogActor;
+  },
+): Promise<CertificateGrant> {
+  const { account } = options;
+  const certId = inventoryId(options.inventory, options.certId);
   const existing = await listGrants(deps, account);
   const previous = existing.find((g) => g.certId === certId);
   const granted: CertificateGrant = {
@@ -113,8 +134,17 @@ async function grant(
   return granted;
 }
 
+/** The granted id `ref` names: itself, or the one grant it is a prefix of (8+ digits, as `cert list` shows ids). */
+function grantedId(grants: readonly CertificateGrant[], ref: string): string {
+  const wanted = ref.trim().toLowerCase();
+  if (grants.some((g) => g.certId === ref)) return ref;
+  const matches = wanted.length >= 8 ? grants.filter((g) => g.certId.toLowerCase().startsWith(wanted)) : [];
+  return matches.length === 1 ? (matches[0] as CertificateGrant).certId : ref;
+}
+
 async function revoke(deps: Deps, options: { account: Account; certId: string; actor?: SignLogActor }): Promise<void> {
-  const { account, certId } = options;
+  const { account } = options;
+  const certId = grantedId(await listGrants(deps, account), options.certId);
   await deps.store.transaction(async () => {
     if (!(await deps.store.grants.revoke(account.id, certId))) throw notGranted(account, certId);
     const rest = await listGrants(deps, account);

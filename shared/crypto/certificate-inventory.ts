@@ -183,7 +183,7 @@ function fingerprint(der: Buffer): string {
  * The entry with this id, or the one whose id starts with `ref` (at least 8 hex digits).
  * @throws AppError CERT_UNKNOWN, INVALID_ARGUMENT (malformed or ambiguous).
  */
-export function findInventoryEntry(entries: readonly InventoryEntry[], ref: string): InventoryEntry {
+export function findInventoryEntry<E extends Pick<InventoryEntry, 'id'>>(entries: readonly E[], ref: string): E {
   const wanted = ref.trim().toLowerCase().replace(/:/g, '');
   if (!/^[0-9a-f]{8,64}$/.test(wanted)) {
     throw new AppError(

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { editAccount, resetAccountOtp } from '../../../shared/admin/edit-account.js';
-import { findInventoryEntry } from '../../../shared/crypto/certificate-inventory.js';
 import type { Account } from '../../../shared/domain/account.js';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
 import { sendEnrollmentMail } from '../../../shared/mail/send-enrollment-mail.js';
@@ -206,10 +205,10 @@ export function accountRoutes(deps: AdminApiDeps): ApiRoute[] {
       response: ZGrantView,
       async handler({ params, body, caller }) {
         const account = await load(caller, params.id);
-        const entry = findInventoryEntry((await deps.inventory()).entries, body.certId);
         const granted = await deps.grants.grant({
           account,
-          certId: entry.id,
+          certId: body.certId,
+          inventory: (await deps.inventory()).entries,
           isDefault: body.isDefault === true,
           actor: actorOf(caller),
         });
