@@ -50,7 +50,17 @@ describe('signservice account (CLI)', () => {
     assert.equal(fs.existsSync(untouched), false, 'a mistyped command creates no data directory');
   });
 
-  it('adds, lists and shows accounts; the first one creates the master key file (its sign log entry is MACed)', async () => {
+  it('adds, lists and shows accounts in the data directory `init` made (with the master key file)', async () => {
+    const init = await runCli(['init'], env);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(
+      init.stdout,
+      /Made the SignService data directory .* \(SIGNSERVICE_DATA_DIR\): store .*signservice\.sqlite/,
+    );
+    assert.match(init.stderr, /WARNING: created a new master key in .*master\.key/);
+    assert.equal(fs.statSync(path.join(dir, 'master.key')).mode & 0o777, 0o600);
+    const again = await runCli(['init'], env);
+    assert.match(again.stdout, /has a store already .*nothing changed/);
     const add = await cli(
       'add',
       'mary.s',
@@ -65,8 +75,7 @@ describe('signservice account (CLI)', () => {
     );
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /Created account mary\.s/);
-    assert.match(add.stderr, /WARNING: created a new master key in .*master\.key/);
-    assert.equal(fs.statSync(path.join(dir, 'master.key')).mode & 0o777, 0o600);
+    assert.doesNotMatch(add.stderr, /created a new master key/);
     assert.equal((await cli('add', 'john', '--email', 'john@acme.test')).code, 0);
     const dup = await cli('add', 'MARY.S');
     assert.equal(dup.code, 65);
@@ -100,16 +109,24 @@ describe('signservice account (CLI)', () => {
     assert.match(missing.stderr, /There is no account 'nobody'/);
   });
 
-  it('grants and revokes certificates, with a default', async () => {
-    assert.equal((await cli('grant', 'mary.s', 'aaaa1111')).code, 0);
-    const second = await cli('grant', 'mary.s', 'bbbb2222', '--default');
-    assert.match(second.stdout, /Granted bbbb2222 to mary\.s \(default\)/);
+  it('grants and revokes certificates of the inventory, with a default', async () => {
+    assert.equal((await runCli(['ca', 'init', '--cn', 'Account Test CA', '--key-type', 'ec-p256'], env)).code, 0);
+    const issue = async (cn: string) => {
+      const r = await runCli(['ca', 'issue', '--cn', cn, '--org', 'ACME', '--email', 'm@acme.test', '--json'], env);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as { id: string }).id;
+    };
+    const [first, second] = [await issue('Mary One'), await issue('Mary Two')];
+    // By a prefix of 12 digits, as `cert list` shows ids; the grant holds the full id.
+    assert.equal((await cli('grant', 'mary.s', first.slice(0, 12))).code, 0);
+    const granted = await cli('grant', 'mary.s', second, '--default');
+    assert.match(granted.stdout, new RegExp(`Granted ${second} to mary\\.s \\(default\\)`));
     assert.match(
       (await cli('show', 'mary.s')).stdout,
-      /Certificates:\n {2}bbbb2222 {2}\(default\)[^\n]*\n {2}aaaa1111 /,
+      new RegExp(`Certificates:\\n {2}${second} {2}\\(default\\)[^\\n]*\\n {2}${first} `),
     );
-    assert.equal((await cli('revoke', 'mary.s', 'bbbb2222')).code, 0);
-    const again = await cli('revoke', 'mary.s', 'bbbb2222');
+    assert.equal((await cli('revoke', 'mary.s', second.slice(0, 12))).code, 0);
+    const again = await cli('revoke', 'mary.s', second);
     assert.equal(again.code, 77);
     assert.match(again.stderr, /not granted/);
     const shown = JSON.parse((await cli('show', 'mary.s', '--json')).stdout) as {
@@ -117,8 +134,19 @@ describe('signservice account (CLI)', () => {
     };
     assert.deepEqual(
       shown.grants.map((g) => [g.certId, g.isDefault]),
-      [['aaaa1111', true]],
+      [[first, true]],
     );
+  });
+
+  it('refuses to grant a certificate the inventory does not hold, saying where the ids are', async () => {
+    const r = await cli('grant', 'mary.s', 'deadbeefdead');
+    assert.equal(r.code, 65, r.stderr);
+    assert.match(
+      r.stderr,
+      /^signservice: There is no certificate deadbeefdead in the certificate inventory .*`signservice cert list` shows the ids/,
+    );
+    const shown = JSON.parse((await cli('show', 'mary.s', '--json')).stdout) as { grants: { certId: string }[] };
+    assert.equal(shown.grants.length, 1, 'nothing was granted');
   });
 
   it('disables OTP with a loud warning, enables it again, unlocks', async () => {

@@ -16,37 +16,72 @@ import { describeAccount, describeAccountList } from '../account-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
 import { openCliStore } from '../cli-store.js';
+import { answerHelp, type GroupHelp } from '../command-help.js';
+import { caStoreIn, DATA_DIR_FLAG, DATA_DIR_TEXT } from '../data-dir.js';
 
-const USAGE = `Usage: signservice account <command> [options]
-
-Signer accounts: who may sign, how they confirm (one-time codes), and with which certificates.
-
-Commands:
-  add LOGIN               create an account (of a portal with --portal; without: service-wide)
-  list                    list the accounts (one portal's with --portal)
-  show LOGIN              one account with its OTP state and certificate grants
-  disable-otp LOGIN       let the account sign WITHOUT a one-time code (logged on every signature)
-  enable-otp LOGIN        require one-time codes again
-  unlock LOGIN            lift a lockout after wrong codes
-  enroll-link LOGIN       create a one-time enrollment link for the authenticator app (--send e-mails it)
-  grant LOGIN CERT-ID     let the account sign with a certificate (--default makes it the preselected one)
-  revoke LOGIN CERT-ID    take a certificate away
-
-Options:
-  --description TEXT      (add) what tells this person apart, e.g. "Mary Smith, accounting"
-  --email ADDRESS         (add) where enrollment links and notices go
-  --portal MEMBER_ID      (add, list) the Bitrix24 portal the account belongs to (its member_id); only
-                          users of that portal can be linked to it, by --bitrix-user or by e-mail
-  --bitrix-user N         (add) link the account to this user id of the --portal now
-  --otp-disabled          (add) create the account with OTP disabled
-  --send                  (enroll-link) e-mail the link to the account's address
-  --lang en|ru            (enroll-link) language of the e-mail (default: DEFAULT_LANGUAGE)
-  --default               (grant) make this the account's default certificate
-  --json                  (list, show) print JSON
-  --data-dir DIR          data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  -h, --help              this help
-
-The store, master key, mail and link settings come from the environment (see README: configuration).`;
+const HELP: GroupHelp = {
+  group: 'account',
+  about: 'Signer accounts: who may sign, how they confirm (one-time codes), and with which certificates.',
+  subcommands: {
+    add: {
+      usage: 'LOGIN [--description TEXT] [--email ADDRESS] [--portal MEMBER_ID [--bitrix-user N]] [--otp-disabled]',
+      summary: 'create an account (of a portal with --portal; without: service-wide)',
+      details:
+        'Creates a signer account. With --portal it belongs to that Bitrix24 portal, and only users of that portal\n' +
+        'can be linked to it (now with --bitrix-user, or later by e-mail); without, it is service-wide.',
+      options: ['description', 'email', 'portal', 'bitrix-user', 'otp-disabled'],
+    },
+    list: {
+      usage: '[--portal MEMBER_ID] [--json]',
+      summary: "list the accounts (one portal's with --portal)",
+      options: ['portal', 'json'],
+    },
+    show: {
+      usage: 'LOGIN [--json]',
+      summary: 'one account with its OTP state and certificate grants',
+      options: ['json'],
+    },
+    'disable-otp': {
+      usage: 'LOGIN',
+      summary: 'let the account sign WITHOUT a one-time code (logged on every signature)',
+      options: [],
+    },
+    'enable-otp': { usage: 'LOGIN', summary: 'require one-time codes again', options: [] },
+    unlock: { usage: 'LOGIN', summary: 'lift a lockout after wrong codes', options: [] },
+    'enroll-link': {
+      usage: 'LOGIN [--send] [--lang en|ru]',
+      summary: 'create a one-time enrollment link for the authenticator app (--send e-mails it)',
+      details:
+        'Creates a single-use link (valid ENROLLMENT_LINK_MINUTES) where the person sets up the authenticator app;\n' +
+        "a newer link replaces an older one. Prints it; --send e-mails it to the account's address too.",
+      options: ['send', 'lang'],
+    },
+    grant: {
+      usage: 'LOGIN CERT-ID [--default]',
+      summary: 'let the account sign with a certificate (--default makes it the preselected one)',
+      details:
+        'Lets the account sign with a certificate of the inventory (its id, or a unique prefix of 8+ digits, as\n' +
+        "'signservice cert list' shows). A certificate the inventory does not hold is refused (CERT_UNKNOWN).",
+      options: ['default'],
+    },
+    revoke: { usage: 'LOGIN CERT-ID', summary: 'take a certificate away', options: [] },
+  },
+  options: {
+    description: ['--description TEXT', 'what tells this person apart, e.g. "Mary Smith, accounting"'],
+    email: ['--email ADDRESS', 'where enrollment links and notices go'],
+    portal: ['--portal MEMBER_ID', 'the Bitrix24 portal the account belongs to (its member_id)'],
+    'bitrix-user': ['--bitrix-user N', 'link the account to this user id of the --portal now'],
+    'otp-disabled': ['--otp-disabled', 'create the account with OTP disabled'],
+    send: ['--send', "e-mail the link to the account's address"],
+    lang: ['--lang en|ru', 'language of the e-mail (default: DEFAULT_LANGUAGE)'],
+    default: ['--default', "make this the account's default certificate"],
+    json: ['--json', 'print JSON'],
+    'data-dir': [DATA_DIR_FLAG, DATA_DIR_TEXT],
+    help: ['-h, --help', 'this help'],
+  },
+  common: ['data-dir', 'help'],
+  footer: 'The store, master key, mail and link settings come from the environment (see README "Settings").',
+};
 
 const OPTIONS = {
   description: { type: 'string' },
@@ -192,8 +227,18 @@ async function enrollLink(ctx: Context): Promise<void> {
 async function grant(ctx: Context): Promise<void> {
   const account = await ctx.accounts.get({ login: loginOf(ctx) });
   const certId = argument(ctx.args, 1, 'CERT-ID');
-  const granted = await ctx.grants.grant({ account, certId, isDefault: ctx.values.default === true, actor: ACTOR });
-  ctx.out(`Granted ${certId} to ${account.login}${granted.isDefault ? ' (default)' : ''}.`);
+  // The inventory the service sees: the internal CA and the tokens' last listings in the data directory.
+  const { dataDir } = ctx.config;
+  const { loadServiceInventory } = await import('../../admin/service-inventory.js');
+  const { entries } = await loadServiceInventory({ caStore: caStoreIn(dataDir), dataDir, now: new Date() });
+  const granted = await ctx.grants.grant({
+    account,
+    certId,
+    inventory: entries,
+    isDefault: ctx.values.default === true,
+    actor: ACTOR,
+  });
+  ctx.out(`Granted ${granted.certId} to ${account.login}${granted.isDefault ? ' (default)' : ''}.`);
 }
 
 async function revoke(ctx: Context): Promise<void> {
@@ -217,15 +262,13 @@ const SUBCOMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  const [command, ...args] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 64;
-  }
+  const helped = answerHelp(HELP, positionals, values.help === true);
+  if (helped !== undefined) return helped;
+  const [command, ...args] = positionals as [string, ...string[]];
   const subcommand = SUBCOMMANDS[command];
   if (!subcommand) throw invalid(`unknown account command '${command}'`);
   const config = cliConfig(values['data-dir']);
-  const { store } = await openCliStore(config, { createMasterKey: true });
+  const { store } = await openCliStore(config);
   try {
     await subcommand({
       config,

@@ -7,31 +7,56 @@ import fs from 'node:fs';
 import { createApiTokenService } from '../../admin/api-token-service.js';
 import { createOperatorService } from '../../admin/operator-service.js';
 import { AppError, ErrorCode } from '../../errors.js';
+import { errnoSentence } from '../../fs/file-error.js';
 import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
 import { openCliStore } from '../cli-store.js';
+import { answerHelp, type GroupHelp } from '../command-help.js';
+import { DATA_DIR_FLAG, DATA_DIR_TEXT } from '../data-dir.js';
 
-const USAGE = `Usage: signservice admin <command> [options]
-
-Operators of the SignService Control Panel (<PUBLIC_BASE_URL>/admin) and API tokens for scripts.
-
-Commands:
-  add LOGIN --password-file F     create an operator (password: first line of F, at least 12 characters);
-                                  the first sign-in sets up the authenticator app (QR code)
-  reset-otp LOGIN                 forget the operator's authenticator (next sign-in sets it up again)
-  unlock LOGIN                    lift a lockout after failed sign-ins
-  token create --name N [--scope read|admin] [--portal MEMBER_ID]
-                                  create an API token (printed once; stored only as a hash)
-  token list                      list API tokens (never their text)
-  token revoke ID|NAME            revoke an API token
-
-Options:
-  --json                          (token create, token list) print JSON
-  --data-dir DIR                  data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  -h, --help                      this help
-
-Scripts call the API with 'Authorization: Bearer <token>'; see <PUBLIC_BASE_URL>/api/v1/openapi.json.`;
+const HELP: GroupHelp = {
+  group: 'admin',
+  about: 'Operators of the SignService Control Panel (<PUBLIC_BASE_URL>/admin) and API tokens for scripts.',
+  subcommands: {
+    add: {
+      usage: 'LOGIN --password-file F',
+      summary: 'create an operator; the first sign-in sets up the authenticator app (QR code)',
+      details:
+        'Creates an operator of the control panel (every portal). The password is the first line of F (at least\n' +
+        '12 characters; never on the command line, where ps would show it). The first sign-in sets up the\n' +
+        'authenticator app with a QR code.',
+      options: ['password-file'],
+    },
+    'reset-otp': {
+      usage: 'LOGIN',
+      summary: "forget the operator's authenticator (next sign-in sets it up again)",
+      options: [],
+    },
+    unlock: { usage: 'LOGIN', summary: 'lift a lockout after failed sign-ins', options: [] },
+    'token create': {
+      usage: '--name N [--scope read|admin] [--portal MEMBER_ID] [--json]',
+      summary: 'create an API token (printed once; stored only as a hash)',
+      details:
+        "Creates an API token for scripts ('Authorization: Bearer <token>'). Its text is printed once and stored\n" +
+        'only as a hash; --portal limits it to one portal.',
+      options: ['name', 'scope', 'portal', 'json'],
+    },
+    'token list': { usage: '[--json]', summary: 'list API tokens (never their text)', options: ['json'] },
+    'token revoke': { usage: 'ID|NAME', summary: 'revoke an API token', options: [] },
+  },
+  options: {
+    'password-file': ['--password-file F', 'file whose first line is the password'],
+    name: ['--name N', 'a name that says what the token is for, e.g. hr-sync'],
+    scope: ['--scope read|admin', 'what the token may do (default read)'],
+    portal: ['--portal MEMBER_ID', "only this portal's data"],
+    json: ['--json', 'print JSON'],
+    'data-dir': [DATA_DIR_FLAG, DATA_DIR_TEXT],
+    help: ['-h, --help', 'this help'],
+  },
+  common: ['data-dir', 'help'],
+  footer: "Scripts call the API with 'Authorization: Bearer <token>'; see <PUBLIC_BASE_URL>/api/v1/openapi.json.",
+};
 
 const OPTIONS = {
   'password-file': { type: 'string' },
@@ -48,23 +73,18 @@ function readPassword(file: string | undefined): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new AppError(
-      ErrorCode.FILE_IO,
-      `cannot read the password file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`,
-    );
+    throw new AppError(ErrorCode.FILE_IO, `Cannot read the password file ${file}: ${errnoSentence(e)}`);
   }
   return text.split(/\r?\n/)[0] ?? '';
 }
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  const [command, ...args] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 64;
-  }
+  const helped = answerHelp(HELP, positionals, values.help === true);
+  if (helped !== undefined) return helped;
+  const [command, ...args] = positionals as [string, ...string[]];
   const config = cliConfig(values['data-dir']);
-  const opened = await openCliStore(config, { createMasterKey: true });
+  const opened = await openCliStore(config);
   const { store } = opened;
   const out = (text: string) => process.stdout.write(`${text}\n`);
   try {

@@ -5,8 +5,6 @@
  * checkpoint now. The store is the one the service uses (SQLite in the data directory, or MongoDB when
  * MONGO_URL is set).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { makeSignLogCheckpoint } from '../../audit/make-sign-log-checkpoint.js';
 import { checkCheckpointTimestamp } from '../../audit/sign-log-checkpoint-signature.js';
 import { prepareSignLog } from '../../audit/sign-log-checkpointer.js';
@@ -14,57 +12,73 @@ import { verifySignLog } from '../../audit/verify-sign-log.js';
 import type { Config } from '../../config.js';
 import type { MasterKey } from '../../crypto/master-key.js';
 import { requestTimestamp } from '../../crypto/tsa-client.js';
-import { AppError, ErrorCode } from '../../errors.js';
 import type { Store } from '../../store/store-ports.js';
 import { describeCheckpoint, formatStoreReport } from '../audit-format.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
 import { openCliStore } from '../cli-store.js';
+import { answerHelp, type GroupHelp } from '../command-help.js';
+import { DATA_DIR_FLAG, DATA_DIR_TEXT } from '../data-dir.js';
 import { exportCertificate, exportLog } from './audit-export-command.js';
 import { verifyOffline } from './audit-offline-command.js';
 
-const HELP = `Usage: signservice audit verify [--data-dir DIR]
-       signservice audit verify --offline FILE [--cert FILE]
-       signservice audit export [--from TIME] [--to TIME] [--format csv|jsonl] [-o FILE] [--data-dir DIR]
-       signservice audit export-cert [-o FILE] [--data-dir DIR]
-       signservice audit checkpoint [--data-dir DIR]
-
-verify       checks the whole sign log with the master key: every entry's hash and MAC, and every signed
-             checkpoint. Prints "OK: N entries … last checkpoint #k at entry S, TIME" or "BROKEN at entry N:
-             reason" for the first entry that was edited, removed, moved or forged (exit 1).
-verify --offline FILE
-             checks a JSON Lines export without the store or the master key: the hash chain and the
-             checkpoints' signatures (and timestamps) against the service certificate, and says which
-             entries a checkpoint covers and which come after the last one.
-export       writes the entries with TIME in [--from, --to) in seq order: CSV (a header, nested fields as
-             dotted columns such as actor.login) or JSON Lines (entries as stored with their hashes and MACs,
-             plus the service certificate and the checkpoints, for verify --offline).
-export-cert  writes the service certificate (PEM) that signs the checkpoints; keep a copy apart from the
-             service and give it to whoever verifies exports.
-checkpoint   signs a checkpoint of the current head now (the service makes them on its own, see README).
-
-  --data-dir DIR   the SignService data directory (default: SIGNSERVICE_DATA_DIR or ./data);
-                   with MONGO_URL set, the log is read from MongoDB instead
-  --offline FILE   verify this JSON Lines export instead of the store
-  --cert FILE      the service certificate you trust (PEM or DER); default: the one inside the export
-  --from TIME      ISO 8601 date or date-time, inclusive (a time without a zone is UTC)
-  --to TIME        ISO 8601 date or date-time, exclusive
-  --format F       csv (default) or jsonl
-  -o, --output F   write to file F instead of standard output
-  -h, --help       this help`;
+const HELP: GroupHelp = {
+  group: 'audit',
+  about:
+    'The sign log: every signature, failed code, lockout and administrative change, chained by hashes and MACs\n' +
+    "and anchored by signed checkpoints. The store is the service's (SQLite in the data directory, or MongoDB\n" +
+    'when MONGO_URL is set).',
+  subcommands: {
+    verify: {
+      usage: '[--data-dir DIR] | --offline FILE [--cert FILE]',
+      summary: 'check the whole sign log with the master key, or an export offline',
+      details:
+        "Checks the whole sign log with the master key: every entry's hash and MAC, and every signed checkpoint.\n" +
+        'Prints "OK: N entries … last checkpoint #k at entry S, TIME" or "BROKEN at entry N: reason" for the first\n' +
+        'entry that was edited, removed, moved or forged (exit 1).\n' +
+        'With --offline FILE it checks a JSON Lines export without the store or the master key: the hash chain and\n' +
+        "the checkpoints' signatures (and timestamps) against the service certificate, and says which entries a\n" +
+        'checkpoint covers and which come after the last one.',
+      options: ['offline', 'cert'],
+    },
+    export: {
+      usage: '[--from TIME] [--to TIME] [--format csv|jsonl] [-o FILE]',
+      summary: 'write the entries of a time range as CSV or JSON Lines',
+      details:
+        'Writes the entries with TIME in [--from, --to) in seq order: CSV (a header, nested fields as dotted\n' +
+        'columns such as actor.login) or JSON Lines (entries as stored with their hashes and MACs, plus the service\n' +
+        'certificate and the checkpoints, for verify --offline).',
+      options: ['from', 'to', 'format', 'output'],
+    },
+    'export-cert': {
+      usage: '[-o FILE]',
+      summary: 'write the service certificate that signs the checkpoints',
+      details:
+        'Writes the service certificate (PEM) that signs the checkpoints; keep a copy apart from the service and\n' +
+        'give it to whoever verifies exports.',
+      options: ['output'],
+    },
+    checkpoint: {
+      usage: '',
+      summary: 'sign a checkpoint of the current head now',
+      details: 'Signs a checkpoint of the current head now (the service makes them on its own, see README).',
+      options: [],
+    },
+  },
+  options: {
+    offline: ['--offline FILE', 'verify this JSON Lines export instead of the store'],
+    cert: ['--cert FILE', 'the service certificate you trust (PEM or DER); default: the one inside the export'],
+    from: ['--from TIME', 'ISO 8601 date or date-time, inclusive (a time without a zone is UTC)'],
+    to: ['--to TIME', 'ISO 8601 date or date-time, exclusive'],
+    format: ['--format F', 'csv (default) or jsonl'],
+    output: ['-o, --output F', 'write to file F instead of standard output'],
+    'data-dir': [DATA_DIR_FLAG, `${DATA_DIR_TEXT};\nwith MONGO_URL set, the log is read from MongoDB instead`],
+    help: ['-h, --help', 'this help'],
+  },
+  common: ['data-dir', 'help'],
+};
 
 const SUBCOMMANDS = ['verify', 'export', 'export-cert', 'checkpoint'];
-
-/** Opens the store; a missing SQLite file would be created empty and report a meaningless "OK". */
-async function openStore(config: Config) {
-  if (config.store.kind === 'embedded' && !fs.existsSync(config.store.file)) {
-    throw new AppError(
-      ErrorCode.FILE_IO,
-      `no SignService store in ${config.dataDir} (${path.basename(config.store.file)} is missing): check --data-dir or SIGNSERVICE_DATA_DIR`,
-    );
-  }
-  return openCliStore(config, { createMasterKey: false });
-}
 
 function parseTime(option: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
@@ -132,14 +146,13 @@ export async function run(argv: string[]): Promise<number> {
     format: { type: 'string' },
     output: { type: 'string', short: 'o' },
   });
-  if (v.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   const [sub, ...extra] = positionals;
-  if (!sub || !SUBCOMMANDS.includes(sub)) {
+  if ((!sub && !v.help) || (sub && !SUBCOMMANDS.includes(sub))) {
     throw invalid(`audit needs 'verify', 'export', 'export-cert' or 'checkpoint'${sub ? `, not '${sub}'` : ''}`);
   }
+  const helped = answerHelp(HELP, positionals, v.help === true);
+  if (helped !== undefined) return helped;
+  if (!sub) return 64;
   if (extra.length > 0) throw invalid(`unexpected argument '${extra[0]}'`);
   checkOptions(sub, v);
   if (v.offline !== undefined) return verifyOffline(v.offline, v.cert);
@@ -150,7 +163,7 @@ export async function run(argv: string[]): Promise<number> {
   if (from && to && from.getTime() >= to.getTime()) throw invalid('--from must be earlier than --to');
 
   const config = cliConfig(v['data-dir']);
-  const { store, masterKey } = await openStore(config);
+  const { store, masterKey } = await openCliStore(config);
   try {
     if (sub === 'verify') return await verify(store, masterKey);
     if (sub === 'checkpoint') return await checkpoint(config, store, masterKey);

@@ -19,40 +19,12 @@ import type { Store } from '../../store/store-ports.js';
 import { invalid, parseCommandArgs } from '../cli-args.js';
 import { cliConfig } from '../cli-config.js';
 import { openCliStore } from '../cli-store.js';
+import { answerHelp } from '../command-help.js';
 import { snapshotStoreIn } from '../data-dir.js';
 import { describeRequest, requestJson } from '../request-format.js';
 import { approveCommand, rejectCommand } from './request-answer.js';
+import { REQUEST_HELP } from './request-help.js';
 import { submitCommand } from './request-submit.js';
-
-const USAGE = `Usage: signservice request <command> [options]
-
-Sign a local PDF through the service: the worker that holds the certificate's key signs it.
-
-Commands:
-  submit FILE [FILE…]     check, authorise and queue a signature of each FILE; prints one request id per line
-                          (several files: one code signs them all, each as its own request, one batch id)
-  status ID               where a request stands (state, steps, failure, batch)
-  approve ID [ID…]        approve requests a Bitrix24 robot started (--otp CODE, optional --cert ID); several
-                          ids: one code for all of them (they must wait for the same account)
-  reject ID               reject it (--reason TEXT); the workflow is told
-
-Options (submit):
-  --account LOGIN         the signer's account (required)
-  --cert ID               certificate id from 'signservice cert list' (unique prefix of 8+ digits works; required)
-  --otp CODE              the one-time code from the signer's authenticator (not for accounts with OTP disabled)
-  --page first|last|N     page of the stamp (default: last)
-  --position P            top-left, top-center, top-right, bottom-left, bottom-center, bottom-right (default)
-  --invisible             no visible stamp
-  --reason TEXT           reason shown in the signature
-  --out PATH              where the signed copy of one FILE goes (default: FILE with "-signed" before .pdf)
-  --wait SECONDS          wait for the end; exit 0 only when every request completed
-Options (both):
-  --json                  print JSON
-  --data-dir DIR          data directory (default: $SIGNSERVICE_DATA_DIR, else ./data)
-  -h, --help              this help
-
-At most BATCH_MAX_DOCUMENTS (default 100) files or ids take one code. The store, queue, master key and tokens
-come from the environment (see README: configuration).`;
 
 const OPTIONS = {
   account: { type: 'string' },
@@ -154,19 +126,14 @@ async function status(store: Store, values: Values, id: string | undefined): Pro
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  const [command, ...args] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 64;
-  }
-  if (!['submit', 'status', 'approve', 'reject'].includes(command)) {
-    throw invalid(`unknown request command '${command}'`);
-  }
+  const helped = answerHelp(REQUEST_HELP, positionals, values.help === true);
+  if (helped !== undefined) return helped;
+  const [command, ...args] = positionals as [string, ...string[]];
   // submit and approve take several; status and reject one.
   const [argument, extra] = args;
   if (!['submit', 'approve'].includes(command) && extra !== undefined) throw invalid(`unexpected argument '${extra}'`);
   const config = cliConfig(values['data-dir']);
-  const { store } = await openCliStore(config, { createMasterKey: true });
+  const { store } = await openCliStore(config);
   try {
     const tools = { keySourceFor, lazyVerifier };
     if (command === 'approve') return await approveCommand(config, store, values, args, tools);
