@@ -25,6 +25,7 @@ import { errorHandler } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { signingUiRouters } from './routes/b24-signing-ui.js';
 import { bitrix24LifecycleRoutes } from './routes/bitrix24-lifecycle.js';
+import { bitrix24OffRoutes } from './routes/bitrix24-off.js';
 import { bitrix24RobotRoutes } from './routes/bitrix24-robot.js';
 import { caPublicationRoutes } from './routes/ca-publication.js';
 import { enrollRoutes } from './routes/enroll.js';
@@ -56,7 +57,10 @@ export interface AppDeps {
    * they live on the operations listener (shared/health/ops-app.ts). Left out when absent.
    */
   operations?: { health: HealthRoutesDeps; metrics: ServiceMetrics };
-  /** The Bitrix24 routes (install, app page, events, robot); left out when the app's keys are not configured. */
+  /**
+   * The Bitrix24 routes (install, app page, events, robot). Without it (the app's keys are not configured) every
+   * /b24/… path answers 503 saying so.
+   */
   bitrix24?: {
     app: Bitrix24App;
     queue: JobQueue;
@@ -163,6 +167,8 @@ export function createApp(deps: AppDeps): Koa {
       app.use(router.routes());
       app.use(router.allowedMethods());
     }
+  } else {
+    app.use(bitrix24OffRoutes().routes());
   }
   if (deps.operations) {
     const router = livenessRoutes(deps.operations.health);

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
-import { type Config, loadConfig } from '../shared/config.js';
+import { type Config, loadServiceConfig } from '../shared/config.js';
 import { startCrlRefresh } from '../shared/crypto/internal-ca/crl-refresh.js';
 import { FileCaStore } from '../shared/crypto/internal-ca/file-ca-store.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
@@ -25,6 +25,7 @@ import { createMailer } from '../shared/mail/mailer.js';
 import { checkQueueFile, checkStoreFile } from '../shared/process/check-data-files.js';
 import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
 import { displayUrl, type ListeningServer, listen } from '../shared/process/http-server.js';
+import { integrationLines } from '../shared/process/integrations.js';
 import { openQueue } from '../shared/process/open-queue.js';
 import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import { createStore } from '../shared/store/create-store.js';
@@ -58,11 +59,12 @@ function banner(
     `  Health:    ${local}/health   operations (OPS_HOST:OPS_PORT): ${opsUrl}/ready   ${opsUrl}/metrics`,
     `  Admin:     ${config.publicBaseUrl}/admin   (operators: node dist/shared/cli/main.js admin add LOGIN --password-file F)`,
     config.store.kind === 'embedded'
-      ? `  Data:      ${config.dataDir}  (store signservice.sqlite, signed documents in blobs/, CA, master.key)`
-      : `  Store:     MongoDB, database ${config.store.dbName}`,
+      ? `  Data:      ${config.dataDir}  (${config.dataDirNamed}; store signservice.sqlite, signed documents in blobs/, CA, master.key)`
+      : `  Store:     MongoDB, database ${config.store.dbName}; data directory ${config.dataDir} (${config.dataDirNamed})`,
     config.queue.kind === 'embedded'
       ? `  Queue:     ${config.dataDir}/queue.sqlite`
       : '  Queue:     RabbitMQ (AMQP_URL)',
+    ...integrationLines(config),
   ];
   if (launched) {
     lines.push(
@@ -74,7 +76,7 @@ function banner(
 }
 
 async function main(argv: string[]): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadServiceConfig();
   const withWorker = wantsWorker(config, argv);
   const role = withWorker ? 'activity+worker' : 'activity';
   const logger: Logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role } });

@@ -8,7 +8,7 @@
  */
 import { createSignLogCheckpointer } from '../shared/audit/sign-log-checkpointer.js';
 import { createBitrix24App } from '../shared/bitrix24/bitrix24-app.js';
-import { loadConfig } from '../shared/config.js';
+import { loadServiceConfig } from '../shared/config.js';
 import { loadMasterKey } from '../shared/crypto/load-master-key.js';
 import { errorOutcome } from '../shared/errors.js';
 import { secureDataDirAtStart } from '../shared/fs/private-data-dir.js';
@@ -19,13 +19,14 @@ import { createLogger } from '../shared/logger.js';
 import { checkQueueFile, checkStoreFile } from '../shared/process/check-data-files.js';
 import { handleShutdownSignals } from '../shared/process/graceful-shutdown.js';
 import { displayUrl, listen } from '../shared/process/http-server.js';
+import { describeIntegrations } from '../shared/process/integrations.js';
 import { openQueue } from '../shared/process/open-queue.js';
 import { INTERNAL_ROUTE } from '../shared/signing/sign-route.js';
 import { createStore } from '../shared/store/create-store.js';
 import { type LaunchedWorker, launchWorker } from './launch-worker.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadServiceConfig();
   const logger = createLogger({ level: config.logLevel, base: { service: 'signservice', role: 'worker' } });
   secureDataDirAtStart(config.dataDir, logger);
   checkStoreFile(config);
@@ -60,7 +61,15 @@ async function main(): Promise<void> {
   const app = createOpsApp({ health: { readiness, role: 'worker' }, metrics });
   const server = await listen(app.callback(), config.ops.host, config.worker.port);
   logger.info(
-    { health: `${displayUrl(server.address)}/health`, routes: worker.routes, queue: queue.kind, store: store.kind },
+    {
+      health: `${displayUrl(server.address)}/health`,
+      routes: worker.routes,
+      queue: queue.kind,
+      store: store.kind,
+      dataDir: config.dataDir,
+      // Which integrations are off and why (the same lines as the start banner of `npm start`).
+      integrations: Object.fromEntries(describeIntegrations(config).map((i) => [i.name, i.detail])),
+    },
     'worker running',
   );
   handleShutdownSignals(

@@ -21,6 +21,13 @@ export interface ErrorHandlerOptions {
 
 type PageTextKey = keyof ReturnType<typeof messagesFor>['errors'];
 
+/** 5xx errors whose message is written for the caller (it names nothing internal): shown like a 4xx's. */
+const PUBLIC_SERVER_ERRORS: ReadonlySet<string> = new Set([ErrorCode.B24_APP_NOT_CONFIGURED]);
+
+function shownMessage(status: number, error: AppError | undefined): boolean {
+  return error !== undefined && (status < 500 || PUBLIC_SERVER_ERRORS.has(error.code));
+}
+
 /** The localized title and text for an error page. */
 function pageTexts(language: Language, status: number, error: AppError | undefined) {
   const errors = messagesFor(language).errors;
@@ -49,8 +56,9 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware {
     if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
     if (isApi(ctx)) {
       const code = error?.code ?? (status === 404 ? 'NOT_FOUND' : ErrorCode.INTERNAL);
-      const message = error && status < 500 ? error.message : status === 404 ? 'not found' : 'internal error';
-      ctx.body = { error: { code, message, ...(error?.details && status < 500 ? { details: error.details } : {}) } };
+      const shown = shownMessage(status, error);
+      const message = shown && error ? error.message : status === 404 ? 'not found' : 'internal error';
+      ctx.body = { error: { code, message, ...(error?.details && shown ? { details: error.details } : {}) } };
       return;
     }
     const language = pickLanguage({

@@ -90,6 +90,10 @@ export const en = {
       title: 'Too many documents',
       text: 'One code signs a limited number of documents at once. Nothing was signed. Choose fewer documents.',
     },
+    B24_APP_NOT_CONFIGURED: {
+      title: 'The Bitrix24 app is not set up',
+      text: 'The administrator of SignService has not entered the keys of the Bitrix24 application yet, so SignService cannot work with Bitrix24. Tell the administrator: B24_CLIENT_ID and B24_CLIENT_SECRET have to be set.',
+    },
     GENERIC: {
       title: 'Something went wrong',
       text: 'The request could not be completed. Try again later; if it keeps failing, tell the administrator.',
