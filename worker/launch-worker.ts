@@ -5,8 +5,8 @@
  */
 
 import type { Bitrix24App } from '../shared/bitrix24/bitrix24-app.js';
-import { snapshotStoreIn } from '../shared/cli/data-dir.js';
 import type { Config } from '../shared/config.js';
+import { FileTokenSnapshotStore } from '../shared/crypto/file-token-snapshot-store.js';
 import type { ServiceMetrics } from '../shared/health/service-metrics.js';
 import type { Logger } from '../shared/logger.js';
 import type { JobQueue } from '../shared/queue/queue-port.js';
@@ -31,7 +31,10 @@ export async function launchWorker(options: {
   bitrix24?: Bitrix24App;
 }): Promise<LaunchedWorker> {
   const { config, logger } = options;
-  const tokens = await openServedTokens(config.worker.tokens, { snapshots: snapshotStoreIn(config.dataDir), logger });
+  const tokens = await openServedTokens(config.worker.tokens, {
+    snapshots: new FileTokenSnapshotStore(config.dataDir),
+    logger,
+  });
   try {
     const { bitrix24, ...rest } = options;
     const worker = await startWorker({

@@ -7,8 +7,8 @@
  */
 import type { Router } from '@koa/router';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
-import { snapshotStoreIn } from '../../shared/cli/data-dir.js';
 import type { ActivityLimits, Config } from '../../shared/config.js';
+import { FileTokenSnapshotStore } from '../../shared/crypto/file-token-snapshot-store.js';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
 import type { Account } from '../../shared/domain/account.js';
 import type { Logger } from '../../shared/logger.js';
@@ -65,7 +65,7 @@ export function signingUiRouters(options: SigningUiOptions): Router[] {
       dataDir,
       tokens: NO_TOKENS,
       masterKey: () => masterKey,
-      otherTokens: snapshotStoreIn(dataDir),
+      otherTokens: new FileTokenSnapshotStore(dataDir),
     });
   const verifier = createTotpVerifier({
     store,
