@@ -97,10 +97,12 @@ export function readConfigFile(env: NodeJS.ProcessEnv): ConfigFile | undefined {
   return { path: file, values };
 }
 
-/** The settings: the environment over the file; a variable set to an empty value counts as not set. */
+/**
+ * The settings: the environment over the file. A variable set to an empty value counts as not set (docker-compose's
+ * `${MAIL_FROM:-}` passes one), so the file's value or the default applies.
+ */
 export function settingsFrom(env: NodeJS.ProcessEnv, file: ConfigFile | undefined): NodeJS.ProcessEnv {
-  if (!file) return env;
-  const merged: NodeJS.ProcessEnv = { ...file.values };
+  const merged: NodeJS.ProcessEnv = { ...file?.values };
   for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[name] = value;
   return merged;
 }

@@ -44,7 +44,11 @@ const EnvSchema = z.object({
   PREVIEW_PROCESSES: intFrom(2),
   BATCH_MAX_DOCUMENTS: intFrom(100),
   ADMIN_EMAIL: optionalText,
-  SMTP_URL: optionalText,
+  // The URL may carry a password: its problem is named, never its value.
+  SMTP_URL: optionalText.refine(
+    (v) => v === undefined || /^smtps?:\/\/[^/?#]+/i.test(v),
+    'an smtp:// or smtps:// URL of the mail server (README "Mail in production")',
+  ),
   MAIL_FROM: z.string().default('SignService <signservice@localhost>'),
   OTP_ISSUER: z.string().default('SignService'),
   OTP_LOCKOUT_FAILURES: intFrom(5),

@@ -161,6 +161,9 @@ describe('the data directory rules of the CLI', function () {
       [config.dataDir, config.dataDirNamed, config.defaultLanguage],
       [dir, `SIGNSERVICE_DATA_DIR in ${file}`, 'en'],
     );
+    // An empty variable (docker-compose's `${MAIL_FROM:-}`) counts as not set: the file's value, else the default.
+    const empty = loadServiceConfig({ SIGNSERVICE_CONFIG: file, DEFAULT_LANGUAGE: '', MAIL_FROM: '' });
+    assert.deepEqual([empty.defaultLanguage, empty.mail.from], ['en', 'SignService <signservice@localhost>']);
   });
 
   it('refuses a configuration file it cannot trust, naming the file and the line', async () => {
