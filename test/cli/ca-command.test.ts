@@ -56,6 +56,11 @@ describe('signservice ca / cert list / sign --cert-id (internal CA)', function (
   });
 
   it('refuses to issue, revoke or export before `ca init` (CA_NOT_INITIALIZED) and creates nothing', async () => {
+    // No data directory at all: a wrong folder or setting, not a CA to make ("ca init" would make a second one).
+    const nowhere = await inData(['ca', 'issue', '--cn', 'X', '--org', 'Y', '--email', 'x@y.example']);
+    expectOneLineError(nowhere, 66, new RegExp(`No SignService data directory at ${data} \\(--data-dir\\)`));
+    assert.equal(fs.existsSync(data), false);
+    fs.mkdirSync(data, { mode: 0o700 });
     const issue = await inData(['ca', 'issue', '--cn', 'X', '--org', 'Y', '--email', 'x@y.example']);
     expectOneLineError(issue, 78, /no root yet.*ca init/);
     expectOneLineError(await inData(['ca', 'revoke', '0123abcd']), 78, /ca init/);

@@ -322,7 +322,10 @@ describe('sign log: tampering with the store file is caught by `signservice audi
     const empty = path.join(dir, `empty-${++n}`);
     const r = await verify(empty);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /no SignService store in .*check --data-dir or SIGNSERVICE_DATA_DIR/);
+    assert.match(
+      r.stderr,
+      /No SignService data directory at .*name yours with --data-dir DIR, the SIGNSERVICE_DATA_DIR/,
+    );
     assert.equal(fs.existsSync(empty), false);
   });
 });

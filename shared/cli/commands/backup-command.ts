@@ -79,7 +79,7 @@ export async function runRestore(argv: string[]): Promise<number> {
   if (parsed.values.json) process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
   else {
     process.stdout.write(
-      `Restored the backup of ${manifest.createdAt} into ${dataDir}: ${manifest.files.length} files, ` +
+      `Restored the backup of ${manifest.createdAt} into ${dataDir} (${config.dataDirNamed}): ${manifest.files.length} files, ` +
         `${manifest.counts.signLogEntries} sign log entries (last hash ${manifest.lastSignLogHash ?? 'none'}).\n`,
     );
   }
