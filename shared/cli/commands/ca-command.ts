@@ -34,7 +34,8 @@ const HELP: Record<string, string> = {
   init: `Usage: signservice ca init --cn NAME [--org ORG] [--ou UNIT] [--country CC] [--key-type TYPE] [--years N] [--public-url URL] [--json]
 
 Creates the internal CA's root certificate and key (sealed under the master key; a master key file is
-generated in the data directory on first use). Refuses to replace an existing root.
+generated in the data directory when there is none and no store yet). Makes the data directory when it is
+missing, and says which it is and what named it. Refuses to replace an existing root.
   --cn NAME               the CA's name, e.g. "Acme Internal CA" (required)
   --org ORG, --ou UNIT    organisation and unit
   --country CC            two-letter country code, e.g. RU
