@@ -104,6 +104,21 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     assert.equal(foreignSignIn.status, 403, 'no sign-in from another site');
   });
 
+  it('a grant names a certificate the inventory holds: an unknown id is refused (CERT_UNKNOWN), nothing granted', async () => {
+    const made = await root.call('POST', '/api/v1/accounts', { login: 'grant-test' });
+    assert.equal(made.status, 201, made.text);
+    const id = (made.body as { id: string }).id;
+    const refused = await root.call('POST', `/api/v1/accounts/${id}/grants`, { certId: 'deadbeefdead' });
+    assert.equal(refused.status, 404, refused.text);
+    const error = (refused.body as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'CERT_UNKNOWN');
+    assert.match(
+      error.message,
+      /no certificate deadbeefdead in the certificate inventory.*`signservice cert list` shows/,
+    );
+    assert.deepEqual(await fx.store.grants.listForAccount(id), []);
+  });
+
   it('session fixation: each sign-in step issues a new session id; a planted id stays signed out', async () => {
     await fx.panel.api.deps.operators.add({ login: 'fixed', password: PASSWORD });
     const victim = fx.caller();
