@@ -52,6 +52,8 @@ interface OneShot {
   portal: string | undefined;
   method: string;
   kind: FaultKind;
+  /** Only a call whose decoded parameters pass (e.g. a `batch` carrying a given command). */
+  when: ((params: Record<string, unknown>) => boolean) | undefined;
 }
 
 /** Holds the plans and one-shots of an emulator. */
@@ -69,9 +71,13 @@ export class FaultInjector {
     this.#plans.set(plan.portal ?? '*', { plan: { ...plan }, random: mulberry32(plan.seed) });
   }
 
-  /** The next call of `method` (on `portal`, or any portal) gets `kind`, once. */
-  nextCall(method: string, kind: FaultKind, options: { portal?: string } = {}): void {
-    this.#oneShots.push({ portal: options.portal, method: method.toLowerCase(), kind });
+  /** The next call of `method` (on `portal`, or any portal; whose parameters pass `when`) gets `kind`, once. */
+  nextCall(
+    method: string,
+    kind: FaultKind,
+    options: { portal?: string; when?: (params: Record<string, unknown>) => boolean } = {},
+  ): void {
+    this.#oneShots.push({ portal: options.portal, method: method.toLowerCase(), kind, when: options.when });
   }
 
   /** Removes plans and pending one-shots (of one portal, or all). */
@@ -93,9 +99,12 @@ export class FaultInjector {
   }
 
   /** Decides the fault for one call; undefined means serve it normally. */
-  pick(portal: string, method: string): FaultKind | undefined {
+  pick(portal: string, method: string, params: Record<string, unknown> = {}): FaultKind | undefined {
     const shot = this.#oneShots.findIndex(
-      (entry) => entry.method === method && (entry.portal === undefined || entry.portal === portal),
+      (entry) =>
+        entry.method === method &&
+        (entry.portal === undefined || entry.portal === portal) &&
+        (entry.when === undefined || entry.when(params)),
     );
     if (shot >= 0) {
       const [entry] = this.#oneShots.splice(shot, 1);

@@ -40,7 +40,7 @@ export interface Registrations {
 /** Fault controls bound to one portal. */
 export interface PortalFaults {
   set(plan: Omit<FaultPlan, 'portal'>): void;
-  nextCall(method: string, kind: FaultKind): void;
+  nextCall(method: string, kind: FaultKind, when?: (params: Record<string, unknown>) => boolean): void;
   clear(): void;
   injected(): InjectedFault[];
 }
@@ -58,7 +58,8 @@ export class PortalHandle {
     const domain = state.domain;
     this.faults = {
       set: (plan) => core.faults.set({ ...plan, portal: domain }),
-      nextCall: (method, kind) => core.faults.nextCall(method, kind, { portal: domain }),
+      nextCall: (method, kind, when) =>
+        core.faults.nextCall(method, kind, { portal: domain, ...(when ? { when } : {}) }),
       clear: () => core.faults.clear(domain),
       injected: () => core.faults.injected().filter((fault) => fault.portal === domain),
     };

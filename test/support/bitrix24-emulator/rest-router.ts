@@ -69,7 +69,7 @@ export async function serveRest(
     record.rateLimited = true;
     return write(res, record, errorAnswer(restErrors.queryLimit()));
   }
-  const fault = core.faults.pick(portal.domain, method);
+  const fault = core.faults.pick(portal.domain, method, rest);
   record.fault = fault;
   const faultError = fault === undefined ? undefined : ERROR_FAULTS[fault];
   if (faultError !== undefined) {
