@@ -51,7 +51,8 @@ export function approvalDocuments(deps: B24UiDeps): ApprovalDocuments {
       const doc = request.document;
       if (doc.kind !== 'bitrix24') return '';
       try {
-        const item = await readDeal(deps.b24, doc.memberId, doc.entityId);
+        const since = Date.now() - deps.b24.deals.keepMs;
+        const { item } = await readDeal(deps.b24, doc.memberId, doc.entityId, since);
         const title = item.title ?? item.TITLE;
         return typeof title === 'string' && title ? title : `#${doc.entityId}`;
       } catch (error) {

@@ -1,14 +1,15 @@
 /**
  * The process's Bitrix24 side: one REST client (its per-portal leaky buckets and token caches must be shared
  * by everything in the process that calls a portal, reference §8.3 "share one instance per portal") and the
- * coalescer that batches its small calls. Built once in each main from the configuration; absent when the
- * app's keys (B24_CLIENT_ID / B24_CLIENT_SECRET) are not configured.
+ * coalescer that batches its small calls, with the deal reads they share. Built once in each main from the
+ * configuration; absent when the app's keys (B24_CLIENT_ID / B24_CLIENT_SECRET) are not configured.
  */
 import type { Bitrix24Config } from '../config.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import type { Logger } from '../logger.js';
 import type { PortalRepository } from '../store/store-ports.js';
 import { CallCoalescer } from './call-coalescer.js';
+import { DealReads } from './deal-reads.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
 import { PortalGate } from './portal-gate.js';
 import { type Bitrix24Client, createBitrix24Client } from './rest-client.js';
@@ -16,6 +17,8 @@ import { type Bitrix24Client, createBitrix24Client } from './rest-client.js';
 export interface Bitrix24App {
   client: Bitrix24Client;
   calls: CallCoalescer;
+  /** Deal reads shared by everything in the process that reads the same deal at about the same time. */
+  deals: DealReads;
   /** Limits the direct calls (file downloads and uploads) per portal in flight (portal-gate.ts). */
   gate: PortalGate;
   policy: EndpointPolicy;
@@ -42,9 +45,11 @@ export function createBitrix24App(options: {
     rateLimit: config.rateLimit,
     timeoutMs: config.timeoutMs,
   });
+  const calls = new CallCoalescer(client, { logger });
   return {
     client,
-    calls: new CallCoalescer(client, { logger }),
+    calls,
+    deals: new DealReads(calls),
     gate: new PortalGate(),
     policy,
     clientId: config.app.clientId,

@@ -4,19 +4,38 @@
  * refused before anything is sent; delivery replaces exactly that file and keeps the other files of a
  * multiple field; a `crm.item.update` whose answer is lost after it ran is read back and not applied twice,
  * one lost before it ran is sent again once; a file replaced by someone else meanwhile is not overwritten.
+ * Several documents of one deal delivered together share one read-back and one update; a lost `batch`
+ * carrying the updates of several deals is settled per deal by reading back, never by a blind repeat.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import { CallCoalescer } from '../../shared/bitrix24/call-coalescer.js';
+import { DealReads } from '../../shared/bitrix24/deal-reads.js';
 import { PortalGate } from '../../shared/bitrix24/portal-gate.js';
 import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { ErrorCode } from '../../shared/errors.js';
 import { bitrix24DocumentGateway } from '../../worker/gateways/bitrix24-document-gateway.js';
 import { B24Fixture, TEST_POLICY } from '../bitrix24/b24-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
-import type { PortalHandle } from '../support/bitrix24-emulator/index.js';
+import type { PortalHandle, RecordedRequest } from '../support/bitrix24-emulator/index.js';
+import { batchCommands } from '../support/portal-request-tally.js';
+
+/** The `method` calls for deal `dealId` the portal received, direct or inside batches. */
+function callsFor(records: RecordedRequest[], method: string, dealId: number): number {
+  const direct = records.filter((r) => r.method === method && Number(r.params.id) === dealId).length;
+  const inBatch = records
+    .filter((r) => r.method === 'batch')
+    .flatMap(batchCommands)
+    .filter(
+      (c) => c.startsWith(`${method}?`) && new URLSearchParams(c.slice(method.length + 1)).get('id') === String(dealId),
+    );
+  return direct + inBatch.length;
+}
+
+const carriesUpdate = (params: Record<string, unknown>) =>
+  Object.values((params.cmd ?? {}) as Record<string, string>).some((c) => c.startsWith('crm.item.update?'));
 
 describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
   this.timeout(60_000);
@@ -30,14 +49,17 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
     portal = fx.emulator.portal('portal-a.bitrix24.test');
     await fx.install(portal);
     const client = fx.client(portal, { timeoutMs: 700 });
+    const calls = new CallCoalescer(client);
     b24 = {
       client,
-      calls: new CallCoalescer(client),
+      calls,
+      deals: new DealReads(calls),
       gate: new PortalGate(),
       policy: TEST_POLICY,
       clientId: portal.clientId,
     };
     portal.addFileField('UF_CRM_ATTACHMENTS', { multiple: true });
+    portal.addFileField('UF_CRM_SOLO', { multiple: false });
     pdf = await makePdf('Gateway', 1);
   });
   after(() => fx.close());
@@ -97,7 +119,11 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
           for (const file of files) file.urlMachine = outside;
           return answer;
         }) as CallCoalescer['call'];
-        const tampered = bitrix24DocumentGateway({ b24: { ...b24, calls }, maxBytes: 1 << 20, logger: fx.logger });
+        const tampered = bitrix24DocumentGateway({
+          b24: { ...b24, calls, deals: new DealReads(calls) },
+          maxBytes: 1 << 20,
+          logger: fx.logger,
+        });
         await assert.rejects(tampered.fetch(ref(dealId)), (e: Error & { code?: string }) => {
           assert.equal(e.code, ErrorCode.B24_INVALID_PAYLOAD);
           assert.match(e.message, /not on the portal|not allowed/);
@@ -162,6 +188,72 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
       'the dropped one (not run) and one more',
     );
   });
+
+  it('several documents of one deal delivered together: one read-back, one update, each replaced in place', async () => {
+    const [one, two, three] = await Promise.all([makePdf('One', 1), makePdf('Two', 1), makePdf('Three', 1)]);
+    const dealId = portal.createDeal({
+      title: 'Three documents',
+      files: {
+        UF_CRM_ATTACHMENTS: [{ name: 'one.pdf', bytes: one }, text('keep.txt'), { name: 'two.pdf', bytes: two }],
+        UF_CRM_SOLO: [{ name: 'three.pdf', bytes: three }],
+      },
+    }).id;
+    const before = portal.getDeal(dealId)!.files;
+    const multiple = before.UF_CRM_ATTACHMENTS!;
+    const refs = [
+      ref(dealId, { fieldCode: 'UF_CRM_ATTACHMENTS', fileId: String(multiple[0]!.id), fileName: 'one.pdf' }),
+      ref(dealId, { fieldCode: 'UF_CRM_ATTACHMENTS', fileId: String(multiple[2]!.id), fileName: 'two.pdf' }),
+      ref(dealId, { fieldCode: 'UF_CRM_SOLO', fileId: String(before.UF_CRM_SOLO![0]!.id), fileName: 'three.pdf' }),
+    ];
+    const signed = [one, two, three].map((pdf, i) => Buffer.concat([pdf, Buffer.from(`\n% signed ${i}\n`)]));
+    const mark = portal.requests().length;
+    const g = gateway();
+    const facts = await Promise.all(refs.map((r, i) => g.deliver(r, signed[i]!)));
+    const records = portal.requests().slice(mark);
+    assert.equal(callsFor(records, 'crm.item.get', dealId), 1, 'one read-back for the three');
+    assert.equal(callsFor(records, 'crm.item.update', dealId), 1, 'one update for the three');
+    const after = portal.getDeal(dealId)!.files;
+    assert.deepEqual(
+      after.UF_CRM_ATTACHMENTS!.map((f) => f.name),
+      ['one.pdf', 'keep.txt', 'two.pdf'],
+    );
+    assert.ok(after.UF_CRM_ATTACHMENTS![0]!.bytes.equals(signed[0]!));
+    assert.equal(after.UF_CRM_ATTACHMENTS![1]!.id, multiple[1]!.id, 'the other file is kept');
+    assert.ok(after.UF_CRM_ATTACHMENTS![2]!.bytes.equals(signed[1]!));
+    assert.ok(after.UF_CRM_SOLO![0]!.bytes.equals(signed[2]!));
+    assert.deepEqual(
+      facts.map((f) => f.fileId),
+      [after.UF_CRM_ATTACHMENTS![0]!.id, after.UF_CRM_ATTACHMENTS![2]!.id, after.UF_CRM_SOLO![0]!.id].map(String),
+    );
+  });
+
+  for (const kind of ['timeout_after_execute', 'timeout'] as const) {
+    const ran = kind === 'timeout_after_execute';
+    it(`a lost batch carrying the updates of two deals (${ran ? 'it ran' : 'it did not run'}): each read back, delivered once`, async () => {
+      const deals = [dealWith([{ name: 'a.pdf', bytes: pdf }]), dealWith([{ name: 'b.pdf', bytes: pdf }])];
+      const g = gateway();
+      const resolved = await Promise.all(deals.map(async (id) => (await g.fetchResolved!(ref(id))).ref));
+      const signed = deals.map((id) => Buffer.concat([pdf, Buffer.from(`\n% deal ${id}\n`)]));
+      const filesBefore = portal.state.files.size;
+      const mark = portal.requests().length;
+      portal.faults.nextCall('batch', kind, carriesUpdate);
+      const facts = await Promise.all(resolved.map((r, i) => g.deliver(r, signed[i]!)));
+      const records = portal.requests().slice(mark);
+      const lost = records.find((r) => r.method === 'batch' && r.fault === kind);
+      assert.ok(
+        lost && batchCommands(lost).filter((c) => c.startsWith('crm.item.update?')).length === 2,
+        'both updates in the lost batch',
+      );
+      for (const [i, id] of deals.entries()) {
+        const files = portal.getDeal(id)!.files.UF_CRM_ATTACHMENTS!;
+        assert.equal(files.length, 1);
+        assert.ok(files[0]!.bytes.equals(signed[i]!));
+        assert.equal(facts[i]!.fileId, String(files[0]!.id));
+        assert.equal(callsFor(records, 'crm.item.update', id), ran ? 1 : 2, ran ? 'not sent again' : 'sent again once');
+      }
+      assert.equal(portal.state.files.size, filesBefore + 2, 'exactly one upload a deal');
+    });
+  }
 
   it('a file replaced by someone else while signing is not overwritten (DOCUMENT_CHANGED)', async () => {
     const dealId = dealWith([{ name: 'contract.pdf', bytes: pdf }]);

@@ -6,7 +6,8 @@
  *
  * - the robot `code` is ours (the robot or the business-process activity this app registers) and the event
  *   token belongs to the claimed workflow (`<workflow_id>|…`, §3) — no REST needed;
- * - the deal exists: `crm.item.get` (a `NOT_FOUND` refuses);
+ * - the deal exists: `crm.item.get` (a `NOT_FOUND` refuses), read as the fetch reads it and kept for it
+ *   (shared/bitrix24/deal-reads.ts), so a signature that follows soon needs no read of its own;
  * - the workflow runs on that deal: `bizproc.workflow.instances` filtered on the workflow id returns it with
  *   `MODULE_ID` crm, `ENTITY` CCrmDocumentDeal and `DOCUMENT_ID` `DEAL_<id>` (administrators only: the stored
  *   tokens are the installing administrator's);
@@ -73,7 +74,8 @@ export async function confirmRobotCall(deps: RobotDeps, request: SignRequest): P
   const call = <T>(method: string, params: Record<string, unknown>, repeatable?: boolean) =>
     deps.b24.calls.call<T>(robot.memberId, method, params, repeatable === undefined ? {} : { repeatable });
   const [deal, instances, users, logged] = await Promise.allSettled([
-    call<{ item?: unknown }>('crm.item.get', { entityTypeId: 2, id: dealId }),
+    // The deal as the fetch reads it too (useOriginalUfNames): a signature soon after shares this read.
+    deps.b24.deals.read(robot.memberId, dealId, Date.now()),
     call<unknown[]>('bizproc.workflow.instances', {
       select: ['ID', 'MODULE_ID', 'ENTITY', 'DOCUMENT_ID', 'STARTED_BY'],
       filter: { ID: robot.workflowId },

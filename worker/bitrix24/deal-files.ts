@@ -5,7 +5,10 @@
  * never logged).
  */
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
+import type { DealRead } from '../../shared/bitrix24/deal-reads.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+
+export { DEAL_ENTITY_TYPE_ID } from '../../shared/bitrix24/deal-reads.js';
 
 export interface DealFile {
   id: string;
@@ -19,19 +22,13 @@ export interface FileField {
   files: DealFile[];
 }
 
-/** The deal entity type of the universal CRM API. */
-export const DEAL_ENTITY_TYPE_ID = 2;
-
-/** The deal as `crm.item.get` returns it (`item`), in the next batch of small calls. */
-export async function readDeal(b24: Bitrix24App, memberId: string, dealId: number): Promise<Record<string, unknown>> {
+/**
+ * The deal as read by a `crm.item.get` issued at `since` or later (shared with other readers of the deal,
+ * shared/bitrix24/deal-reads.ts); a deal that does not exist is DOCUMENT_MISSING.
+ */
+export async function readDeal(b24: Bitrix24App, memberId: string, dealId: number, since: number): Promise<DealRead> {
   try {
-    const result = await b24.calls.call<{ item?: Record<string, unknown> }>(memberId, 'crm.item.get', {
-      entityTypeId: DEAL_ENTITY_TYPE_ID,
-      id: dealId,
-      useOriginalUfNames: 'Y',
-    });
-    if (!result?.item) throw new AppError(ErrorCode.B24_METHOD_FAILED, 'crm.item.get answered without an item');
-    return result.item;
+    return await b24.deals.read(memberId, dealId, since);
   } catch (error) {
     if (error instanceof AppError && error.details?.b24Error === 'NOT_FOUND') {
       throw new AppError(ErrorCode.DOCUMENT_MISSING, `Deal ${dealId} does not exist (any more) on the portal`, {

@@ -1,22 +1,16 @@
 /**
  * Documents that are files on a Bitrix24 deal (reference §6.1, §6.2).
  *
- * Fetch: read the deal, take the named field (or, when the step left it empty, the first file field that
- * holds a PDF) and file, download its `urlMachine` link — only from the portal's own origin (the client
- * refuses anything else before a token is sent), size-limited, checked to be a PDF. The exact field and
- * file id are returned, and the fetch step stores them.
+ * Fetch: read the deal — a read up to a minute old is fine (the robot call's confirmation read it moments
+ * ago, other documents of the deal are being fetched: shared/bitrix24/deal-reads.ts), and when it no longer
+ * leads to the file a fresh read is taken — then the named field (or, when the step left it empty, the first
+ * file field that holds a PDF) and file, its `urlMachine` link downloaded only from the portal's own origin
+ * (the client refuses anything else before a token is sent), size-limited, checked to be a PDF. The exact
+ * field and file id are returned, and the fetch step stores them.
  *
- * Deliver: `crm.item.update` with `useOriginalUfNames: 'Y'`; a single field gets `[name, base64]` (the old
- * file is deleted; the name is the original's, read from the download's Content-Disposition at fetch), a multiple field the whole list with every other file kept as `{id}` and ours replaced in
- * place (a missing id would delete that file, §6.2). Idempotent by reading back, never by blind repeats: the
- * deal is read before each attempt; while the original file is still there the update has not happened and
- * is (re)sent; once it is gone, the field must hold a file whose SHA-256 is that of the signed bytes — then
- * the delivery happened (ours, whose answer was lost, or an earlier run's) — else someone else replaced or
- * removed the file meanwhile and the request fails (DOCUMENT_CHANGED) rather than overwrite their change.
- * Deliveries to one deal go one at a time (deal-delivery-lanes.ts), so several PDFs of one deal signed
- * together never delete each other's signed copies.
+ * Deliver: deal-deliveries.ts — every delivery of one deal waiting at the same time in one read-back and one
+ * `crm.item.update` (the original's name kept), idempotent by reading back, never by blind repeats.
  */
-import { createHash } from 'node:crypto';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import type { DownloadedFile } from '../../shared/bitrix24/rest-exchange.js';
 import { repeatOnTokenRace } from '../../shared/bitrix24/token-race.js';
@@ -24,27 +18,12 @@ import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { assertPdfHeader } from '../../shared/fs/read-pdf-file.js';
 import type { Logger } from '../../shared/logger.js';
-import { DealDeliveryLanes } from '../bitrix24/deal-delivery-lanes.js';
-import {
-  DEAL_ENTITY_TYPE_ID,
-  type DealFile,
-  type FileField,
-  fileFieldOf,
-  fileFields,
-  readDeal,
-} from '../bitrix24/deal-files.js';
-import type { DeliveryFacts, DocumentGateway } from './document-gateway.js';
+import { DealDeliveries, type DealRef } from '../bitrix24/deal-deliveries.js';
+import { type DealFile, type FileField, fileFieldOf, fileFields, readDeal } from '../bitrix24/deal-files.js';
+import type { DocumentGateway } from './document-gateway.js';
 
-type DealRef = Extract<DocumentRef, { kind: 'bitrix24' }>;
-
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-/** Lost answers of the update in a row before the job is left to the queue's retry. */
-const MAX_DELIVERY_ROUNDS = 3;
-/** Uploads finish requests, downloads start them: under load, finishing goes first (portal-gate.ts). */
-const UPLOAD_PRIORITY = 1;
+/** Downloads go after uploads under load (portal-gate.ts). */
 const DOWNLOAD_PRIORITY = 0;
-/** Files of one field downloaded to find the delivered copy. */
-const MAX_FILES_CHECKED = 10;
 
 function asDeal(ref: DocumentRef): DealRef {
   if (ref.kind !== 'bitrix24')
@@ -65,7 +44,6 @@ export interface Bitrix24DocumentGatewayOptions {
 /** Creates the gateway. */
 export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions): DocumentGateway {
   const { b24, maxBytes, logger } = options;
-  const lanes = new DealDeliveryLanes();
 
   const download = async (ref: DealRef, file: DealFile): Promise<DownloadedFile> => {
     try {
@@ -101,9 +79,8 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
     throw missing(`Deal ${ref.entityId} has no PDF in ${where}; attach the PDF to sign to the deal`);
   };
 
-  const fetchResolved = async (raw: DocumentRef) => {
-    const ref = asDeal(raw);
-    const item = await readDeal(b24, ref.memberId, ref.entityId);
+  /** The file `ref` names, from the deal as `item` shows it. */
+  const resolve = async (ref: DealRef, item: Record<string, unknown>) => {
     let fields = fileFields(item);
     if (ref.fieldCode) {
       const field = fileFieldOf(item, ref.fieldCode);
@@ -126,69 +103,29 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
     return { bytes: found.bytes, ref: { ...ref, fieldCode: found.field.code, fileId: found.file.id, ...named } };
   };
 
-  /** The id of a file in `field` holding exactly `bytes`, if any (downloads to compare hashes). */
-  const deliveredCopy = async (ref: DealRef, field: FileField, wanted: string): Promise<string | undefined> => {
-    for (const file of field.files.slice(0, MAX_FILES_CHECKED)) {
-      if (sha256((await download(ref, file)).bytes) === wanted) return file.id;
-    }
-    return undefined;
-  };
-
-  const update = async (ref: DealRef, field: FileField, bytes: Buffer): Promise<string | undefined> => {
-    // The name people know the document by; a portal that sent none gets a descriptive one.
-    const upload = [ref.fileName ?? `deal-${ref.entityId}-signed.pdf`, bytes.toString('base64')];
-    const value = field.multiple ? field.files.map((f) => (f.id === ref.fileId ? upload : { id: f.id })) : upload;
-    const params = {
-      entityTypeId: DEAL_ENTITY_TYPE_ID,
-      id: ref.entityId,
-      useOriginalUfNames: 'Y',
-      fields: { [field.code]: value },
-    };
-    // A token race means the update was refused, not run: repeating it cannot apply it twice.
-    const answer = await b24.gate.run(ref.memberId, UPLOAD_PRIORITY, () =>
-      repeatOnTokenRace(() =>
-        b24.client.call<{ item?: Record<string, unknown> }>(ref.memberId, 'crm.item.update', params),
-      ),
-    );
-    const after = answer.result?.item ? fileFieldOf(answer.result.item, field.code) : undefined;
-    const before = new Set(field.files.map((f) => f.id));
-    return after?.files.find((f) => !before.has(f.id))?.id;
-  };
-
-  const deliver = async (raw: DocumentRef, bytes: Buffer): Promise<DeliveryFacts> => {
+  const fetchResolved = async (raw: DocumentRef) => {
     const ref = asDeal(raw);
-    if (!ref.fieldCode || !ref.fileId)
-      throw new AppError(ErrorCode.INTERNAL, 'deliver before the deal file was resolved');
-    const wanted = sha256(bytes);
-    for (let round = 1; ; round++) {
-      const field = fileFieldOf(await readDeal(b24, ref.memberId, ref.entityId), ref.fieldCode);
-      if (!field) throw missing(`Deal ${ref.entityId} has no file field ${ref.fieldCode} any more`);
-      if (!field.files.some((f) => f.id === ref.fileId)) {
-        const id = await deliveredCopy(ref, field, wanted);
-        if (id) return { fieldCode: ref.fieldCode, fileId: id, replacedFileId: ref.fileId, bytes: bytes.length };
-        throw new AppError(
-          ErrorCode.DOCUMENT_CHANGED,
-          `File ${ref.fileId} of deal ${ref.entityId} was replaced or removed by someone else while it was being signed; the signed copy was not put on the deal`,
-        );
-      }
-      try {
-        const id = await update(ref, field, bytes);
-        if (id) return { fieldCode: ref.fieldCode, fileId: id, replacedFileId: ref.fileId, bytes: bytes.length };
-      } catch (error) {
-        const lost = error instanceof AppError && error.code === ErrorCode.B24_OUTCOME_UNKNOWN;
-        if (!lost || round >= MAX_DELIVERY_ROUNDS) throw error;
-        logger.warn({ memberId: ref.memberId, dealId: ref.entityId, round }, 'deal update answer lost; reading back');
-      }
+    const started = Date.now();
+    const kept = await readDeal(b24, ref.memberId, ref.entityId, started - b24.deals.keepMs);
+    try {
+      return await resolve(ref, kept.item);
+    } catch (error) {
+      // An earlier read (the confirmation's, another document's) may no longer show the file: read anew.
+      if (kept.issuedAt >= started) throw error;
+      logger.info({ memberId: ref.memberId, dealId: ref.entityId }, 'deal read again for the fetch');
+      return resolve(ref, (await readDeal(b24, ref.memberId, ref.entityId, Date.now())).item);
     }
   };
+
+  const deliveries = new DealDeliveries({
+    b24,
+    logger,
+    download: async (ref, file) => (await download(ref, file)).bytes,
+  });
 
   return {
     fetch: async (ref) => (await fetchResolved(ref)).bytes,
     fetchResolved,
-    // Read and update of one deal never interleave with another delivery to it (deal-delivery-lanes.ts).
-    deliver: (raw, bytes) => {
-      const ref = asDeal(raw);
-      return lanes.run(ref.memberId, ref.entityId, () => deliver(ref, bytes));
-    },
+    deliver: (ref, bytes) => deliveries.deliver(asDeal(ref), bytes),
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Portal lookups shared by the notices of one sweep pass: the same deal or person asked for by several
- * notices at once (a requester responsible for many deals, an outcome and an admin alert of one request) is
- * read once. The promise is kept, so concurrent askers share one call — which the call coalescer then puts
+ * Portal lookups shared by the notices of one sweep pass: the same person asked for by several notices at
+ * once (a requester responsible for many deals, an outcome and an admin alert of one request) is read once
+ * (deals are shared process-wide: shared/bitrix24/deal-reads.ts). The promise is kept, so concurrent askers share one call — which the call coalescer then puts
  * in the pass's `batch` with the other lookups. Entries live for a few seconds (a pass), failures not at all.
  */
 

@@ -100,14 +100,10 @@ export function signingNotices(deps: SigningNoticesDeps) {
     const portal = await deps.store.portals.get(doc.memberId);
     let item: Record<string, unknown> = {};
     try {
-      const answer = await lookups.get(`deal|${doc.memberId}|${doc.entityId}`, () =>
-        deps.b24.calls.call<{ item?: Record<string, unknown> }>(doc.memberId, 'crm.item.get', {
-          entityTypeId: 2,
-          id: doc.entityId,
-          useOriginalUfNames: 'Y',
-        }),
-      );
-      item = answer?.item ?? {};
+      // A read up to a minute old will do for a title and a responsible person (the confirmation's, the
+      // delivery's): shared/bitrix24/deal-reads.ts.
+      const since = deps.now().getTime() - deps.b24.deals.keepMs;
+      item = (await deps.b24.deals.read(doc.memberId, doc.entityId, since)).item;
     } catch (error) {
       deps.logger.warn({ requestId: request.id, error }, 'notice: the deal could not be read');
     }

@@ -1,0 +1,238 @@
+/**
+ * Putting signed files on a deal (reference §6.2), every delivery of one deal waiting at the same time in one
+ * round: one read-back and one `crm.item.update` for all of them, so several documents of one deal share
+ * the deal's reads and its update, and a multiple field is rewritten once with every replacement in place
+ * (two updates built from the same read would each delete the other's new file, §6.2: a missing id
+ * deletes). Rounds of one deal run one after another; deals run side by side, and their reads and updates
+ * travel in the portal's batches (call-coalescer.ts), a file too large for a batch as a call of its own.
+ *
+ * Idempotent by reading back, never by blind repeats: each round reads the deal anew (a read issued after
+ * the round began); while a delivery's original file is still in its field the update has not happened and
+ * is (re)sent; once it is gone, the field must hold a file whose SHA-256 is that of the signed bytes — the
+ * delivery happened (ours, whose answer was lost, or an earlier run's) — else someone else replaced or
+ * removed the file meanwhile and that delivery fails (DOCUMENT_CHANGED) rather than overwrite their change.
+ * A lost answer (B24_OUTCOME_UNKNOWN, also when the batch it travelled in was lost) sends the delivery into
+ * the next round; after MAX_ROUNDS the error goes to the caller (the queue retries the job).
+ */
+import { createHash } from 'node:crypto';
+import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
+import { repeatOnTokenRace } from '../../shared/bitrix24/token-race.js';
+import type { DocumentRef } from '../../shared/domain/sign-request.js';
+import { AppError, ErrorCode } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { DeliveryFacts } from '../gateways/document-gateway.js';
+import { DEAL_ENTITY_TYPE_ID, type DealFile, type FileField, fileFieldOf, readDeal } from './deal-files.js';
+
+export type DealRef = Extract<DocumentRef, { kind: 'bitrix24' }>;
+
+/** Rounds a delivery takes part in (lost answers in a row) before its error goes to the caller. */
+const MAX_ROUNDS = 3;
+/** Uploads finish requests, downloads start them: under load, finishing goes first (portal-gate.ts). */
+const UPLOAD_PRIORITY = 1;
+/** Files of one field downloaded to find the delivered copy. */
+const MAX_FILES_CHECKED = 10;
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+interface Delivery {
+  ref: DealRef & { fieldCode: string; fileId: string };
+  bytes: Buffer;
+  sha256: string;
+  rounds: number;
+  lastError: unknown;
+  resolve: (facts: DeliveryFacts) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Sending {
+  delivery: Delivery;
+  field: FileField;
+}
+
+export interface DealDeliveriesDeps {
+  b24: Bitrix24App;
+  /** Downloads one file of the deal (the gateway's: portal gate, size limit). */
+  download: (ref: DealRef, file: DealFile) => Promise<Buffer>;
+  logger: Logger;
+}
+
+function facts(d: Delivery, fileId: string): DeliveryFacts {
+  return { fieldCode: d.ref.fieldCode, fileId, replacedFileId: d.ref.fileId, bytes: d.bytes.length };
+}
+
+/** The new file that replaced `fileId` in the update's answer (by position when several were replaced). */
+function replacementOf(item: Record<string, unknown> | undefined, before: FileField, fileId: string, inField: number) {
+  const after = item ? fileFieldOf(item, before.code) : undefined;
+  if (!after) return undefined;
+  const old = new Set(before.files.map((f) => f.id));
+  if (inField === 1) return after.files.find((f) => !old.has(f.id))?.id;
+  const candidate = after.files[before.files.findIndex((f) => f.id === fileId)];
+  return candidate && !old.has(candidate.id) ? candidate.id : undefined;
+}
+
+/** The deliveries of a worker process, by deal. */
+export class DealDeliveries {
+  readonly #lanes = new Map<string, { pending: Delivery[] }>();
+
+  constructor(private readonly deps: DealDeliveriesDeps) {}
+
+  /** Delivers `bytes` in place of `ref`'s file; resolves once the deal holds them. */
+  deliver(ref: DealRef, bytes: Buffer): Promise<DeliveryFacts> {
+    if (!ref.fieldCode || !ref.fileId) {
+      return Promise.reject(new AppError(ErrorCode.INTERNAL, 'deliver before the deal file was resolved'));
+    }
+    return new Promise<DeliveryFacts>((resolve, reject) => {
+      const key = `${ref.memberId}|${ref.entityId}`;
+      const delivery: Delivery = {
+        ref: ref as Delivery['ref'],
+        bytes,
+        sha256: sha256(bytes),
+        rounds: 0,
+        lastError: undefined,
+        resolve,
+        reject,
+      };
+      const lane = this.#lanes.get(key);
+      if (lane) lane.pending.push(delivery);
+      else {
+        const started = { pending: [delivery] };
+        this.#lanes.set(key, started);
+        void this.drain(key, started);
+      }
+    });
+  }
+
+  private async drain(key: string, lane: { pending: Delivery[] }): Promise<void> {
+    const [memberId, dealId] = [lane.pending[0]?.ref.memberId as string, lane.pending[0]?.ref.entityId as number];
+    while (lane.pending.length > 0) {
+      // Read first, then take every delivery waiting by the time the answer came: all of them are checked
+      // against a read issued after this lane's previous update and after their own lost attempts.
+      let item: Record<string, unknown>;
+      try {
+        item = (await readDeal(this.deps.b24, memberId, dealId, Date.now())).item;
+      } catch (error) {
+        for (const d of lane.pending.splice(0)) d.reject(error);
+        break;
+      }
+      const round = lane.pending.splice(0);
+      for (const d of round) d.rounds++;
+      let again: Delivery[] = [];
+      try {
+        again = await this.round(dealId, item, round);
+      } catch (error) {
+        for (const d of round) d.reject(error);
+      }
+      for (const d of again) {
+        if (d.rounds < MAX_ROUNDS) lane.pending.push(d);
+        else {
+          d.reject(
+            d.lastError ??
+              new AppError(
+                ErrorCode.B24_METHOD_FAILED,
+                `Deal ${d.ref.entityId}: the update did not take the signed file`,
+              ),
+          );
+        }
+      }
+    }
+    this.#lanes.delete(key);
+  }
+
+  /** Settles `round` against the deal as `item` shows it; returns the deliveries that need another round. */
+  private async round(dealId: number, item: Record<string, unknown>, round: Delivery[]): Promise<Delivery[]> {
+    const memberId = (round[0] as Delivery).ref.memberId;
+    const again: Delivery[] = [];
+    const sending: Sending[] = [];
+    const checks: Promise<void>[] = [];
+    for (const d of round) {
+      const field = fileFieldOf(item, d.ref.fieldCode);
+      if (!field) d.reject(missing(`Deal ${dealId} has no file field ${d.ref.fieldCode} any more`));
+      else if (!field.files.some((f) => f.id === d.ref.fileId)) checks.push(this.settleGone(d, field));
+      // The same file twice (two requests for one file): the second finds it replaced in the next round.
+      else if (
+        sending.some((s) => s.delivery.ref.fieldCode === d.ref.fieldCode && s.delivery.ref.fileId === d.ref.fileId)
+      )
+        again.push(d);
+      else sending.push({ delivery: d, field });
+    }
+    if (sending.length > 0) again.push(...(await this.update(memberId, dealId, sending)));
+    await Promise.all(checks);
+    return again;
+  }
+
+  /** The original is gone: delivered already (a copy with our hash is there), or changed by someone else. */
+  private async settleGone(d: Delivery, field: FileField): Promise<void> {
+    try {
+      for (const file of field.files.slice(0, MAX_FILES_CHECKED)) {
+        if (sha256(await this.deps.download(d.ref, file)) === d.sha256) return d.resolve(facts(d, file.id));
+      }
+      d.reject(
+        new AppError(
+          ErrorCode.DOCUMENT_CHANGED,
+          `File ${d.ref.fileId} of deal ${d.ref.entityId} was replaced or removed by someone else while it was being signed; the signed copy was not put on the deal`,
+        ),
+      );
+    } catch (error) {
+      d.reject(error);
+    }
+  }
+
+  /** One `crm.item.update` replacing every file of `sending`; returns the deliveries to read back again. */
+  private async update(memberId: string, dealId: number, sending: Sending[]): Promise<Delivery[]> {
+    const { b24, logger } = this.deps;
+    const fields: Record<string, unknown> = {};
+    for (const { field } of sending) {
+      if (field.code in fields) continue;
+      const ours = sending.filter((s) => s.field.code === field.code).map((s) => s.delivery);
+      // The name people know the document by; a portal that sent none gets a descriptive one.
+      const upload = (d: Delivery) => [d.ref.fileName ?? `deal-${dealId}-signed.pdf`, d.bytes.toString('base64')];
+      const mine = (id: string) => ours.find((d) => d.ref.fileId === id);
+      fields[field.code] = field.multiple
+        ? field.files.map((f) => {
+            const d = mine(f.id);
+            return d ? upload(d) : { id: f.id };
+          })
+        : upload(ours[0] as Delivery);
+    }
+    const params = { entityTypeId: DEAL_ENTITY_TYPE_ID, id: dealId, useOriginalUfNames: 'Y', fields };
+    const fileBytes = sending.reduce((sum, s) => sum + s.delivery.bytes.length, 0);
+    const issuedAt = Date.now();
+    let item: Record<string, unknown> | undefined;
+    try {
+      const answer = b24.calls.carriesFile(fileBytes)
+        ? await b24.calls.call<{ item?: Record<string, unknown> }>(memberId, 'crm.item.update', params)
+        : // Too large for a batch: a call of its own, at most a few per portal at once. A token race means
+          // the update was refused, not run: repeating it cannot apply it twice.
+          (
+            await b24.gate.run(memberId, UPLOAD_PRIORITY, () =>
+              repeatOnTokenRace(() =>
+                b24.client.call<{ item?: Record<string, unknown> }>(memberId, 'crm.item.update', params),
+              ),
+            )
+          ).result;
+      item = answer?.item;
+    } catch (error) {
+      const lost = error instanceof AppError && error.code === ErrorCode.B24_OUTCOME_UNKNOWN;
+      if (!lost) {
+        for (const s of sending) s.delivery.reject(error);
+        return [];
+      }
+      logger.warn({ memberId, dealId, files: sending.length }, 'deal update answer lost; reading back');
+      for (const s of sending) s.delivery.lastError = error;
+      return sending.map((s) => s.delivery);
+    }
+    if (item) b24.deals.remember(memberId, dealId, item, issuedAt);
+    const again: Delivery[] = [];
+    for (const { delivery, field } of sending) {
+      const inField = sending.filter((s) => s.field.code === field.code).length;
+      const id = replacementOf(item, field, delivery.ref.fileId, inField);
+      if (id) delivery.resolve(facts(delivery, id));
+      else again.push(delivery); // the answer did not show it: the next round reads back
+    }
+    return again;
+  }
+}
+
+function missing(message: string): AppError {
+  return new AppError(ErrorCode.DOCUMENT_MISSING, message);
+}
