@@ -18,7 +18,7 @@ import type { WorkflowCallback } from './gateways/workflow-callback.js';
 
 /** Receives the duration and outcome of every step (the worker feeds them to /metrics). */
 export interface StepObserver {
-  step(name: StepName | 'complete', seconds: number, outcome: 'done' | 'skipped' | 'error'): void;
+  step(name: PipelineStep['name'], seconds: number, outcome: 'done' | 'skipped' | 'error'): void;
 }
 
 export interface PipelineDeps {
@@ -66,13 +66,23 @@ export interface PipelineContext {
   save(next: SignRequest, from: SignRequest): Promise<SignRequest>;
 }
 
-/** One step of the pipeline (worker/steps/*.ts). */
+/** One step of the pipeline (worker/steps/*.ts); 'report' runs notify and callback side by side. */
 export interface PipelineStep {
-  readonly name: StepName | 'complete';
+  readonly name: StepName | 'complete' | 'report';
   /** True when the stored request says this step is finished; the handler then skips it. */
   done(request: SignRequest): boolean;
   /** Does the step and returns the request as stored afterwards. */
   run(ctx: PipelineContext, request: SignRequest): Promise<SignRequest>;
+}
+
+/**
+ * A step whose outside action can run side by side with another's (report-signature.ts): `act` does it,
+ * and the combinator records the step once `act` succeeded.
+ */
+export interface SideStep {
+  readonly name: StepName;
+  done(request: SignRequest): boolean;
+  act(ctx: PipelineContext, request: SignRequest): Promise<void>;
 }
 
 /** Creates the context of one job run. */

@@ -1,9 +1,9 @@
 /**
  * The worker's handler of sign jobs. A job names a request; the request in the store says how far it got.
  * Pipeline: load → (final: ack) → (awaiting signer: ack, nothing to do) → fetch → sign → deliver → sign log
- * → notify → workflow callback → completed. Every step records its result with compare-and-set and is
- * skipped when the stored request says it is done, so a redelivered job resumes after the last finished
- * step and never signs twice. Errors: transient ones are thrown for the queue to retry (on the last attempt
+ * → notify and workflow callback side by side → completed. Every step records its result with compare-and-set
+ * and is skipped when the stored request says it is done, so a redelivered job resumes after the last
+ * finished step and never signs twice. Errors: transient ones are thrown for the queue to retry (on the last attempt
  * the request is marked failed first); permanent ones mark the request failed and the job is acknowledged.
  */
 import { FINAL_STATES, type SignRequest } from '../shared/domain/sign-request.js';
@@ -18,13 +18,12 @@ import {
   pipelineContext,
   RequestChanged,
 } from './pipeline-context.js';
-import { callWorkflow } from './steps/call-workflow.js';
 import { completeRequest } from './steps/complete-request.js';
 import { deliverDocument } from './steps/deliver-document.js';
 import { failRequest } from './steps/fail-request.js';
 import { fetchDocument } from './steps/fetch-document.js';
 import { logSignature } from './steps/log-signature.js';
-import { notifySigner } from './steps/notify-signer.js';
+import { reportSignature } from './steps/report-signature.js';
 import { signDocument } from './steps/sign-document.js';
 
 /** The steps in order. */
@@ -33,8 +32,7 @@ export const PIPELINE: readonly PipelineStep[] = [
   signDocument,
   deliverDocument,
   logSignature,
-  notifySigner,
-  callWorkflow,
+  reportSignature,
   completeRequest,
 ];
 
