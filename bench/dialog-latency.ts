@@ -9,8 +9,8 @@
  * this measures latency, not throughput.
  *
  * The emulator's and the client's per-portal rate limits are raised for the bench (Bitrix24 allows 2
- * requests/s, burst 50, per portal; one signature costs ~5 requests), so the figures are the service's own
- * latency; the README says what the real limit means for throughput. Options: --runs N (200), --warmup N (5).
+ * requests/s, burst 50, per portal), so the figures are the service's own latency; `bench:portal` measures
+ * what the real limit means for throughput. Options: --runs N (200), --warmup N (5).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -14,6 +14,7 @@
  *   (target ≥ 45);
  * - wall time from the first robot call to the last step closed with Result=signed (target ≤ 70 s);
  * - QUERY_LIMIT_EXCEEDED answers (target 0).
+ * The figures of the code before this work are printed as cited (measured with this bench on that commit).
  * Options: --documents N (50), --deals N (10), --pdf-kb N (256: a ~256 KB noise PDF per document).
  */
 import fs from 'node:fs';
@@ -27,6 +28,14 @@ import { ensureNoisePdf } from './support/bench-inputs.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TARGET = { requestsPerDocument: 2.5, perPortalMinute: 45, wallSeconds: 70, queryLimitExceeded: 0 };
+/** The wall-time target is for a batch of this many documents. */
+const TARGET_DOCUMENTS = 50;
+/**
+ * The same bench (defaults) on the code before the budget work (commit 644ecb8: the coalescer already batched
+ * small calls, but reads and writes went in separate batches, every deal read and every upload was its own,
+ * and each document's file went up in a request of its own). Cited, not measured in this run.
+ */
+const BEFORE = { requests: 142, perDocument: 2.84, perPortalMinute: 42.3, wallSeconds: 46.2, queryLimitExceeded: 0 };
 /** Requests a portal allows in a minute at 2/s. */
 const PORTAL_MINUTE = 120;
 
@@ -82,10 +91,11 @@ async function main(): Promise<void> {
     const met = {
       requestsPerDocument: perDocument <= TARGET.requestsPerDocument,
       perPortalMinute: perMinute >= TARGET.perPortalMinute,
-      wallSeconds: wave.signedSeconds <= TARGET.wallSeconds,
+      wallSeconds: wave.documents === TARGET_DOCUMENTS ? wave.signedSeconds <= TARGET.wallSeconds : undefined,
       queryLimitExceeded: t.queryLimitExceeded <= TARGET.queryLimitExceeded,
     };
-    const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+    const verdict = (ok: boolean | undefined) =>
+      ok === undefined ? `not judged (the target is for ${TARGET_DOCUMENTS} documents)` : ok ? 'MET' : 'NOT MET';
     process.stdout.write(
       `portal requests: ${t.requests} for ${wave.documents} signed documents\n` +
         `  downloads ${t.downloads}; direct calls ${top(t.direct) || 'none'}\n` +
@@ -95,7 +105,10 @@ async function main(): Promise<void> {
         `signatures per portal-minute   ${perMinute.toFixed(1)}   target ≥ ${TARGET.perPortalMinute}: ${verdict(met.perPortalMinute)}\n` +
         `wall time, first robot call → last step signed   ${wave.signedSeconds.toFixed(1)} s   target ≤ ${TARGET.wallSeconds} s: ${verdict(met.wallSeconds)}\n` +
         `  (every requester told the outcome after ${wave.settledSeconds.toFixed(1)} s)\n` +
-        `QUERY_LIMIT_EXCEEDED   ${t.queryLimitExceeded}   target ${TARGET.queryLimitExceeded}: ${verdict(met.queryLimitExceeded)}\n`,
+        `QUERY_LIMIT_EXCEEDED   ${t.queryLimitExceeded}   target ${TARGET.queryLimitExceeded}: ${verdict(met.queryLimitExceeded)}\n` +
+        `before the budget work (cited: this bench with its defaults on commit 644ecb8): ${BEFORE.requests} requests, ` +
+        `${BEFORE.perDocument} a document, ${BEFORE.perPortalMinute} a portal-minute, ${BEFORE.wallSeconds} s, ` +
+        `${BEFORE.queryLimitExceeded} QUERY_LIMIT_EXCEEDED\n`,
     );
     const results = path.join(ROOT, 'bench/results');
     fs.mkdirSync(results, { recursive: true });
