@@ -1,8 +1,9 @@
 /**
  * Robustness against a misbehaving portal: with 20 % of portal A's REST answers replaced by 401
  * expired_token, 503 QUERY_LIMIT_EXCEEDED or a timeout (the emulator holds the answer past the client's
- * limit and drops it), 100 robot requests are approved through the service API and all complete: signed
- * PDFs on the deals, every workflow step closed once with Result=signed. The emulator's log proves the
+ * limit and drops it — before the call ran, or after: a lost answer, also of batches carrying the deal
+ * updates), 100 robot requests are approved through the service API and all complete: signed PDFs on the
+ * deals, each uploaded once, every workflow step closed once with Result=signed. The emulator's log proves the
  * service never exceeded 2 requests/s sustained with a burst of 50 on the portal (and the portal never had
  * to refuse one), and a request on portal B, started while A is still throttled, completes in seconds.
  */
@@ -12,20 +13,10 @@ import { makePdf } from '../pipeline/make-pdfs.js';
 import { leakyBucketPeak, type PortalHandle, type RobotRun } from '../support/bitrix24-emulator/index.js';
 import { assertAllValidAndTrusted } from '../support/verifiers.js';
 import { B24AppFixture, type PortalSigner, ROBOT_CODE } from './b24app-fixture.js';
+import { inParallel } from './signing-wave.js';
 
 /** Fixed by the issue; B24APP_REQUESTS overrides it for a quick local run. */
 const REQUESTS = Number(process.env.B24APP_REQUESTS ?? 100);
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function inParallel<T, R>(items: T[], limit: number, work: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: limit }, async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await work(items[i] as T, i);
-  });
-  await Promise.all(lanes);
-  return out;
-}
 
 describe('Bitrix24 robustness: 100 robot requests through 20 % faults, within the portal budget', function () {
   this.timeout(360_000);
@@ -59,7 +50,12 @@ describe('Bitrix24 robustness: 100 robot requests through 20 % faults, within th
     const pdfs = await Promise.all(Array.from({ length: 4 }, (_, i) => makePdf(`Bulk contract ${i}`, 1 + i)));
     const deals = Array.from({ length: REQUESTS }, (_, i) => fx.deal(a, `Bulk-${i}`, pdfs[i % 4]!));
     const startedAt = Date.now();
-    a.faults.set({ rate: 0.2, kinds: ['expired_token', 'query_limit', 'timeout'], seed: 20260821 });
+    const filesBefore = a.state.files.size;
+    a.faults.set({
+      rate: 0.2,
+      kinds: ['expired_token', 'query_limit', 'timeout', 'timeout_after_execute'],
+      seed: 20260821,
+    });
 
     const runs = await inParallel(deals, 10, (dealId) =>
       fx.emulator.runRobot(a, ROBOT_CODE, { dealId, properties: { signer: `user_${bulkA.userId}` } }),
@@ -96,6 +92,9 @@ describe('Bitrix24 robustness: 100 robot requests through 20 % faults, within th
       assert.equal(accepted.length, 1, 'each step closed exactly once');
     }
     for (const id of ids) assert.equal((await fx.store.signRequests.get(id))?.state, 'completed');
+    // Lost answers of updates that ran were read back, never sent blindly again: one new file a deal.
+    assert.equal(a.state.files.size - filesBefore, REQUESTS, 'each signed file uploaded once');
+    for (const dealId of deals) assert.equal(a.getDeal(dealId)?.files.UF_CRM_CONTRACT_PDF?.length, 1);
     for (const dealId of deals.filter((_, i) => i % 10 === 0)) {
       assertAllValidAndTrusted((await fx.pdfsigOfDeal(a, dealId)).report, 1);
     }
@@ -119,7 +118,8 @@ describe('Bitrix24 robustness: 100 robot requests through 20 % faults, within th
       `      ${REQUESTS} requests: all signed ${seconds.toFixed(0)} s after the first robot call ` +
         `(${((Date.now() - approvedAt) / 1000).toFixed(0)} s after the approvals); portal A: ${portalCalls.length} ` +
         `requests (${batches} batches), ${faults.length} faults (${byKind('expired_token')} expired_token, ` +
-        `${byKind('query_limit')} QUERY_LIMIT_EXCEEDED, ${byKind('timeout')} timeouts), leaky-bucket peak ` +
+        `${byKind('query_limit')} QUERY_LIMIT_EXCEEDED, ${byKind('timeout')} timeouts, ` +
+        `${byKind('timeout_after_execute')} answers lost after the call ran), leaky-bucket peak ` +
         `${peak.toFixed(1)} of 50, ${refused} refused by the portal; portal B: robot → signed in ${bSeconds.toFixed(1)} s ` +
         `while ${aOpenWhenBDone} of A's requests were still open`,
     );
