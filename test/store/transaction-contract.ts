@@ -41,6 +41,21 @@ export function describeTransactionContract(fx: StoreFixture): void {
       assert.equal(after.seq, 1, 'the chain goes on from where it was');
     });
 
+    it('transactions started in the same tick run one after another, each stored whole', async () => {
+      const accounts = [makeAccount(), makeAccount(), makeAccount()];
+      const entries = await Promise.all(
+        accounts.map((account) =>
+          fx.store.transaction(async () => {
+            await fx.store.accounts.create(account);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return fx.store.signLog.append(logInput(new Date(), { action: 'account_created' }));
+          }),
+        ),
+      );
+      assert.deepEqual(entries.map((e) => e.seq).sort(), [1, 2, 3]);
+      for (const account of accounts) assert.deepEqual(await fx.store.accounts.get(account.id), account);
+    });
+
     it('a write by another caller while a transaction is open survives its rollback', async () => {
       const inside = makeAccount();
       const outside = makeAccount();

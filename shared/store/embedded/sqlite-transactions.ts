@@ -22,7 +22,9 @@ export class SqliteTransactions {
   /** Runs `work` in one transaction, or inside the open one when called from it. */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.open !== undefined && !this.blocked()) return work();
-    await this.idle();
+    // Re-checked after every wait, with no await between the check and taking the connection: flows that
+    // start a transaction in the same tick (one batch answer resumes many) must not both BEGIN.
+    while (this.open !== undefined) await this.idle();
     const token = {};
     this.open = token;
     try {
