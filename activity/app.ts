@@ -49,6 +49,11 @@ export interface AppDeps {
   renderer?: TemplateRenderer;
   /** @default () => new Date() */
   now?: () => Date;
+  /**
+   * The process's job queue (embedded or RabbitMQ, as openQueue opened it): the control panel lists the parked
+   * jobs and queue depth from it and queues retried requests on it. @default bitrix24.queue
+   */
+  queue?: JobQueue;
   /** Trust X-Forwarded-* from a reverse proxy (Koa `app.proxy`). @default false */
   proxy?: boolean;
   /**

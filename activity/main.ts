@@ -118,6 +118,7 @@ async function main(argv: string[]): Promise<void> {
     logger,
     mailer,
     operations: { health: { readiness, role }, metrics },
+    queue,
     ...(bitrix24 ? { bitrix24: { app: bitrix24, queue } } : {}),
   });
   // The internal CA's published CRL is reissued before its nextUpdate.

@@ -44,6 +44,8 @@ export interface AdminApiDeps {
   /** Sends enrollment links; absent: links can only be copied. */
   mailer?: Mailer;
   queue?: JobQueue;
+  /** The routes jobs may be parked on (knownRoutes: `internal`, the configured tokens, the tokens seen). */
+  queueRoutes(): Promise<string[]>;
   bitrix24?: { app: Bitrix24App; urls: AppUrls; fetch?: typeof fetch };
   readiness?: () => Promise<ReadinessReport>;
   metrics?: ServiceMetrics;

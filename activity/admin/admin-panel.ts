@@ -71,6 +71,7 @@ export function adminPanel(o: {
 }) {
   const { deps } = o;
   const now = deps.now ?? (() => new Date());
+  const queue = deps.queue ?? deps.bitrix24?.queue;
   const api = adminApi({
     store: deps.store,
     masterKey: deps.masterKey,
@@ -86,7 +87,8 @@ export function adminPanel(o: {
     secureCookies: deps.config.publicBaseUrl.startsWith('https:'),
     csrf: o.csrf ?? csrfTokens(deps.masterKey),
     ...(deps.mailer ? { mailer: deps.mailer } : {}),
-    ...(deps.bitrix24 ? { queue: deps.bitrix24.queue } : {}),
+    ...(queue ? { queue } : {}),
+    workerTokens: deps.config.worker?.tokens ?? [],
     ...(deps.bitrix24
       ? {
           bitrix24: {

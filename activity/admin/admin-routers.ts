@@ -14,8 +14,11 @@ import { createAdminSessionService } from '../../shared/admin/admin-session-serv
 import { createApiTokenService } from '../../shared/admin/api-token-service.js';
 import { createOperatorService } from '../../shared/admin/operator-service.js';
 import { loadServiceInventory } from '../../shared/admin/service-inventory.js';
+import { FileTokenSnapshotStore } from '../../shared/crypto/file-token-snapshot-store.js';
 import { FileCaStore } from '../../shared/crypto/internal-ca/file-ca-store.js';
 import type { EnrollmentService } from '../../shared/otp/enrollment-service.js';
+import { knownRoutes } from '../../shared/sign-requests/parked-sign-jobs.js';
+import type { ConfiguredToken } from '../../shared/token-list-config.js';
 import type { CsrfTokens } from '../middleware/csrf-guard.js';
 import { accountRoutes } from '../routes/api/account-routes.js';
 import { certificateRoutes } from '../routes/api/certificate-routes.js';
@@ -66,9 +69,19 @@ export function adminApiRoutes(deps: AdminApiDeps, dataDir: string): ApiRoute[] 
 export interface AdminPanelOptions
   extends Omit<
     AdminApiDeps,
-    'accounts' | 'grants' | 'operators' | 'sessions' | 'tokens' | 'caStore' | 'inventory' | 'csrfTokenFor'
+    | 'accounts'
+    | 'grants'
+    | 'operators'
+    | 'sessions'
+    | 'tokens'
+    | 'caStore'
+    | 'inventory'
+    | 'csrfTokenFor'
+    | 'queueRoutes'
   > {
   dataDir: string;
+  /** The tokens this deployment's workers serve (config.worker.tokens): their routes may hold parked jobs. */
+  workerTokens?: readonly ConfiguredToken[];
   /** The app's CSRF tokens (middleware/csrf-guard.ts), bound here to panel sessions. */
   csrf: CsrfTokens;
   enrollment: EnrollmentService;
@@ -79,8 +92,9 @@ export interface AdminPanelOptions
 /** The API deps built from the options (exported for tests). */
 export function adminApiDeps(o: AdminPanelOptions): AdminApiDeps {
   const caStore = new FileCaStore(o.dataDir);
+  const { workerTokens = [], ...rest } = o;
   return {
-    ...o,
+    ...rest,
     accounts: createAccountService({ store: o.store, now: o.now, logger: o.logger }),
     grants: createGrantService({ store: o.store, now: o.now, logger: o.logger }),
     operators: createOperatorService({
@@ -95,6 +109,7 @@ export function adminApiDeps(o: AdminPanelOptions): AdminApiDeps {
     caStore,
     inventory: () => loadServiceInventory({ caStore, dataDir: o.dataDir, now: o.now() }),
     csrfTokenFor: (sessionId) => o.csrf.tokenFor(adminCsrfBinding(sessionId)),
+    queueRoutes: () => knownRoutes({ worker: { tokens: workerTokens } }, new FileTokenSnapshotStore(o.dataDir)),
   };
 }
 

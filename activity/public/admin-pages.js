@@ -1,10 +1,53 @@
-// Requests (in flight, failed ones with their reason; retry, cancel), Portals (re-register) and My signing.
-import { api, button, field, fmt, h, label, say, select, state, table, when } from './admin-core.js';
+// Requests (in flight, failed ones with their reason; retry, cancel; the parked jobs), Portals (re-register)
+// and My signing.
+import { ApiError, api, button, field, fmt, h, label, say, select, state, table, when } from './admin-core.js';
+
+/** The parked jobs the caller may see; null when the service has no queue to ask. */
+async function parkedJobs() {
+  try {
+    return (await api('GET', 'requests/parked')).parked;
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'QUEUE_UNAVAILABLE') return null;
+    throw error;
+  }
+}
+
+function parkedRequestCell(job) {
+  const t = state.t.requests;
+  if (!job.requestId) return state.t.none;
+  const id = job.requestId.slice(0, 8);
+  if (!job.requestState) return fmt(t.parkedRequestMissing, { id });
+  const text = fmt(t.parkedRequest, { id, state: label('requestStates', job.requestState) });
+  return h('a', { href: `#/requests?id=${encodeURIComponent(job.requestId)}` }, text);
+}
+
+/** "Parked jobs": when, the route, the reason, attempts and a link to the request. */
+function parkedSection(parked) {
+  const t = state.t.requests;
+  const heading = h('h2', {}, t.parkedHeading);
+  if (parked === null) return [heading, h('p', {}, t.noQueue)];
+  if (!parked.length) return [heading, h('p', { id: 'parked-empty' }, t.parkedEmpty)];
+  const rows = parked.map((job) =>
+    h(
+      'tr',
+      {},
+      h('td', {}, when(job.parkedAt)),
+      h('td', {}, job.route),
+      h('td', {}, job.reason),
+      h('td', {}, String(job.attempts)),
+      h('td', {}, parkedRequestCell(job)),
+    ),
+  );
+  return [heading, h('p', {}, t.parkedIntro), table(t.parkedHeading, Object.values(t.parkedColumns), rows)];
+}
 
 export async function requestsPage(refresh) {
   const t = state.t.requests;
-  const wanted = new URLSearchParams(location.hash.split('?')[1] || '').get('state') || '';
-  const { requests } = await api('GET', `requests${wanted ? `?state=${wanted}` : ''}`);
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const wanted = params.get('state') || '';
+  const only = params.get('id') || '';
+  const query = only ? `?id=${encodeURIComponent(only)}` : wanted ? `?state=${encodeURIComponent(wanted)}` : '';
+  const [{ requests }, parked] = await Promise.all([api('GET', `requests${query}`), parkedJobs()]);
   const states = [
     '',
     'awaiting_signer',
@@ -58,8 +101,9 @@ export async function requestsPage(refresh) {
   });
   return [
     h('h1', { tabindex: '-1' }, t.heading),
-    field(t.state, filter),
+    only ? h('p', {}, h('a', { href: '#/requests' }, t.allRequests)) : field(t.state, filter),
     requests.length ? table(t.heading, Object.values(t.columns), rows) : h('p', {}, t.empty),
+    ...parkedSection(parked),
   ];
 }
 

@@ -20,6 +20,11 @@ const ADMIN_ROUTES = {
   me: mySigningPage,
 };
 
+/** The hash route without its query (`#/requests?state=failed` → `requests`). */
+function routePath() {
+  return location.hash.slice(2).split('?')[0];
+}
+
 function isAdmin() {
   return state.principal && state.principal.kind !== 'portal-user';
 }
@@ -41,7 +46,7 @@ function header() {
       ]
     : [];
   if (p && p.kind !== 'operator' && p.kind !== 'token') links.push(['me', t.nav.mySigning]);
-  const current = (location.hash.slice(2).split('/')[0] || '').trim();
+  const current = (routePath().split('/')[0] || '').trim();
   const bar = h(
     'header',
     { class: 'bar' },
@@ -173,7 +178,7 @@ export async function render() {
     }
   }
   if (!state.principal) return signInPage();
-  const [route, id] = location.hash.slice(2).split('/');
+  const [route, id] = routePath().split('/');
   const fallback = isAdmin() ? 'accounts' : 'me';
   let page = ADMIN_ROUTES[route] && (isAdmin() || route === 'me') ? ADMIN_ROUTES[route] : ADMIN_ROUTES[fallback];
   if (route === 'accounts' && id === 'new') page = newAccountPage;

@@ -196,6 +196,21 @@ const en = {
     cancelReason: 'Reason for the workflow',
     cancelled: 'Cancelled; the workflow was told.',
     empty: 'No requests.',
+    allRequests: 'All requests',
+    parkedHeading: 'Parked jobs',
+    parkedIntro:
+      'Jobs the queue gave up on: messages no worker could read, and jobs that failed for good or ran out of attempts. Their requests end as failed; retry one from the table above.',
+    parkedColumns: {
+      parked: 'Parked',
+      route: 'Route',
+      reason: 'Reason',
+      attempts: 'Attempts',
+      request: 'Request',
+    },
+    parkedRequest: 'Request {id}: {state}',
+    parkedRequestMissing: '{id} (no such request)',
+    parkedEmpty: 'No parked jobs.',
+    noQueue: 'This process has no job queue, so parked jobs cannot be listed.',
   },
   tokens: {
     heading: 'Tokens and health',
@@ -454,6 +469,21 @@ const ru: Shape<AdminTexts> = {
     cancelReason: 'Причина для бизнес-процесса',
     cancelled: 'Отменён; бизнес-процесс уведомлён.',
     empty: 'Запросов нет.',
+    allRequests: 'Все запросы',
+    parkedHeading: 'Отложенные задания',
+    parkedIntro:
+      'Задания, от которых очередь отказалась: сообщения, которые не смог прочитать ни один обработчик, и задания, которые завершились неустранимой ошибкой или исчерпали попытки. Их запросы завершаются ошибкой; повторить запрос можно в таблице выше.',
+    parkedColumns: {
+      parked: 'Отложено',
+      route: 'Маршрут',
+      reason: 'Причина',
+      attempts: 'Попыток',
+      request: 'Запрос',
+    },
+    parkedRequest: 'Запрос {id}: {state}',
+    parkedRequestMissing: '{id} (такого запроса нет)',
+    parkedEmpty: 'Отложенных заданий нет.',
+    noQueue: 'У этого процесса нет очереди заданий, поэтому отложенные задания показать нельзя.',
   },
   tokens: {
     heading: 'Токены и состояние',

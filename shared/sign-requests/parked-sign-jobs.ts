@@ -24,7 +24,7 @@ export interface ParkedSignJob {
  * the data directory has seen (their snapshots), plus `extra`.
  */
 export async function knownRoutes(
-  config: Pick<Config, 'worker'>,
+  config: { worker: Pick<Config['worker'], 'tokens'> },
   snapshots: TokenSnapshotStore,
   extra: readonly string[] = [],
 ): Promise<string[]> {

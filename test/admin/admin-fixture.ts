@@ -1,5 +1,5 @@
 /**
- * The control panel's API against the real embedded store, a real SMTP sink and the Koa app on a real
+ * The control panel's API against the real embedded store and job queue, a real SMTP sink and the Koa app on a real
  * port, with a clock that runs with the real one and can be moved forward (`advance`): an "HTTP client" that keeps cookies per caller, records every answer (for
  * the secret scan), and an operator who signs in the way the panel does (first-time TOTP set-up, codes
  * computed as an authenticator app does from the set-up's otpauth URI).
@@ -16,6 +16,7 @@ import { createLogger } from '../../shared/logger.js';
 import { createMailer, type Mailer } from '../../shared/mail/mailer.js';
 import { loadTemplates } from '../../shared/mail/render-template.js';
 import { createEnrollmentService } from '../../shared/otp/enrollment-service.js';
+import { EmbeddedJobQueue } from '../../shared/queue/embedded/embedded-queue.js';
 import { storeKeysFor } from '../../shared/store/create-store.js';
 import { openEmbeddedStore } from '../../shared/store/embedded/embedded-store.js';
 import type { Store } from '../../shared/store/store-ports.js';
@@ -94,6 +95,8 @@ function request(url: string, method: string, headers: Record<string, string>, b
 export class AdminFixture {
   dir!: string;
   store!: Store;
+  /** The embedded job queue the app reads parked jobs from (the data directory's queue.sqlite). */
+  queue!: EmbeddedJobQueue;
   masterKey!: MasterKey;
   masterKeyBase64!: string;
   sink!: SmtpSink;
@@ -127,6 +130,7 @@ export class AdminFixture {
     this.masterKeyBase64 = bytes.toString('base64');
     this.masterKey = MasterKey.fromBytes(bytes);
     this.store = await openEmbeddedStore(path.join(this.dir, 'signservice.sqlite'), storeKeysFor(this.masterKey));
+    this.queue = new EmbeddedJobQueue({ file: path.join(this.dir, 'queue.sqlite') });
     this.sink = await startSmtpSink();
     const logger = createLogger({ level: 'debug', sink: (line) => this.logs.push(line) });
     this.mailer = createMailer({ kind: 'smtp', url: this.sink.url, from: 'SignService <sign@acme.test>' }, { logger });
@@ -143,6 +147,7 @@ export class AdminFixture {
       masterKey: this.masterKey,
       logger,
       mailer: this.mailer,
+      queue: this.queue,
       now: this.now,
     });
     this.served = await serveAppFor((url) => createApp(depsFor(url)));
@@ -162,6 +167,7 @@ export class AdminFixture {
     await this.served?.close();
     this.mailer?.close();
     await this.sink?.close();
+    await this.queue?.close();
     await this.store?.close();
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
   }

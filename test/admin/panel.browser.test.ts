@@ -6,16 +6,18 @@
  * at the SMTP server), Mary enrolls from the mail, the operator issues and grants her a certificate, Mary
  * signs a deal's PDF in the Sign dialog (pdfsig: valid, trusted through the downloaded root), and the Sign
  * log page shows her signature and the operator's changes with the chain intact; the Requests page shows
- * her request done. Every page is checked with axe-core (WCAG 2.1 AA) and photographed in English,
+ * her request done, and a job the worker parked (RabbitMQ) under "Parked jobs" with its reason. Every page is checked with axe-core (WCAG 2.1 AA) and photographed in English,
  * Russian and at 375 px.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { tokenRoute } from '../../shared/signing/sign-route.js';
 import { PDF_FIELD } from '../b24app/b24app-fixture.js';
 import { ARTIFACTS, B24UiFixture } from '../b24ui/b24ui-fixture.js';
 import { makePdf } from '../pipeline/make-pdfs.js';
+import { waitFor } from '../queue/support/wait-for.js';
 import type { PortalHandle, PortalUser } from '../support/bitrix24-emulator/index.js';
 import { runCli } from '../support/cli.js';
 import { runTool } from '../support/run-tool.js';
@@ -207,6 +209,16 @@ describe('control panel in Chromium: Mary’s story from the panel to her signat
     await page.getByRole('link', { name: 'Requests' }).click();
     await settle(page, page.getByRole('heading', { name: 'Requests' }));
     assert.match((await page.locator('tbody').textContent()) ?? '', /mary.*completed/s);
+
+    // A job no worker can do (its request does not exist) is parked; the Requests page lists it with the reason.
+    const route = tokenRoute(fx.token.label);
+    const poison = { type: 'sign-request', version: 1, requestId: 'no-such-request', route };
+    await fx.queue.publish(route, poison, { messageId: 'poison-for-the-panel' });
+    await waitFor('the poison parked', async () => (await fx.queue.depth(route)).parked === 1, 30_000);
+    await page.reload();
+    const parked = page.getByRole('region', { name: 'Parked jobs' });
+    await settle(page, parked);
+    assert.match((await parked.locator('tbody').textContent()) ?? '', /No sign request with id no-such-request/);
   });
 
   it('every page in English, Russian and at 375 px, each passing axe, the sign-in page too', async () => {

@@ -6,7 +6,8 @@
  * the queue keeps flowing and the worker keeps running.
  *
  * Run on RabbitMQ (worker process, `npm run start:worker`) and on the embedded queue and store
- * (`npm start` with no servers), with the same assertions.
+ * (`npm start` with no servers), with the same assertions; there the control panel's API lists the same
+ * parked jobs (the web app holds the process's queue).
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -24,6 +25,8 @@ import { addSigner, certificateId } from './pipeline-fixture.js';
 import { openPipelineRun, type PipelineRun, type QueueKind } from './pipeline-run.js';
 
 const VALID = 6;
+/** An admin API token given in the environment (ADMIN_TOKEN), to read the panel's parked jobs. */
+const ADMIN_TOKEN = crypto.randomBytes(24).toString('base64url');
 
 /** The poison, by message id, with the reason each must be parked with. */
 function poisonFor(route: string) {
@@ -66,7 +69,11 @@ for (const kind of ['amqp', 'embedded'] as QueueKind[]) {
       token = await run.addToken(`Psn${crypto.randomBytes(3).toString('hex')}`, [
         { id: 'e1', keyType: 'ecP256', cn: 'Poison Test Signer' },
       ]);
-      service = await startServiceProcess({ entry, port: await freePort(), env: run.workerEnv(token) });
+      service = await startServiceProcess({
+        entry,
+        port: await freePort(),
+        env: run.workerEnv(token, { ADMIN_TOKEN }),
+      });
       await service.waitReady();
     });
 
@@ -113,6 +120,15 @@ for (const kind of ['amqp', 'embedded'] as QueueKind[]) {
         assert.match(job.reason, p.reason, `${p.messageId}: ${job.reason}`);
         assert.equal(job.attempts, 1, `${p.messageId} was parked on its first delivery, not retried`);
         assert.equal(job.route, route);
+      }
+      if (entry === 'activity') {
+        const answer = await fetch(`${service!.url}/api/v1/requests/parked`, {
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        assert.equal(answer.status, 200, 'the control panel lists the parked jobs');
+        const listed = ((await answer.json()) as { parked: { messageId: string; reason: string }[] }).parked;
+        assert.deepEqual(listed.map((p) => p.messageId).sort(), [...parked.keys()].sort());
+        for (const p of listed) assert.equal(p.reason, parked.get(p.messageId)?.reason);
       }
       assert.equal((await service!.get('/health')).status, 200, 'the worker is still running');
       assert.equal(service!.child.exitCode, null);

@@ -2,7 +2,8 @@
  * /api/v1/requests: sign requests in flight with their step and progress, failed ones with the reason; a
  * failed request can be retried (a new request for the same document, certificate and placement, queued
  * at once — only when the signer had authorised it and no workflow waits for the old one's outcome), and
- * a request waiting for its signer can be cancelled (the workflow gets Result=rejected with the reason).
+ * a request waiting for its signer can be cancelled (the workflow gets Result=rejected with the reason);
+ * and the jobs the queue parked (gave up on), each with its reason and request.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { SIGN_REQUEST_STATES } from '../../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
 import type { TSignJobV1 } from '../../../shared/messages/sign-job.js';
 import { rejectSignRequest } from '../../../shared/sign-requests/approve-sign-request.js';
+import { listParkedSignJobs } from '../../../shared/sign-requests/parked-sign-jobs.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 import { accountsFor } from '../../admin/portal-scope.js';
@@ -29,6 +31,17 @@ const ZRequestView = z.object({
   deadline: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+});
+
+const ZParkedJob = z.object({
+  messageId: z.string(),
+  route: z.string(),
+  reason: z.string().describe('Why the queue gave up on the job'),
+  attempts: z.number(),
+  parkedAt: z.string(),
+  requestId: z.string().nullable().describe('The sign request the job was for; null when its body names none'),
+  requestState: z.enum(SIGN_REQUEST_STATES).nullable().describe('null when no such request exists'),
+  account: z.string().nullable(),
 });
 
 const STEP_ORDER = ['authorize', 'fetch', 'sign', 'deliver', 'log', 'notify', 'callback'] as const;
@@ -73,12 +86,51 @@ export function requestRoutes(deps: AdminApiDeps): ApiRoute[] {
       authority: 'read',
       tag: 'Requests',
       summary: 'Sign requests, newest first (filter by state)',
-      query: z.object({ state: z.enum(SIGN_REQUEST_STATES).optional() }),
+      query: z.object({
+        state: z.enum(SIGN_REQUEST_STATES).optional(),
+        id: z.string().min(1).max(200).optional().describe('Only this request'),
+      }),
       response: z.object({ requests: z.array(ZRequestView) }),
       async handler({ query, caller }) {
         const logins = await scoped(caller);
-        const all = await deps.store.signRequests.list(query.state ? { state: query.state } : {}, 500);
-        return { requests: all.filter((r) => logins.has(r.accountId)).map((r) => view(r, logins)) };
+        const all = query.id
+          ? [await deps.store.signRequests.get(query.id)].filter((r) => r !== undefined)
+          : await deps.store.signRequests.list(query.state ? { state: query.state } : {}, 500);
+        return {
+          requests: all
+            .filter((r) => logins.has(r.accountId) && (!query.state || r.state === query.state))
+            .map((r) => view(r, logins)),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/requests/parked',
+      authority: 'read',
+      tag: 'Requests',
+      summary:
+        'Jobs the queue gave up on (parked), oldest first, with the reason and their request; a portal administrator sees only those of their portal’s requests',
+      response: z.object({ parked: z.array(ZParkedJob) }),
+      async handler({ caller }) {
+        const logins = await scoped(caller);
+        const jobs = await listParkedSignJobs(queue(), await deps.queueRoutes());
+        const parked = [];
+        for (const job of jobs) {
+          const request = job.requestId ? await deps.store.signRequests.get(job.requestId) : undefined;
+          // Confined callers see only jobs of requests of their portal: never one naming no request.
+          if (caller?.portal && !(request && logins.has(request.accountId))) continue;
+          parked.push({
+            messageId: job.messageId,
+            route: job.route,
+            reason: job.reason,
+            attempts: job.attempts,
+            parkedAt: job.parkedAt.toISOString(),
+            requestId: job.requestId ?? null,
+            requestState: request?.state ?? null,
+            account: (request && logins.get(request.accountId)) ?? null,
+          });
+        }
+        return { parked };
       },
     }),
     defineRoute({
