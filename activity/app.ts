@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): Koa {
       : []),
     verifyPageRoutes({
       renderer,
-      masterKey: deps.masterKey,
+      csrf,
       publicBaseUrl: config.publicBaseUrl,
       defaultLanguage: config.defaultLanguage,
       ca: caStore,

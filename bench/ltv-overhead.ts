@@ -20,7 +20,7 @@ import { storeKeysFor } from '../shared/store/create-store.js';
 import { openEmbeddedStore } from '../shared/store/embedded/embedded-store.js';
 import { startServedCa } from '../test/support/internal-ca-server.js';
 import { runTool } from '../test/support/run-tool.js';
-import { serveApp } from '../test/support/serve-app.js';
+import { serveAppFor } from '../test/support/serve-app.js';
 import { createTestPki } from '../test/support/test-pki.js';
 import { startTestTsa } from '../test/support/tsa-server.js';
 import { ensureNoisePdf } from './support/bench-inputs.js';
@@ -93,10 +93,10 @@ async function verifyPageTimes(pdf: Buffer, ca: Awaited<ReturnType<typeof startS
   const dir = path.join(os.tmpdir(), `ltv-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), storeKeysFor(ca.masterKey));
-  const served = await serveApp(
+  const served = await serveAppFor((url) =>
     createApp({
       config: {
-        publicBaseUrl: 'http://127.0.0.1',
+        publicBaseUrl: url,
         otp: { issuer: 'SignService', lockoutFailures: 5, lockoutWindowMinutes: 15, lockoutMinutes: 15 },
         enrollmentLinkMinutes: 60,
         defaultLanguage: 'en',
@@ -115,9 +115,9 @@ async function verifyPageTimes(pdf: Buffer, ca: Awaited<ReturnType<typeof startS
     for (let i = 0; i < runs + 1; i++) {
       const form = await fetch(`${served.url}/verify`);
       const cookie = form.headers.get('set-cookie')!.split(';')[0]!;
-      const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+      const token = /name="csrf_token" value="([^"]+)"/.exec(await form.text())![1]!;
       const body = new FormData();
-      body.set('csrf', token);
+      body.set('csrf_token', token);
       body.set('pdf', new Blob([new Uint8Array(pdf)], { type: 'application/pdf' }), 'b-lta.pdf');
       const { ms } = await timed(async () => {
         const answer = await fetch(`${served.url}/verify`, {

@@ -1,7 +1,7 @@
 /**
  * The one CSRF defence of every state-changing call a browser makes to the app (the approval page's approve
- * and reject, the Sign dialog's sign, the enrollment page's POSTs, the admin panel's forms and API calls),
- * two checks that both must pass before the route runs:
+ * and reject, the Sign dialog's sign, the enrollment page's POSTs, the admin panel's forms and API calls, the
+ * verification page's upload), two checks that both must pass before the route runs:
  *
  * 1. **Origin.** The request's `Origin` must be exactly PUBLIC_BASE_URL's origin; without an `Origin` header
  *    its `Referer`'s origin counts; with neither, or `Origin: null` (sandboxed frames, privacy-stripped
@@ -17,8 +17,18 @@
  *
  * Generic: a route says only what its binding is (`binding(ctx)`); for forms the guard goes after the body
  * parser (it reads `ctx.state.form`). The admin panel uses the same guard with its own session as binding.
+ *
+ * **Pages with no session or link** (the public verification page, a multipart upload anyone may send): the
+ * page issues a random nonce in a cookie (`issuePageNonce`: HttpOnly, SameSite=Strict, Secure over HTTPS,
+ * host-only, two hours, kept while the browser has one so several open tabs stay valid) and binds its
+ * form's token to that nonce (`pageNonceOf` reads it back on the POST). Chosen over a token that is an HMAC of
+ * an issued-at time: such a token proves only that somebody loaded the public page — an attacker can fetch
+ * one for themselves and put it in a forged form, leaving Origin as the only defence — while a nonce-bound
+ * token is worth nothing without the cookie, which another site can neither read nor make the browser send.
+ * So those pages get the same two independent checks as the others. Such a route checks Origin before it
+ * reads the body (`checkRequestOrigin`) and the token once it has parsed the form (`checkCsrfToken`).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type { MasterKey } from '../../shared/crypto/master-key.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
@@ -98,13 +108,55 @@ export function checkRequestOrigin(ctx: Context, origin: string): void {
   if (from !== expectedOrigin) throw refuse(`origin ${from.slice(0, 100)} is not ${expectedOrigin}`);
 }
 
+/**
+ * Check 2 alone: `presented` is the token of `binding`. For a form the route parses itself (a multipart
+ * upload), after `checkRequestOrigin`. @throws AppError CSRF_REJECTED
+ */
+export function checkCsrfToken(tokens: CsrfTokens, presented: string | undefined, binding: string): void {
+  if (!presented) throw refuse('no CSRF token');
+  if (!tokens.matches(presented, binding)) throw refuse('the CSRF token does not fit');
+}
+
 /** Both checks, for callers that decide per request whether the guard applies. @throws AppError CSRF_REJECTED */
 export async function checkCsrf(ctx: Context, options: CsrfGuardOptions): Promise<void> {
   checkRequestOrigin(ctx, options.origin);
   const form = ctx.state.form as URLSearchParams | undefined;
   const presented = ctx.get(CSRF_HEADER) || form?.get(CSRF_FIELD) || undefined;
   if (!presented) throw refuse('no CSRF token');
-  if (!options.tokens.matches(presented, await options.binding(ctx))) throw refuse('the CSRF token does not fit');
+  checkCsrfToken(options.tokens, presented, await options.binding(ctx));
+}
+
+/** The cookie of a sessionless page's nonce, and how long it lives. */
+export const PAGE_NONCE_COOKIE = 'signservice_page_nonce';
+const PAGE_NONCE_MAX_AGE_S = 2 * 60 * 60;
+const NONCE_FORMAT = /^[A-Za-z0-9_-]{32}$/;
+
+/**
+ * The nonce a sessionless page binds its CSRF token to: the browser's own (still well-formed) or a new one,
+ * (re)set in the page-nonce cookie either way, so its two hours start again.
+ */
+export function issuePageNonce(ctx: Context, options: { secure: boolean }): string {
+  const sent = ctx.cookies.get(PAGE_NONCE_COOKIE);
+  const nonce = sent && NONCE_FORMAT.test(sent) ? sent : randomBytes(24).toString('base64url');
+  // Written by hand, as the panel's session cookie: behind a TLS-terminating proxy the connection Koa sees is
+  // plain HTTP, and its cookie writer refuses `Secure` there.
+  const parts = [
+    `${PAGE_NONCE_COOKIE}=${nonce}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${PAGE_NONCE_MAX_AGE_S}`,
+  ];
+  if (options.secure) parts.push('Secure');
+  ctx.append('Set-Cookie', parts.join('; '));
+  return nonce;
+}
+
+/** The page nonce the browser sent back with a POST. @throws AppError CSRF_REJECTED when there is none */
+export function pageNonceOf(ctx: Context): string {
+  const nonce = ctx.cookies.get(PAGE_NONCE_COOKIE);
+  if (!nonce || !NONCE_FORMAT.test(nonce)) throw refuse('the page’s cookie is missing (it lasts two hours)');
+  return nonce;
 }
 
 /** The middleware: refuses with CSRF_REJECTED (403) before the route runs, changing nothing. */

@@ -2,7 +2,8 @@
  * The public verification page. GET /verify shows the upload form; POST /verify checks the uploaded PDF in
  * memory (never stored) with the service's verifier against the service's trust roots (the internal CA's
  * root and SIGNSERVICE_TRUST_ROOTS), offline — nothing named in an uploaded file is fetched — and shows the
- * result per signature with the stamp's page. The POST needs the page's CSRF token and the app's Origin.
+ * result per signature with the stamp's page. The POST passes the app's one CSRF guard: the app's Origin,
+ * checked before the upload is read, and the page's token, bound to the page's nonce cookie (csrf-guard.ts).
  * Russian or English by ?lang= / Accept-Language; times in the browser's time zone (sent by the page's
  * script), else the server's.
  */
@@ -11,7 +12,6 @@ import fs from 'node:fs';
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { CaStore } from '../../shared/crypto/internal-ca/ca-store.js';
-import type { MasterKey } from '../../shared/crypto/master-key.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { fillPlaceholders, type Language, messagesFor, pickLanguage } from '../../shared/i18n/messages.js';
 import type { TemplateRenderer } from '../../shared/mail/render-template.js';
@@ -19,7 +19,14 @@ import { PdfDocument } from '../../shared/pdf/pdf-document.js';
 import { BufferSource } from '../../shared/pdf/pdf-source.js';
 import { listSignatures } from '../../shared/pdf/signature-fields.js';
 import { verifyPdf } from '../../shared/pdf/verify-pdf.js';
-import { type CsrfOptions, checkCsrfToken, issueCsrfToken, requireSameOrigin } from '../middleware/csrf-origin.js';
+import {
+  CSRF_FIELD,
+  type CsrfTokens,
+  checkCsrfToken,
+  checkRequestOrigin,
+  issuePageNonce,
+  pageNonceOf,
+} from '../middleware/csrf-guard.js';
 import { allowFramingBy } from '../middleware/framed-page.js';
 import { noStore } from '../middleware/security-headers.js';
 import { readUpload } from '../verify/read-upload.js';
@@ -28,7 +35,8 @@ import { pickTimeZone, type StampPicture, type VerifyView, verifyView } from '..
 
 export interface VerifyPageDeps {
   renderer: TemplateRenderer;
-  masterKey: MasterKey;
+  /** The app's CSRF tokens (csrf-guard.ts). */
+  csrf: CsrfTokens;
   publicBaseUrl: string;
   defaultLanguage: Language;
   /** The internal CA, whose root is trusted; absent without a data directory. */
@@ -39,15 +47,15 @@ export interface VerifyPageDeps {
   maxBytes?: number;
 }
 
+/** What the page's CSRF token is bound to: the nonce in the browser's page-nonce cookie. */
+const verifyCsrfBinding = (nonce: string): string => `verify:${nonce}`;
+
 /** The /verify routes. */
 export function verifyPageRoutes(deps: VerifyPageDeps): Router {
   const maxBytes = deps.maxBytes ?? 30 * 1024 * 1024;
   const maxMb = Math.round(maxBytes / 1048576);
-  const csrf: CsrfOptions = {
-    key: deps.masterKey.deriveKey('signservice/verify-page-csrf/v1'),
-    publicBaseUrl: deps.publicBaseUrl,
-    cookieName: 'signservice_verify_csrf',
-  };
+  const origin = new URL(deps.publicBaseUrl).origin;
+  const secure = deps.publicBaseUrl.startsWith('https:');
   const extraRoots = deps.trustRootFiles.flatMap(readRoots);
   const languageOf = (ctx: Context, field?: string): Language =>
     pickLanguage({
@@ -70,7 +78,8 @@ export function verifyPageRoutes(deps: VerifyPageDeps): Router {
       referrerPolicy: 'same-origin',
       stylesheet: 'static/verify.css',
       script: 'static/verify.js',
-      csrfToken: issueCsrfToken(ctx, csrf),
+      csrfField: CSRF_FIELD,
+      csrfToken: deps.csrf.tokenFor(verifyCsrfBinding(issuePageNonce(ctx, { secure }))),
       fileLabel: fillPlaceholders(t.fileLabel, { maxMb }),
       maxBytes,
       tooLarge: fillPlaceholders(t.tooLarge, { maxMb }),
@@ -81,7 +90,9 @@ export function verifyPageRoutes(deps: VerifyPageDeps): Router {
 
   const router = new Router();
   router.get('/verify', async (ctx) => render(ctx, languageOf(ctx), {}));
-  router.post('/verify', requireSameOrigin(csrf), async (ctx) => {
+  router.post('/verify', async (ctx) => {
+    // Nothing of a foreign page's upload is read.
+    checkRequestOrigin(ctx, origin);
     let upload: Awaited<ReturnType<typeof readUpload>>;
     try {
       upload = await readUpload(ctx, maxBytes);
@@ -96,7 +107,7 @@ export function verifyPageRoutes(deps: VerifyPageDeps): Router {
       }
       throw error;
     }
-    checkCsrfToken(ctx, upload.fields.csrf, csrf);
+    checkCsrfToken(deps.csrf, upload.fields[CSRF_FIELD], verifyCsrfBinding(pageNonceOf(ctx)));
     const language = languageOf(ctx, upload.fields.lang);
     const t = messagesFor(language).verify;
     if (!upload.file) return render(ctx, language, { error: t.noFile });

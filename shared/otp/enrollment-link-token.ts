@@ -1,6 +1,6 @@
 /**
  * The enrollment link's token and what derives from it: 32 random bytes (base64url) in the URL, only their
- * SHA-256 in the store, and the confirmation form's CSRF value. `loadValidLink` is the one check of a
+ * SHA-256 in the store, and the confirmation form's key tag. `loadValidLink` is the one check of a
  * link: unknown, used and expired links are refused, in that order.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

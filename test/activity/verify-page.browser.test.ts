@@ -22,7 +22,7 @@ import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
 import { getCorpus } from '../support/corpus.js';
 import { type ServedCa, startServedCa } from '../support/internal-ca-server.js';
 import { runTool } from '../support/run-tool.js';
-import { type ServedApp, serveApp } from '../support/serve-app.js';
+import { type ServedApp, serveAppFor } from '../support/serve-app.js';
 import { createTestPki, type TestPki } from '../support/test-pki.js';
 import { startTestTsa, type TestTsa } from '../support/tsa-server.js';
 
@@ -87,10 +87,10 @@ describe('verification page /verify (Chromium, axe-core)', function () {
     files.notPdf = at('notes.txt');
     fs.writeFileSync(files.notPdf, 'These are notes, not a PDF.\n');
     store = await openEmbeddedStore(path.join(dir, 'signservice.sqlite'), storeKeysFor(ca.masterKey));
-    served = await serveApp(
+    served = await serveAppFor((url) =>
       createApp({
         config: {
-          publicBaseUrl: 'http://127.0.0.1',
+          publicBaseUrl: url,
           otp: { issuer: 'SignService', lockoutFailures: 5, lockoutWindowMinutes: 15, lockoutMinutes: 15 },
           enrollmentLinkMinutes: 60,
           defaultLanguage: 'ru',
@@ -247,12 +247,21 @@ describe('verification page /verify (Chromium, axe-core)', function () {
 
   it('refuses a POST from another origin (even with a valid token) or without the page token; stores nothing', async () => {
     const before = fs.readdirSync(ca.dir).sort();
-    const page = await fetch(`${served.url}/verify`);
-    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-    const token = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const load = async () => {
+      const page = await fetch(`${served.url}/verify`);
+      const cookie = page.headers.get('set-cookie') ?? '';
+      assert.match(cookie, /; HttpOnly; SameSite=Strict; Max-Age=\d+$/, 'the page nonce is a strict cookie');
+      return {
+        cookie: cookie.split(';')[0]!,
+        token: /name="csrf_token" value="([^"]+)"/.exec(await page.text())![1]!,
+      };
+    };
+    const { cookie, token } = await load();
+    const other = await load();
+    assert.notEqual(other.token, token, 'each browser’s cookie gets its own token');
     const post = (csrf: string, headers: Record<string, string>) => {
       const form = new FormData();
-      form.set('csrf', csrf);
+      form.set('csrf_token', csrf);
       form.set('pdf', new Blob([new Uint8Array(fs.readFileSync(files.blta))], { type: 'application/pdf' }), 'x.pdf');
       return fetch(`${served.url}/verify`, { method: 'POST', body: form, headers });
     };
@@ -260,6 +269,7 @@ describe('verification page /verify (Chromium, axe-core)', function () {
     assert.equal((await post(token, { Cookie: cookie })).status, 403, 'no Origin at all');
     assert.equal((await post('forged', { Cookie: cookie, Origin: served.url })).status, 403);
     assert.equal((await post(token, { Origin: served.url })).status, 403, 'no cookie');
+    assert.equal((await post(token, { Cookie: other.cookie, Origin: served.url })).status, 403, 'another cookie');
     const genuine = await post(token, { Cookie: cookie, Origin: served.url });
     assert.equal(genuine.status, 200);
     assert.match(await genuine.text(), /verify-card/);
