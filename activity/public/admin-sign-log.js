@@ -1,9 +1,21 @@
 // Sign log: the chain status from the sign log's verifier, filters, paging and the CSV / JSON Lines export.
 import { api, button, download, field, fmt, h, label, select, state, table, when } from './admin-core.js';
 
+/** A portal administrator's status: intact with their portal's entries and the last checkpoint's time, or not. */
+function portalChainText(status) {
+  const t = state.t.signLog;
+  if (!status.intact) return t.portalBroken;
+  const checkpoint = status.lastCheckpointAt
+    ? when(status.lastCheckpointAt) +
+      (status.timestampedBy ? fmt(t.timestamped, { authority: status.timestampedBy }) : '')
+    : t.noCheckpoint;
+  return fmt(t.portalIntact, { count: status.entries, checkpoint });
+}
+
 /** "intact, N entries, last checkpoint …" or where the verifier found the chain broken. */
 function chainText(status) {
   const t = state.t.signLog;
+  if (status.scope === 'portal') return portalChainText(status);
   const c = status.lastCheckpoint;
   if (status.intact) {
     const checkpoint = c

@@ -153,6 +153,9 @@ const en = {
     timestamped: ', timestamped by {authority}',
     broken: 'The chain is BROKEN at entry {seq}: {reason}',
     brokenCheckpoint: 'The chain is BROKEN at checkpoint #{number} (entry {seq}): {reason}',
+    portalIntact: 'Chain intact: {count} entries of your portal; last checkpoint: {checkpoint}.',
+    portalBroken:
+      'The chain does NOT verify. The service operator sees where it breaks (signservice audit verify); tell them.',
     account: 'Account',
     from: 'From',
     to: 'To',
@@ -426,6 +429,9 @@ const ru: Shape<AdminTexts> = {
     timestamped: ', метка времени от {authority}',
     broken: 'Цепочка НАРУШЕНА на записи {seq}: {reason}',
     brokenCheckpoint: 'Цепочка НАРУШЕНА на контрольной точке №{number} (запись {seq}): {reason}',
+    portalIntact: 'Цепочка цела: записей вашего портала — {count}; последняя контрольная точка: {checkpoint}.',
+    portalBroken:
+      'Цепочка НЕ проходит проверку. Где она нарушена, видит оператор сервиса (signservice audit verify); сообщите ему.',
     account: 'Учётная запись',
     from: 'С',
     to: 'По',

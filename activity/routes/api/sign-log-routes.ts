@@ -1,7 +1,8 @@
 /**
  * /api/v1/sign-log: newest first with filters (account, period, outcome, deal, action) and paging; the
  * export as CSV or JSON Lines (the same writers as `signservice audit export`); the chain status. A portal
- * administrator sees the entries of their portal: those whose actor or account belongs to it.
+ * administrator sees the entries of their portal: those whose actor or account belongs to it, and of the
+ * chain status only what says nothing of other portals (sign-log-status.ts).
  */
 import { z } from 'zod';
 import {
@@ -15,7 +16,7 @@ import type { SignLogEntry } from '../../../shared/domain/sign-log-entry.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 import { accountsFor } from '../../admin/portal-scope.js';
-import { chainStatus, ZChainStatus } from './sign-log-status.js';
+import { chainStatus, portalChainStatus, ZChainStatus } from './sign-log-status.js';
 
 const ZFilters = z.object({
   account: z.string().max(100).optional().describe('Account id or login'),
@@ -146,10 +147,12 @@ export function signLogRoutes(deps: AdminApiDeps): ApiRoute[] {
       authority: 'read',
       tag: 'Sign log',
       summary:
-        'The sign log verified with the master key (hash and MAC chains, signed checkpoints): intact, how many entries, the last checkpoint, or where it breaks',
+        'The sign log verified with the master key (hash and MAC chains, signed checkpoints): intact, how many entries, the last checkpoint, or where it breaks; a caller confined to a portal gets only whether it is intact, the last checkpoint’s time and its own portal’s entry count',
       response: ZChainStatus,
-      async handler() {
-        return chainStatus(await verifySignLog(deps.store, deps.masterKey));
+      async handler({ caller }) {
+        const report = await verifySignLog(deps.store, deps.masterKey);
+        if (!caller?.portal) return chainStatus(report);
+        return portalChainStatus(report, (await select(caller, {})).length);
       },
     }),
   ];
