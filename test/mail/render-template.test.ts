@@ -40,13 +40,35 @@ describe('templates and texts', () => {
   };
 
   it('has the same keys in Russian and English, with the same placeholders, all non-empty', () => {
-    const e = leaves(en);
-    const r = leaves(ru);
+    // Plural texts have the forms their language's CLDR rules name (English one/other, Russian
+    // one/few/many/other): compared as one text per group, each form of a group with the same placeholders.
+    const FORM = /\.(zero|one|two|few|many|other)$/;
+    const grouped = (catalog: Map<string, string>, language: 'ru' | 'en') => {
+      const groups = new Map<string, Map<string, string>>();
+      for (const [key, text] of catalog) {
+        const form = FORM.exec(key)?.[1];
+        const group = form ? key.slice(0, -form.length - 1) : key;
+        const forms = groups.get(group) ?? new Map<string, string>();
+        forms.set(form ?? '', text);
+        groups.set(group, forms);
+      }
+      const categories = new Intl.PluralRules(language).resolvedOptions().pluralCategories;
+      for (const [group, forms] of groups) {
+        if (forms.has('')) continue;
+        assert.deepEqual([...forms.keys()].sort(), [...categories].sort(), `${language}: plural forms of ${group}`);
+      }
+      return groups;
+    };
+    const placeholders = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+    const e = grouped(leaves(en), 'en');
+    const r = grouped(leaves(ru), 'ru');
     assert.deepEqual([...r.keys()].sort(), [...e.keys()].sort());
-    for (const [key, text] of e) {
-      const placeholders = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
-      assert.ok(text.trim() && r.get(key)?.trim(), `${key} is empty`);
-      assert.deepEqual(placeholders(r.get(key) ?? ''), placeholders(text), `placeholders of ${key}`);
+    for (const [key, forms] of e) {
+      const first = [...forms.values()][0] ?? '';
+      for (const text of [...forms.values(), ...(r.get(key)?.values() ?? [])]) {
+        assert.ok(text.trim(), `${key} has an empty text`);
+        assert.deepEqual(placeholders(text), placeholders(first), `placeholders of ${key}`);
+      }
     }
     assert.match(ru.enroll.title, /[а-я]/);
   });
