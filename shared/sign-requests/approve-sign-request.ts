@@ -20,6 +20,7 @@ import type { CertificateKeySource, FoundCertificate } from '../signing/certific
 import type { Store } from '../store/store-ports.js';
 import { assertMaySign } from './assert-may-sign.js';
 import { expireSignRequest, queueRobotFinish } from './expire-sign-request.js';
+import { answerWhileWaiting } from './while-waiting.js';
 
 export interface AnswerSignRequestOptions {
   store: Store;
@@ -183,11 +184,18 @@ export async function approveSignRequest(o: ApproveSignRequestOptions): Promise<
     ...(o.actor ? { actor: o.actor } : {}),
     ...(o.clientAddress ? { clientAddress: o.clientAddress } : {}),
   });
-  const stored = await approveAndQueue(o, request, { certificate, authorization });
-  if (!stored) {
-    throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
-  }
-  return stored;
+  const outcome = await answerWhileWaiting(o.store, request, (current) =>
+    approveAndQueue(o, current, { certificate, authorization }),
+  );
+  if (!outcome.stored) throw answeredMeanwhile(request.id, outcome.last);
+  return outcome.stored;
+}
+
+function answeredMeanwhile(id: string, last: SignRequest | undefined): AppError {
+  return new AppError(
+    ErrorCode.SIGN_REQUEST_NOT_PENDING,
+    `Sign request ${id} was answered meanwhile (${last ? last.state : 'it is gone'})`,
+  );
 }
 
 /** Checks the signer's code for a rejection; the account's "OTP disabled" switch applies as for signing. */
@@ -217,11 +225,24 @@ export async function rejectSignRequest(
   const request = await pendingRequest(o, now());
   const otp = o.authorization ? (await authorizeRejection(o, request, o.authorization)).otp : undefined;
   const at = now();
+  const outcome = await answerWhileWaiting(o.store, request, (current) =>
+    storeRejection(o, current, { at, reason, ...(otp ? { otp } : {}) }),
+  );
+  if (!outcome.stored) throw answeredMeanwhile(request.id, outcome.last);
+  await queueRobotFinish(o.queue, request.id, 'rejected').catch(() => undefined);
+  return outcome.stored;
+}
+
+/** `awaiting_signer → rejected` with its sign-log entry, in one transaction; undefined if the version moved. */
+async function storeRejection(
+  o: AnswerSignRequestOptions,
+  request: SignRequest,
+  answer: { at: Date; reason: string; otp?: SignatureAuthorization['otp'] },
+): Promise<SignRequest | undefined> {
+  const { at, reason, otp } = answer;
   const rejected = transition(request, 'rejected', at, { failure: { code: 'REJECTED', message: reason } });
-  await o.store.transaction(async () => {
-    if (!(await o.store.signRequests.update(rejected, request.version))) {
-      throw new AppError(ErrorCode.SIGN_REQUEST_NOT_PENDING, `Sign request ${request.id} was answered meanwhile`);
-    }
+  return o.store.transaction(async () => {
+    if (!(await o.store.signRequests.update(rejected, request.version))) return undefined;
     await o.store.signLog.appendOnce(
       {
         time: at,
@@ -234,7 +255,6 @@ export async function rejectSignRequest(
       },
       `rejected:${request.id}`,
     );
+    return { ...rejected, version: request.version + 1 };
   });
-  await queueRobotFinish(o.queue, request.id, 'rejected').catch(() => undefined);
-  return { ...rejected, version: request.version + 1 };
 }

@@ -21,6 +21,7 @@ import { approveAndQueue } from './approve-sign-request.js';
 import { assertMaySign } from './assert-may-sign.js';
 import { checkBatchSize, distinctIds } from './batch-limits.js';
 import { expireSignRequest } from './expire-sign-request.js';
+import { answerWhileWaiting } from './while-waiting.js';
 
 export interface ApproveSignRequestsOptions {
   store: Store;
@@ -55,9 +56,6 @@ export interface BatchApproval {
   approved: SignRequest[];
   skipped: SkippedRequest[];
 }
-
-/** Compare-and-sets lost to another writer (e.g. the notice sweep recording a reminder) before giving up. */
-const MAX_RELOADS = 5;
 
 /** Loads every request; refuses the batch when one is not the signer's. */
 async function ownRequests(o: ApproveSignRequestsOptions, ids: string[]): Promise<SignRequest[]> {
@@ -120,22 +118,18 @@ async function approveOne(
   first: SignRequest,
   approval: { certificate: FoundCertificate; authorization: SignatureAuthorization; batchId: string },
 ): Promise<SignRequest | SkippedRequest> {
-  let request: SignRequest | undefined = first;
-  for (let reload = 0; reload < MAX_RELOADS && request?.state === 'awaiting_signer'; reload++) {
-    try {
-      const stored = await approveAndQueue(o, request, approval);
-      if (stored) return stored;
-    } catch (error) {
-      const e = AppError.from(error);
-      return { requestId: first.id, code: e.code, message: e.message };
-    }
-    request = await o.store.signRequests.get(first.id);
+  try {
+    const outcome = await answerWhileWaiting(o.store, first, (request) => approveAndQueue(o, request, approval));
+    if (outcome.stored) return outcome.stored;
+    return {
+      requestId: first.id,
+      code: ErrorCode.SIGN_REQUEST_NOT_PENDING,
+      message: `it was answered meanwhile (${outcome.last?.state ?? 'gone'})`,
+    };
+  } catch (error) {
+    const e = AppError.from(error);
+    return { requestId: first.id, code: e.code, message: e.message };
   }
-  return {
-    requestId: first.id,
-    code: ErrorCode.SIGN_REQUEST_NOT_PENDING,
-    message: `it was answered meanwhile (${request?.state ?? 'gone'})`,
-  };
 }
 
 /**
