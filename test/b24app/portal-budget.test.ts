@@ -49,7 +49,8 @@ describe('Bitrix24 budget: portal requests per signed document', function () {
         `${wave.signedSeconds.toFixed(1)} s: ${t.downloads} downloads, direct ${JSON.stringify(t.direct)}, ` +
         `${t.batches} batches of ${t.commands} commands ${JSON.stringify(t.inBatch)}`,
     );
-    for (const id of wave.requestIds) assert.equal((await fx.store.signRequests.get(id))?.state, 'completed');
+    // The step is closed before the request's last record (completed) is written: wait for its final state.
+    for (const id of wave.requestIds) assert.equal((await fx.waitFor(id)).state, 'completed');
     for (const run of wave.runs) {
       const accepted = portal.eventSendCalls().filter((c) => c.eventToken === run.eventToken && c.accepted);
       assert.equal(accepted.length, 1, 'each step closed exactly once');

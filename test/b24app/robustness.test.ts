@@ -91,7 +91,8 @@ describe('Bitrix24 robustness: 100 robot requests through 20 % faults, within th
       const accepted = a.eventSendCalls().filter((c) => c.eventToken === run.eventToken && c.accepted);
       assert.equal(accepted.length, 1, 'each step closed exactly once');
     }
-    for (const id of ids) assert.equal((await fx.store.signRequests.get(id))?.state, 'completed');
+    // The step is closed before the request's last record (completed) is written: wait for its final state.
+    for (const id of ids) assert.equal((await fx.waitFor(id)).state, 'completed');
     // Lost answers of updates that ran were read back, never sent blindly again: one new file a deal.
     assert.equal(a.state.files.size - filesBefore, REQUESTS, 'each signed file uploaded once');
     for (const dealId of deals) assert.equal(a.getDeal(dealId)?.files.UF_CRM_CONTRACT_PDF?.length, 1);

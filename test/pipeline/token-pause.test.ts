@@ -146,6 +146,7 @@ describe('worker runtime: a token that is not usable pauses its queue', function
     });
 
     await sleep(600);
+    for (const until = Date.now() + 10_000; state.checks < 5 && Date.now() < until; ) await sleep(50);
     assert.equal((await store.signRequests.get(request.id))?.state, 'approved', 'nothing was attempted');
     assert.equal((await queue.depth(request.route)).ready, 1, 'the job waits in the queue');
     assert.ok(state.checks >= 5, `the token is checked periodically (${state.checks} checks)`);
@@ -173,7 +174,12 @@ describe('worker runtime: a token that is not usable pauses its queue', function
       (await checkReadiness({ store, queue, probeRoute: 'internal', tokens: () => worker!.tokenReports() })).ready,
       true,
     );
-    const after = await metrics.text();
+    // The job's outcome is counted once the job is settled with the queue, just after the request's last write.
+    let after = await metrics.text();
+    for (const until = Date.now() + 10_000; Date.now() < until; after = await metrics.text()) {
+      if (metricValue(after, 'signservice_job_outcomes_total{result="completed"}') !== undefined) break;
+      await sleep(50);
+    }
     assert.equal(metricValue(after, 'signservice_token_usable{token="Switchable"}'), 1);
     assert.equal(metricValue(after, 'signservice_job_outcomes_total{result="completed"}'), 1);
     assert.ok((metricValue(after, 'signservice_step_duration_seconds_count{step="sign",outcome="done"}') ?? 0) >= 1);
