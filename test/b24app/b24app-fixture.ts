@@ -172,7 +172,9 @@ export class B24AppFixture {
       env: this.env,
       args: options.args ?? ['--worker'],
     });
-    await this.service.waitReady(30_000);
+    // A deadline for the fixture, not a start-up promise: on a machine busy with other suites a cold start
+    // (module loading, store and queue checks, token probes) has taken over 30 s.
+    await this.service.waitReady(90_000);
   }
 
   async stop(): Promise<void> {
