@@ -191,9 +191,26 @@ export interface BlobStore {
 }
 
 /**
+ * Named leases: mutual exclusion across processes (and machines sharing the store) for work that must not run
+ * twice at once — a portal's OAuth refresh, the deliveries to one deal. A lease has one holder, is re-entrant
+ * for its owner (taking it again extends it), is released only by its owner, and is taken over by anyone
+ * once it has expired (a holder that died frees it after `ttlMs`). Names are 1–300 characters.
+ */
+export interface LeaseRepository {
+  /**
+   * Takes lease `name` for `ttlMs` if it is free, expired, or already `owner`'s (then it is extended). One
+   * atomic step: of concurrent callers in any process exactly one gets true.
+   */
+  acquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it (an expired lease taken over by another owner is left alone). */
+  release(name: string, owner: string): Promise<void>;
+}
+
+/**
  * Bitrix24 portals that installed the app (shared/domain/portal.ts), and the per-portal lease that makes
  * OAuth refreshes one at a time across processes (a refresh token is single-use: two processes refreshing
- * with the same one would lock the portal out).
+ * with the same one would lock the portal out). The refresh lease is the named lease
+ * `portal-refresh/<member id>` (LeaseRepository).
  */
 export interface PortalRepository {
   /**
@@ -250,6 +267,8 @@ export interface Store {
   readonly signRequests: SignRequestRepository;
   readonly blobs: BlobStore;
   readonly portals: PortalRepository;
+  /** Named leases across processes (the portals' refresh leases among them). */
+  readonly leases: LeaseRepository;
   /** Operators, panel sessions, API tokens, settings (admin-ports.ts). */
   readonly admin: AdminRepositories;
   close(): Promise<void>;

@@ -79,6 +79,9 @@ describe('embedded store (SQLite)', function () {
     async writeLegacyEntries(store, entries) {
       insertLegacyRows(fileOf.get(store) as string, entries);
     },
+    async reopen(store, keys) {
+      return openEmbeddedStore(fileOf.get(store) as string, keys);
+    },
   });
 
   it('creates the directory and a WAL-mode file with the schema', async () => {

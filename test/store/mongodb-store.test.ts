@@ -69,6 +69,9 @@ describe('MongoDB store', function () {
           await client.close();
         }
       },
+      async reopen(store, keys) {
+        return openMongoStore(url, databaseOf.get(store) as string, keys);
+      },
     });
   } else {
     it('MongoDB contract suite not run: MONGO_URL is not set');

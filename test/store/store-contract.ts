@@ -11,6 +11,7 @@ import { storeKeysFor } from '../../shared/store/create-store.js';
 import { describeAccountContract, describeOtpStateContract } from './account-contract.js';
 import { describeAccountPortalContract } from './account-portal-contract.js';
 import { describeAdminContract } from './admin-contract.js';
+import { describeLeaseContract } from './lease-contract.js';
 import { describePortalContract } from './portal-contract.js';
 import { describeSignLogContract } from './sign-log-contract.js';
 import { describeSignRequestContract } from './sign-request-contract.js';
@@ -35,9 +36,11 @@ export function describeStoreContract(name: string, adapter: StoreAdapter): void
     const fx = {} as StoreFixture;
     beforeEach(async () => {
       fx.masterKey = randomMasterKey();
-      fx.store = await adapter.open(storeKeysFor(fx.masterKey));
+      const keys = storeKeysFor(fx.masterKey);
+      fx.store = await adapter.open(keys);
       const store = fx.store;
       fx.writeLegacyEntries = (entries) => adapter.writeLegacyEntries(store, entries);
+      fx.reopen = () => adapter.reopen(store, keys);
     });
     afterEach(async () => {
       await fx.store?.close();
@@ -51,6 +54,7 @@ export function describeStoreContract(name: string, adapter: StoreAdapter): void
     describeSignLogContract(fx);
     describeSignRequestContract(fx);
     describePortalContract(fx);
+    describeLeaseContract(fx);
     describeAdminContract(fx);
     describeTransactionContract(fx);
   });

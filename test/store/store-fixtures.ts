@@ -100,6 +100,8 @@ export interface StoreFixture {
   masterKey: MasterKey;
   /** Writes entries directly into the storage under `store`, as the SignService before the keyed chain did. */
   writeLegacyEntries(entries: SignLogEntry[]): Promise<void>;
+  /** Opens a second store over the storage of `store` (what another process sees); the caller closes it. */
+  reopen(): Promise<Store>;
 }
 
 /** A fresh random master key. */
@@ -113,4 +115,6 @@ export interface StoreAdapter {
   open(keys: StoreKeys): Promise<Store>;
   /** Writes old-format entries (no MAC) straight into the storage of `store`, past the adapter. */
   writeLegacyEntries(store: Store, entries: SignLogEntry[]): Promise<void>;
+  /** A second store over the storage of `store` (another process's connection to the same file/database). */
+  reopen(store: Store, keys: StoreKeys): Promise<Store>;
 }

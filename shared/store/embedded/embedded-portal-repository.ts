@@ -1,19 +1,20 @@
 /**
- * Bitrix24 portals and their refresh leases in the embedded SQLite file. Every write is one statement
- * (an UPSERT, a conditional UPDATE), which SQLite runs atomically across processes: the version
- * compare-and-set and the lease (`ON CONFLICT … DO UPDATE … WHERE` the lease is free, expired or ours)
- * need no transaction of their own.
+ * Bitrix24 portals in the embedded SQLite file. Every write is one statement (an UPSERT, a conditional
+ * UPDATE), which SQLite runs atomically across processes: the version compare-and-set needs no transaction
+ * of its own. The refresh lease is the named lease `portal-refresh/<member id>` (embedded-lease-repository.ts).
  */
 import type { Portal } from '../../domain/portal.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import { writeAndConfirm } from '../../sqlite/write-and-confirm.js';
-import type { PortalRepository } from '../store-ports.js';
+import { portalRefreshLease } from '../lease-name.js';
+import type { LeaseRepository, PortalRepository } from '../store-ports.js';
 import { type SqliteDatabase, withStoreErrors } from './sqlite-database.js';
 
 /**
- * The two tables, created on first use with IF NOT EXISTS (idempotent, safe when processes race). They are
- * kept here rather than in sqlite-schema.ts MIGRATIONS while that list is being extended by other work;
- * folding them into a migration step later changes nothing for existing files.
+ * The table, created on first use with IF NOT EXISTS (idempotent, safe when processes race). It is kept
+ * here rather than in sqlite-schema.ts MIGRATIONS while that list is being extended by other work; folding
+ * it into a migration step later changes nothing for existing files. (Files written before the named
+ * leases keep an empty `portal_locks` table that nothing reads.)
  */
 export const PORTAL_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS portals (
@@ -32,12 +33,6 @@ CREATE TABLE IF NOT EXISTS portals (
   installed_at     TEXT NOT NULL,
   updated_at       TEXT NOT NULL,
   version          INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS portal_locks (
-  member_id  TEXT PRIMARY KEY,
-  owner      TEXT NOT NULL,
-  -- milliseconds since the epoch
-  expires_at INTEGER NOT NULL
 );
 `;
 
@@ -130,18 +125,11 @@ function statements(db: SqliteDatabase) {
          updated_at = @at, version = version + 1 WHERE member_id = @memberId`,
     ),
     purge: db.prepare('DELETE FROM portals WHERE member_id = ?'),
-    acquire: db.prepare(
-      `INSERT INTO portal_locks (member_id, owner, expires_at) VALUES (@memberId, @owner, @expiresAt)
-       ON CONFLICT (member_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-       WHERE portal_locks.expires_at <= @now OR portal_locks.owner = excluded.owner`,
-    ),
-    release: db.prepare('DELETE FROM portal_locks WHERE member_id = ? AND owner = ?'),
-    dropLock: db.prepare('DELETE FROM portal_locks WHERE member_id = ?'),
   };
 }
 
-/** The PortalRepository over the embedded SQLite file; `now` (ms) is the lease clock, for tests. */
-export function embeddedPortalRepository(db: SqliteDatabase, now: () => number = Date.now): PortalRepository {
+/** The PortalRepository over the embedded SQLite file; its refresh lease is one of `leases`. */
+export function embeddedPortalRepository(db: SqliteDatabase, leases: LeaseRepository): PortalRepository {
   let prepared: ReturnType<typeof statements> | undefined;
   const sql = () => {
     if (!prepared) {
@@ -196,18 +184,11 @@ export function embeddedPortalRepository(db: SqliteDatabase, now: () => number =
     async markUninstalled(memberId, at, purge = false) {
       const s = sql();
       if (purge) {
-        const gone = s.purge.run(memberId).changes === 1;
-        s.dropLock.run(memberId);
-        return gone;
+        return s.purge.run(memberId).changes === 1;
       }
       return s.uninstall.run({ memberId, at: at.toISOString() }).changes === 1;
     },
-    async acquireRefreshLock(memberId, owner, ttlMs) {
-      const t = now();
-      return sql().acquire.run({ memberId, owner, expiresAt: t + ttlMs, now: t }).changes === 1;
-    },
-    async releaseRefreshLock(memberId, owner) {
-      sql().release.run(memberId, owner);
-    },
+    acquireRefreshLock: (memberId, owner, ttlMs) => leases.acquire(portalRefreshLease(memberId), owner, ttlMs),
+    releaseRefreshLock: (memberId, owner) => leases.release(portalRefreshLease(memberId), owner),
   });
 }

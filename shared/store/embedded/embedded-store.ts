@@ -11,6 +11,7 @@ import { embeddedAdminRepositories } from './embedded-admin-store.js';
 import { embeddedBlobStore } from './embedded-blob-store.js';
 import { embeddedEnrollmentRepository } from './embedded-enrollment-repository.js';
 import { embeddedGrantRepository } from './embedded-grant-repository.js';
+import { embeddedLeaseRepository } from './embedded-lease-repository.js';
 import { embeddedPortalRepository } from './embedded-portal-repository.js';
 import { embeddedServiceKeyRepository } from './embedded-service-key-repository.js';
 import { embeddedSignLogCheckpointRepository } from './embedded-sign-log-checkpoint-repository.js';
@@ -38,6 +39,7 @@ function gatedAdmin(tx: SqliteTransactions, admin: AdminRepositories): AdminRepo
 export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<Store> {
   const db = openSqliteDatabase(file);
   const tx = new SqliteTransactions(db);
+  const leases = tx.gate(embeddedLeaseRepository(db));
   return {
     kind: 'embedded',
     accounts: tx.gate(embeddedAccountRepository(db)),
@@ -48,7 +50,8 @@ export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<
     serviceKeys: tx.gate(embeddedServiceKeyRepository(db)),
     signRequests: tx.gate(embeddedSignRequestRepository(db)),
     blobs: embeddedBlobStore(path.join(path.dirname(file), 'blobs')),
-    portals: tx.gate(embeddedPortalRepository(db)),
+    portals: tx.gate(embeddedPortalRepository(db, leases)),
+    leases,
     admin: gatedAdmin(tx, embeddedAdminRepositories(db)),
     transaction: (work) => tx.run(work),
     async close() {

@@ -1,18 +1,17 @@
 /**
- * Bitrix24 portals in MongoDB (`portals`, `_id` = member id) and their refresh leases (`portal_locks`).
- * Writes are single-document operations: the install is an upsert whose update pipeline computes the new
- * version and keeps `installedAt`; a token update filters on the version it read (compare-and-set); the
- * lease is an upsert filtered on "free, expired or ours" with the server's clock (`$$NOW`), so processes on
- * different machines agree on expiry. A lease held by someone else makes the upsert collide with the
- * existing `_id` (duplicate key), which means "not acquired".
+ * Bitrix24 portals in MongoDB (`portals`, `_id` = member id). Writes are single-document operations: the
+ * install is an upsert whose update pipeline computes the new version and keeps `installedAt`; a token
+ * update filters on the version it read (compare-and-set). The refresh lease is the named lease
+ * `portal-refresh/<member id>` (mongo-lease-repository.ts).
  */
 import type { Collection, Db } from 'mongodb';
 import type { Portal } from '../../domain/portal.js';
 import { AppError, ErrorCode } from '../../errors.js';
-import type { PortalRepository } from '../store-ports.js';
+import { portalRefreshLease } from '../lease-name.js';
+import type { LeaseRepository, PortalRepository } from '../store-ports.js';
 import { isDuplicateKey, withMongoErrors } from './mongo-errors.js';
 
-export const PORTAL_COLLECTIONS = { portals: 'portals', locks: 'portal_locks' } as const;
+export const PORTAL_COLLECTIONS = { portals: 'portals' } as const;
 
 /** A portal as stored: `_id` is the member id; absent values are null. */
 export type PortalDocument = Omit<Portal, 'memberId' | 'userId' | 'language' | 'tokens' | 'applicationTokenHash'> & {
@@ -23,12 +22,6 @@ export type PortalDocument = Omit<Portal, 'memberId' | 'userId' | 'language' | '
   tokens: Portal['tokens'] | null;
   applicationTokenHash: string | null;
 };
-
-interface LockDocument {
-  _id: string;
-  owner: string;
-  expiresAt: Date;
-}
 
 /** The portal a stored document holds. */
 export function fromPortalDocument(doc: PortalDocument): Portal {
@@ -47,12 +40,9 @@ export function fromPortalDocument(doc: PortalDocument): Portal {
 const lit = (value: unknown) => ({ $literal: value });
 
 /** The PortalRepository over MongoDB. */
-export function mongoPortalRepository(db: Db): PortalRepository {
+export function mongoPortalRepository(db: Db, leases: LeaseRepository): PortalRepository {
   // Majority and journaled: a rotated refresh token that is lost after a failover locks the portal out.
   const portals: Collection<PortalDocument> = db.collection<PortalDocument>(PORTAL_COLLECTIONS.portals, {
-    writeConcern: { w: 'majority', journal: true },
-  });
-  const locks: Collection<LockDocument> = db.collection<LockDocument>(PORTAL_COLLECTIONS.locks, {
     writeConcern: { w: 'majority', journal: true },
   });
 
@@ -114,9 +104,7 @@ export function mongoPortalRepository(db: Db): PortalRepository {
     },
     async markUninstalled(memberId, at, purge = false) {
       if (purge) {
-        const gone = (await portals.deleteOne({ _id: memberId })).deletedCount === 1;
-        await locks.deleteOne({ _id: memberId });
-        return gone;
+        return (await portals.deleteOne({ _id: memberId })).deletedCount === 1;
       }
       const result = await portals.updateOne(
         { _id: memberId },
@@ -127,21 +115,7 @@ export function mongoPortalRepository(db: Db): PortalRepository {
       );
       return result.matchedCount === 1;
     },
-    async acquireRefreshLock(memberId, owner, ttlMs) {
-      try {
-        await locks.updateOne(
-          { _id: memberId, $expr: { $or: [{ $lte: ['$expiresAt', '$$NOW'] }, { $eq: ['$owner', lit(owner)] }] } },
-          [{ $set: { owner: lit(owner), expiresAt: { $add: ['$$NOW', Math.max(1, Math.floor(ttlMs))] } } }],
-          { upsert: true },
-        );
-        return true;
-      } catch (e) {
-        if (isDuplicateKey(e)) return false;
-        throw e;
-      }
-    },
-    async releaseRefreshLock(memberId, owner) {
-      await locks.deleteOne({ _id: memberId, owner });
-    },
+    acquireRefreshLock: (memberId, owner, ttlMs) => leases.acquire(portalRefreshLease(memberId), owner, ttlMs),
+    releaseRefreshLock: (memberId, owner) => leases.release(portalRefreshLease(memberId), owner),
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log`,
- * `sign_log_checkpoints`, `service_keys` and `sign_requests`, with their unique and TTL indexes created at
- * start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store. `transaction`
+ * `sign_log_checkpoints`, `service_keys`, `sign_requests`, `portals` and `leases`, with their unique and
+ * TTL indexes created at start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store. `transaction`
  * is a multi-document transaction on a replica set (mongo-transactions.ts); on a standalone server the work
  * runs without one.
  */
@@ -13,6 +13,7 @@ import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
 import { mongoError } from './mongo-errors.js';
 import { mongoGrantRepository } from './mongo-grant-repository.js';
+import { mongoLeaseRepository } from './mongo-lease-repository.js';
 import { mongoPortalRepository } from './mongo-portal-repository.js';
 import { mongoServiceKeyRepository } from './mongo-service-key-repository.js';
 import { mongoSignLogCheckpointRepository } from './mongo-sign-log-checkpoint-repository.js';
@@ -35,6 +36,7 @@ export async function openMongoStore(url: string, dbName: string, keys: StoreKey
     throw mongoError(e, 'cannot give existing accounts their portal');
   }
   const tx = new MongoTransactions(client, await supportsTransactions(db));
+  const leases = mongoLeaseRepository(db);
   return {
     kind: 'mongodb',
     accounts: mongoAccountRepository(db, tx),
@@ -45,7 +47,8 @@ export async function openMongoStore(url: string, dbName: string, keys: StoreKey
     serviceKeys: mongoServiceKeyRepository(db),
     signRequests: mongoSignRequestRepository(db, tx),
     blobs: mongoBlobStore(db),
-    portals: mongoPortalRepository(db),
+    portals: mongoPortalRepository(db, leases),
+    leases,
     admin: mongoAdminRepositories(db),
     transaction: (work) => tx.run(work),
     async close() {
