@@ -99,7 +99,12 @@ function pipelineDepsOf(deps: WorkerDeps, logger: Logger): { pipeline: PipelineD
   const robot = robotDepsOf(deps, logger);
   const b24 = robot
     ? {
-        documents: bitrix24DocumentGateway({ b24: robot.b24, maxBytes: config.worker.maxDocumentBytes, logger }),
+        documents: bitrix24DocumentGateway({
+          b24: robot.b24,
+          maxBytes: config.worker.maxDocumentBytes,
+          logger,
+          leases: deps.store.leases,
+        }),
         notifier: bitrix24Notifier({
           ...robot,
           fallback: logNotifier(logger),

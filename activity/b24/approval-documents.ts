@@ -31,7 +31,12 @@ export interface ApprovalDocuments {
 
 /** Creates the document access of the approval page. */
 export function approvalDocuments(deps: B24UiDeps): ApprovalDocuments {
-  const gateway = bitrix24DocumentGateway({ b24: deps.b24, maxBytes: deps.maxDocumentBytes, logger: deps.logger });
+  const gateway = bitrix24DocumentGateway({
+    b24: deps.b24,
+    maxBytes: deps.maxDocumentBytes,
+    logger: deps.logger,
+    leases: deps.store.leases,
+  });
   const kept = new Map<string, { at: number; bytes: Promise<Buffer> }>();
 
   const bytes = (request: SignRequest): Promise<Buffer> => {

@@ -64,7 +64,8 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
   });
   after(() => fx.close());
 
-  const gateway = () => bitrix24DocumentGateway({ b24, maxBytes: 10 * 1024 * 1024, logger: fx.logger });
+  const gateway = () =>
+    bitrix24DocumentGateway({ b24, maxBytes: 10 * 1024 * 1024, logger: fx.logger, leases: fx.store.leases });
   const ref = (dealId: number, extra: Partial<DocumentRef> = {}): DocumentRef =>
     ({
       kind: 'bitrix24',
@@ -123,6 +124,7 @@ describe('Bitrix24 deal files: fetch and idempotent delivery', function () {
           b24: { ...b24, calls, deals: new DealReads(calls) },
           maxBytes: 1 << 20,
           logger: fx.logger,
+          leases: fx.store.leases,
         });
         await assert.rejects(tampered.fetch(ref(dealId)), (e: Error & { code?: string }) => {
           assert.equal(e.code, ErrorCode.B24_INVALID_PAYLOAD);

@@ -13,13 +13,24 @@
  * removed the file meanwhile and that delivery fails (DOCUMENT_CHANGED) rather than overwrite their change.
  * A lost answer (B24_OUTCOME_UNKNOWN, also when the batch it travelled in was lost) sends the delivery into
  * the next round; after MAX_ROUNDS the error goes to the caller (the queue retries the job).
+ *
+ * Across processes (several workers, each with its own lanes): a round holds the store's lease
+ * `deal-deliveries/<member id>/<entity type>/<deal id>` from before its read-back until its update's answer
+ * is settled — and on into the next round while deliveries of a lost answer wait to be read back — so no
+ * other process reads that deal for an update meanwhile and writes a list without our new file. A round
+ * that finds the lease taken polls for it with backoff for up to LEASE_WAIT_MS (longer than LEASE_TTL_MS, so
+ * a dead holder's lease always expires within one wait), then fails with B24_UNAVAILABLE and the queue
+ * retries the job. The holder renews the lease every LEASE_RENEW_MS while its round runs and releases it in
+ * `finally`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import { repeatOnTokenRace } from '../../shared/bitrix24/token-race.js';
 import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import type { LeaseRepository } from '../../shared/store/store-ports.js';
 import type { DeliveryFacts } from '../gateways/document-gateway.js';
 import { DEAL_ENTITY_TYPE_ID, type DealFile, type FileField, fileFieldOf, readDeal } from './deal-files.js';
 
@@ -32,6 +43,28 @@ const UPLOAD_PRIORITY = 1;
 /** Files of one field downloaded to find the delivered copy. */
 const MAX_FILES_CHECKED = 10;
 
+/**
+ * The lease's lifetime. A round's worst case with the default settings (B24_TIMEOUT_SECONDS 30, 5 tries,
+ * back-off 1–30 s) is about 7.5 minutes: the read-back and the update each up to 5 × 30 s of requests plus
+ * about 20 s of back-off, a token refresh (15 s, up to 35 s waiting for another process's) and the portal's
+ * rate-limit waits; waiting at the portal gate behind other calls adds to it without bound. The holder
+ * therefore renews the lease every LEASE_RENEW_MS for as long as its round runs: the lease outlives any
+ * round of a live holder, while a holder that died frees it within LEASE_TTL_MS.
+ */
+export const LEASE_TTL_MS = 120_000;
+/** How often the holder renews the lease (a quarter of its lifetime: three renewals may fail before it ends). */
+export const LEASE_RENEW_MS = 30_000;
+/** How long a round waits for another process's lease before the job goes back to the queue. */
+export const LEASE_WAIT_MS = 150_000;
+/** Polling the lease: first gap, and the most it grows to. */
+const POLL_FIRST_MS = 50;
+const POLL_MAX_MS = 2_000;
+
+/** The lease of the deliveries to one deal, across every process sharing the store. */
+export const dealDeliveriesLease = (memberId: string, dealId: number) =>
+  `deal-deliveries/${memberId}/${DEAL_ENTITY_TYPE_ID}/${dealId}`;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 interface Delivery {
@@ -54,6 +87,12 @@ export interface DealDeliveriesDeps {
   /** Downloads one file of the deal (the gateway's: portal gate, size limit). */
   download: (ref: DealRef, file: DealFile) => Promise<Buffer>;
   logger: Logger;
+  /** The store's leases (store.leases): one round per deal at a time across every process. */
+  leases: LeaseRepository;
+  /** This instance's lease owner. @default host:pid:deliveries:<random> */
+  owner?: string;
+  /** Lease timing, for tests. @default LEASE_TTL_MS, LEASE_RENEW_MS, LEASE_WAIT_MS */
+  lease?: { ttlMs?: number; renewMs?: number; waitMs?: number };
 }
 
 function facts(d: Delivery, fileId: string): DeliveryFacts {
@@ -73,8 +112,17 @@ function replacementOf(item: Record<string, unknown> | undefined, before: FileFi
 /** The deliveries of a worker process, by deal. */
 export class DealDeliveries {
   readonly #lanes = new Map<string, { pending: Delivery[] }>();
+  readonly #owner: string;
+  readonly #ttlMs: number;
+  readonly #renewMs: number;
+  readonly #waitMs: number;
 
-  constructor(private readonly deps: DealDeliveriesDeps) {}
+  constructor(private readonly deps: DealDeliveriesDeps) {
+    this.#owner = deps.owner ?? `${os.hostname()}:${process.pid}:deliveries:${randomUUID().slice(0, 8)}`;
+    this.#ttlMs = deps.lease?.ttlMs ?? LEASE_TTL_MS;
+    this.#renewMs = deps.lease?.renewMs ?? LEASE_RENEW_MS;
+    this.#waitMs = deps.lease?.waitMs ?? LEASE_WAIT_MS;
+  }
 
   /** Delivers `bytes` in place of `ref`'s file; resolves once the deal holds them. */
   deliver(ref: DealRef, bytes: Buffer): Promise<DeliveryFacts> {
@@ -104,42 +152,115 @@ export class DealDeliveries {
 
   private async drain(key: string, lane: { pending: Delivery[] }): Promise<void> {
     const [memberId, dealId] = [lane.pending[0]?.ref.memberId as string, lane.pending[0]?.ref.entityId as number];
-    while (lane.pending.length > 0) {
-      // Read first, then take every delivery waiting by the time the answer came: all of them are checked
-      // against a read issued after this lane's previous update and after their own lost attempts.
-      let item: Record<string, unknown>;
-      try {
-        item = (await readDeal(this.deps.b24, memberId, dealId, Date.now())).item;
-      } catch (error) {
-        for (const d of lane.pending.splice(0)) d.reject(error);
-        break;
-      }
-      const round = lane.pending.splice(0);
-      for (const d of round) d.rounds++;
-      let again: Delivery[] = [];
-      try {
-        again = await this.round(dealId, item, round);
-      } catch (error) {
-        for (const d of round) d.reject(error);
-      }
-      for (const d of again) {
-        if (d.rounds < MAX_ROUNDS) lane.pending.push(d);
-        else {
-          d.reject(
-            d.lastError ??
-              new AppError(
-                ErrorCode.B24_METHOD_FAILED,
-                `Deal ${d.ref.entityId}: the update did not take the signed file`,
-              ),
-          );
+    const lease = dealDeliveriesLease(memberId, dealId);
+    let held: { release: () => Promise<void> } | undefined;
+    try {
+      while (lane.pending.length > 0) {
+        try {
+          held ??= await this.takeLease(lease, memberId, dealId);
+        } catch (error) {
+          for (const d of lane.pending.splice(0)) d.reject(error);
+          break;
         }
+        // Read first, then take every delivery waiting by the time the answer came: all of them are checked
+        // against a read issued after this lane's previous update and after their own lost attempts.
+        let item: Record<string, unknown>;
+        try {
+          item = (await readDeal(this.deps.b24, memberId, dealId, Date.now())).item;
+        } catch (error) {
+          for (const d of lane.pending.splice(0)) d.reject(error);
+          break;
+        }
+        const round = lane.pending.splice(0);
+        for (const d of round) d.rounds++;
+        let again: Delivery[] = [];
+        let checks: Promise<unknown> = Promise.resolve();
+        try {
+          ({ again, checks } = await this.round(dealId, item, round));
+        } catch (error) {
+          for (const d of round) d.reject(error);
+        }
+        for (const d of again) {
+          if (d.rounds < MAX_ROUNDS) lane.pending.push(d);
+          else {
+            d.reject(
+              d.lastError ??
+                new AppError(
+                  ErrorCode.B24_METHOD_FAILED,
+                  `Deal ${d.ref.entityId}: the update did not take the signed file`,
+                ),
+            );
+          }
+        }
+        // The update is settled. Deliveries going into another round (a lost answer, a file the answer did
+        // not show) keep the lease: their read-back must come before anyone else's update. Otherwise it is
+        // free for other processes while the files that were already gone are downloaded and compared.
+        if (!again.some((d) => lane.pending.includes(d))) {
+          await held.release();
+          held = undefined;
+        }
+        await checks;
       }
+    } finally {
+      await held?.release();
+      this.#lanes.delete(key);
     }
-    this.#lanes.delete(key);
   }
 
-  /** Settles `round` against the deal as `item` shows it; returns the deliveries that need another round. */
-  private async round(dealId: number, item: Record<string, unknown>, round: Delivery[]): Promise<Delivery[]> {
+  /**
+   * Takes the deal's lease, waiting (polling with backoff) while another process holds it; returns its
+   * release. The lease is renewed while held.
+   * @throws AppError B24_UNAVAILABLE when it stays taken for LEASE_WAIT_MS (the queue retries the job).
+   */
+  private async takeLease(name: string, memberId: string, dealId: number): Promise<{ release: () => Promise<void> }> {
+    const { leases, logger } = this.deps;
+    const owner = this.#owner;
+    const deadline = Date.now() + this.#waitMs;
+    let gap = POLL_FIRST_MS;
+    let waited = false;
+    while (!(await leases.acquire(name, owner, this.#ttlMs))) {
+      if (!waited) logger.info({ memberId, dealId }, 'another process is delivering to this deal; waiting for it');
+      waited = true;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new AppError(
+          ErrorCode.B24_UNAVAILABLE,
+          `Deal ${dealId}: another worker process has been delivering to it for too long; the delivery will be retried`,
+          { details: { memberId, dealId } },
+        );
+      }
+      await sleep(Math.min(left, gap * (0.75 + Math.random() * 0.5)));
+      gap = Math.min(POLL_MAX_MS, gap * 2);
+    }
+    const renewal = setInterval(() => {
+      leases.acquire(name, owner, this.#ttlMs).then(
+        (kept) => {
+          if (!kept) logger.error({ memberId, dealId }, 'deal delivery lease was taken over while its round ran');
+        },
+        (error: unknown) => logger.warn({ memberId, dealId, error }, 'deal delivery lease not renewed'),
+      );
+    }, this.#renewMs);
+    renewal.unref();
+    return {
+      release: async () => {
+        clearInterval(renewal);
+        await leases.release(name, owner).catch((error: unknown) => {
+          // It expires by itself; until then other processes wait for it.
+          logger.warn({ memberId, dealId, error }, 'deal delivery lease not released');
+        });
+      },
+    };
+  }
+
+  /**
+   * Settles `round` against the deal as `item` shows it: returns, once the update is settled, the
+   * deliveries that need another round and the comparisons of files already gone (they need no lease).
+   */
+  private async round(
+    dealId: number,
+    item: Record<string, unknown>,
+    round: Delivery[],
+  ): Promise<{ again: Delivery[]; checks: Promise<unknown> }> {
     const memberId = (round[0] as Delivery).ref.memberId;
     const again: Delivery[] = [];
     const sending: Sending[] = [];
@@ -155,9 +276,14 @@ export class DealDeliveries {
         again.push(d);
       else sending.push({ delivery: d, field });
     }
-    if (sending.length > 0) again.push(...(await this.update(memberId, dealId, sending)));
-    await Promise.all(checks);
-    return again;
+    const checked = Promise.all(checks);
+    try {
+      if (sending.length > 0) again.push(...(await this.update(memberId, dealId, sending)));
+    } catch (error) {
+      await checked;
+      throw error;
+    }
+    return { again, checks: checked };
   }
 
   /** The original is gone: delivered already (a copy with our hash is there), or changed by someone else. */

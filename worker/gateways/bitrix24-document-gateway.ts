@@ -9,7 +9,8 @@
  * field and file id are returned, and the fetch step stores them.
  *
  * Deliver: deal-deliveries.ts — every delivery of one deal waiting at the same time in one read-back and one
- * `crm.item.update` (the original's name kept), idempotent by reading back, never by blind repeats.
+ * `crm.item.update` (the original's name kept), one such round per deal at a time across every process (a
+ * lease in the store), idempotent by reading back, never by blind repeats.
  */
 import type { Bitrix24App } from '../../shared/bitrix24/bitrix24-app.js';
 import type { DownloadedFile } from '../../shared/bitrix24/rest-exchange.js';
@@ -18,6 +19,7 @@ import type { DocumentRef } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { assertPdfHeader } from '../../shared/fs/read-pdf-file.js';
 import type { Logger } from '../../shared/logger.js';
+import type { LeaseRepository } from '../../shared/store/store-ports.js';
 import { DealDeliveries, type DealRef } from '../bitrix24/deal-deliveries.js';
 import { type DealFile, type FileField, fileFieldOf, fileFields, readDeal } from '../bitrix24/deal-files.js';
 import type { DocumentGateway } from './document-gateway.js';
@@ -39,11 +41,13 @@ export interface Bitrix24DocumentGatewayOptions {
   b24: Bitrix24App;
   maxBytes: number;
   logger: Logger;
+  /** The store's leases: deliveries to one deal one round at a time across every process (deal-deliveries.ts). */
+  leases: LeaseRepository;
 }
 
 /** Creates the gateway. */
 export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions): DocumentGateway {
-  const { b24, maxBytes, logger } = options;
+  const { b24, maxBytes, logger, leases } = options;
 
   const download = async (ref: DealRef, file: DealFile): Promise<DownloadedFile> => {
     try {
@@ -120,6 +124,7 @@ export function bitrix24DocumentGateway(options: Bitrix24DocumentGatewayOptions)
   const deliveries = new DealDeliveries({
     b24,
     logger,
+    leases,
     download: async (ref, file) => (await download(ref, file)).bytes,
   });
 

@@ -113,6 +113,14 @@ export class PortalHandle {
     return [...this.state.users.values()].map((user) => ({ ...user }));
   }
 
+  /**
+   * Makes every REST call of this portal wait `ms` before it runs (0: none) — a slow portal, so that calls
+   * sent at about the same time (two processes reading one deal) are all in flight together.
+   */
+  setLatency(ms: number): void {
+    this.state.latencyMs = ms;
+  }
+
   /** Defines a deal file field (`USER_TYPE_ID = file`). */
   addFileField(fieldName: string, options: { multiple: boolean; label?: string }): UserField {
     return defineFileField(this.state, fieldName, options);

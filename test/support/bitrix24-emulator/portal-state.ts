@@ -213,6 +213,8 @@ export class PortalState {
   installerUserId = 1;
   /** Where the full OAuth flow redirects (`redirect_uri` of the app card). */
   redirectUri: string | undefined;
+  /** How long each REST call waits before it runs (a slow portal; 0: none). */
+  latencyMs = 0;
   readonly #counters = new Map<string, number>();
 
   constructor(readonly identity: PortalIdentity) {

@@ -9,6 +9,7 @@
  * 5. the method (scope and admin checks, then the handler) and the `{result, total?, next?, time}` envelope.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_DOWNLOAD_METHOD } from './deal-files.js';
 import { type EmulatorCore, type RecordedRequest, restTime } from './emulator-core.js';
 import type { FaultKind } from './fault-injector.js';
@@ -78,6 +79,8 @@ export async function serveRest(
     return write(res, record, errorAnswer(faultError()));
   }
   if (fault === 'timeout') return holdAndDrop(core, res, record);
+  // A slow portal: the call runs only after the latency, so calls sent together all run after it.
+  if (portal.latencyMs > 0) await sleep(portal.latencyMs);
   const answer = execute(core, portal, method, asText(auth), rest, record, atMs);
   if (fault === 'timeout_after_execute') return holdAndDrop(core, res, record);
   write(res, record, answer);
