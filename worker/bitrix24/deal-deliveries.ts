@@ -77,6 +77,15 @@ interface Delivery {
   reject: (error: unknown) => void;
 }
 
+/**
+ * One deal's deliveries in this process. Outcomes wait in `settled` until the lease is released, so a caller
+ * that goes on to close the store (a worker shutting down) never leaves the lease behind to block others.
+ */
+interface Lane {
+  pending: Delivery[];
+  settled: (() => void)[];
+}
+
 interface Sending {
   delivery: Delivery;
   field: FileField;
@@ -89,7 +98,7 @@ export interface DealDeliveriesDeps {
   logger: Logger;
   /** The store's leases (store.leases): one round per deal at a time across every process. */
   leases: LeaseRepository;
-  /** This instance's lease owner. @default host:pid:deliveries:<random> */
+  /** Prefix of this instance's lease owners (each lane adds a number). @default host:pid:deliveries:<random> */
   owner?: string;
   /** Lease timing, for tests. @default LEASE_TTL_MS, LEASE_RENEW_MS, LEASE_WAIT_MS */
   lease?: { ttlMs?: number; renewMs?: number; waitMs?: number };
@@ -111,11 +120,12 @@ function replacementOf(item: Record<string, unknown> | undefined, before: FileFi
 
 /** The deliveries of a worker process, by deal. */
 export class DealDeliveries {
-  readonly #lanes = new Map<string, { pending: Delivery[] }>();
+  readonly #lanes = new Map<string, Lane>();
   readonly #owner: string;
   readonly #ttlMs: number;
   readonly #renewMs: number;
   readonly #waitMs: number;
+  #drains = 0;
 
   constructor(private readonly deps: DealDeliveriesDeps) {
     this.#owner = deps.owner ?? `${os.hostname()}:${process.pid}:deliveries:${randomUUID().slice(0, 8)}`;
@@ -131,33 +141,35 @@ export class DealDeliveries {
     }
     return new Promise<DeliveryFacts>((resolve, reject) => {
       const key = `${ref.memberId}|${ref.entityId}`;
-      const delivery: Delivery = {
+      const existing = this.#lanes.get(key);
+      const lane: Lane = existing ?? { pending: [], settled: [] };
+      lane.pending.push({
         ref: ref as Delivery['ref'],
         bytes,
         sha256: sha256(bytes),
         rounds: 0,
         lastError: undefined,
-        resolve,
-        reject,
-      };
-      const lane = this.#lanes.get(key);
-      if (lane) lane.pending.push(delivery);
-      else {
-        const started = { pending: [delivery] };
-        this.#lanes.set(key, started);
-        void this.drain(key, started);
+        resolve: (facts) => lane.settled.push(() => resolve(facts)),
+        reject: (error) => lane.settled.push(() => reject(error)),
+      });
+      if (!existing) {
+        this.#lanes.set(key, lane);
+        void this.drain(key, lane);
       }
     });
   }
 
-  private async drain(key: string, lane: { pending: Delivery[] }): Promise<void> {
+  private async drain(key: string, lane: Lane): Promise<void> {
     const [memberId, dealId] = [lane.pending[0]?.ref.memberId as string, lane.pending[0]?.ref.entityId as number];
     const lease = dealDeliveriesLease(memberId, dealId);
+    // An owner of this lane's own: a later lane of the same deal must wait for this one's release, not
+    // re-enter its lease (the re-entrance is for the renewal only).
+    const owner = `${this.#owner}:${++this.#drains}`;
     let held: { release: () => Promise<void> } | undefined;
     try {
       while (lane.pending.length > 0) {
         try {
-          held ??= await this.takeLease(lease, memberId, dealId);
+          held ??= await this.takeLease(lease, owner, memberId, dealId);
         } catch (error) {
           for (const d of lane.pending.splice(0)) d.reject(error);
           break;
@@ -200,10 +212,13 @@ export class DealDeliveries {
           held = undefined;
         }
         await checks;
+        if (!held) settle(lane);
       }
     } finally {
-      await held?.release();
+      // At once, before any wait: a delivery arriving from now on starts a lane of its own.
       this.#lanes.delete(key);
+      await held?.release();
+      settle(lane);
     }
   }
 
@@ -212,9 +227,13 @@ export class DealDeliveries {
    * release. The lease is renewed while held.
    * @throws AppError B24_UNAVAILABLE when it stays taken for LEASE_WAIT_MS (the queue retries the job).
    */
-  private async takeLease(name: string, memberId: string, dealId: number): Promise<{ release: () => Promise<void> }> {
+  private async takeLease(
+    name: string,
+    owner: string,
+    memberId: string,
+    dealId: number,
+  ): Promise<{ release: () => Promise<void> }> {
     const { leases, logger } = this.deps;
-    const owner = this.#owner;
     const deadline = Date.now() + this.#waitMs;
     let gap = POLL_FIRST_MS;
     let waited = false;
@@ -357,6 +376,11 @@ export class DealDeliveries {
     }
     return again;
   }
+}
+
+/** Hands the outcomes decided so far to their callers. */
+function settle(lane: Lane): void {
+  for (const done of lane.settled.splice(0)) done();
 }
 
 function missing(message: string): AppError {
