@@ -62,7 +62,7 @@ describe('deal deliveries across worker processes (the store lease)', function (
     };
     const before = deals.map((d) => portal.getDeal(d.id)?.files[FIELD]?.map((f) => f.id) ?? []);
     // Process `doc` delivers document `doc` of every deal; both start together and both reads are slow.
-    portal.setLatency(400);
+    portal.setLatency(1500);
     let results: Awaited<ReturnType<typeof runDeliveryProcesses>>;
     try {
       results = await runDeliveryProcesses(
