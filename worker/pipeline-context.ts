@@ -15,6 +15,7 @@ import type { Store } from '../shared/store/store-ports.js';
 import type { DocumentGateway } from './gateways/document-gateway.js';
 import type { Notifier } from './gateways/notifier.js';
 import type { WorkflowCallback } from './gateways/workflow-callback.js';
+import type { HashedInput } from './steps/fetch-document.js';
 
 /** Receives the duration and outcome of every step (the worker feeds them to /metrics). */
 export interface StepObserver {
@@ -53,8 +54,12 @@ export interface PipelineContext {
   /** Aborted when the job stopped being this worker's (DeliveredJob.signal): no further step runs. */
   readonly signal: AbortSignal | undefined;
   now(): Date;
-  /** The input bytes fetched during this run, so a fresh run reads the document once. */
-  input: Buffer | undefined;
+  /**
+   * The input bytes fetched during this run, so a fresh run reads the document once, with the SHA-256 state
+   * that has consumed exactly them (never digested: the sign step continues copies of it, so each input byte
+   * is hashed once in a run; fetch-document.ts).
+   */
+  input: HashedInput | undefined;
   /** The signed bytes produced and recorded in this run, so delivery needs no read-back and re-hash. */
   signed: { sha256: string; bytes: Buffer } | undefined;
   /** True once this run's fetch step recorded the first signing attempt with its own write. */

@@ -19,7 +19,7 @@ import type { SigningKey } from '../../shared/crypto/signing-key.js';
 import { loadPemKey } from '../../shared/crypto/software-key.js';
 import type { Account } from '../../shared/domain/account.js';
 import type { SignLogEntry } from '../../shared/domain/sign-log-entry.js';
-import type { SignRequest } from '../../shared/domain/sign-request.js';
+import { recordStep, type SignRequest, transition } from '../../shared/domain/sign-request.js';
 import { AppError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import { PdfDocument } from '../../shared/pdf/pdf-document.js';
@@ -194,17 +194,33 @@ describe('sign-request handler: idempotent steps', function () {
     await assertCompletedOnce(r);
   });
 
-  const crashPoints: { after: string; when: (next: SignRequest) => boolean }[] = [
+  // The store commits of a fresh run: fetch; sign; deliver + log (one transaction); notify + callback +
+  // completed (one write). `rewrite` stores something else than the pipeline asked for before the crash: the
+  // records the earlier pipeline (one write per step) left at its crash points, which a resumed job must
+  // still finish (its "delivered, not logged" is the test after these).
+  const crashPoints: {
+    after: string;
+    when: (next: SignRequest) => boolean;
+    rewrite?: (next: SignRequest) => SignRequest;
+  }[] = [
     { after: 'fetch', when: (x) => x.state === 'signing' },
     { after: 'sign (signed, not delivered)', when: (x) => x.state === 'signed' },
-    { after: 'deliver', when: (x) => x.state === 'delivered' && !x.steps.log },
-    { after: 'log', when: (x) => x.steps.log !== undefined && !x.steps.notify },
-    { after: 'notify', when: (x) => x.steps.notify !== undefined && !x.steps.callback },
-    { after: 'callback', when: (x) => x.steps.callback !== undefined && x.state !== 'completed' },
+    // Thrown inside the deliver + log transaction: it is rolled back, as by a crash before its commit.
+    { after: 'deliver and log were written, not committed', when: (x) => x.steps.log !== undefined },
+    {
+      after: 'notify (the earlier pipeline: not completed, callback missing)',
+      when: (x) => x.state === 'completed',
+      rewrite: ({ steps: { callback: _, ...steps }, ...x }) => ({ ...x, steps, state: 'delivered' }),
+    },
+    {
+      after: 'callback (the earlier pipeline: reported, not completed)',
+      when: (x) => x.state === 'completed',
+      rewrite: (x) => ({ ...x, state: 'delivered' }),
+    },
   ];
 
   for (const point of crashPoints) {
-    it(`a crash right after ${point.after} was recorded: the redelivered job finishes without signing again`, async () => {
+    it(`a crash right after ${point.after}: the redelivered job finishes without signing again`, async () => {
       const r = await newRequest();
       let crashed = false;
       const crashingStore: Store = {
@@ -212,8 +228,9 @@ describe('sign-request handler: idempotent steps', function () {
         signRequests: {
           ...store.signRequests,
           async update(next, expected) {
-            const ok = await store.signRequests.update(next, expected);
-            if (ok && !crashed && point.when(next)) {
+            const crash = !crashed && point.when(next);
+            const ok = await store.signRequests.update(crash && point.rewrite ? point.rewrite(next) : next, expected);
+            if (ok && crash) {
               crashed = true;
               throw new SimulatedCrash(`died after ${point.after}`);
             }
@@ -230,6 +247,10 @@ describe('sign-request handler: idempotent steps', function () {
         assert.equal(fs.existsSync((r.document as { outputPath: string }).outputPath), false, 'not delivered yet');
         assert.ok(await store.blobs.get(`${r.id}.signed.${signedBefore}`), 'the signed bytes wait in the blob store');
       }
+      if (point.after.startsWith('deliver')) {
+        assert.equal(between.state, 'signed', 'the delivery was not recorded without its log entry');
+        assert.deepEqual(await logOf(r.id), [], 'the log entry was rolled back with it');
+      }
       assert.equal(await createSignRequestHandler(deps)(job(r, 2)), 'completed');
       await assertCompletedOnce(r);
       const after = (await store.signRequests.get(r.id))!;
@@ -239,6 +260,33 @@ describe('sign-request handler: idempotent steps', function () {
       }
     });
   }
+
+  it('a request the earlier pipeline left delivered and not logged: logged once, completed', async () => {
+    const r = await newRequest();
+    const crashingStore: Store = {
+      ...store,
+      signRequests: {
+        ...store.signRequests,
+        async update(next, expected) {
+          const ok = await store.signRequests.update(next, expected);
+          if (ok && next.state === 'signed') throw new SimulatedCrash('died after sign');
+          return ok;
+        },
+      },
+    };
+    await assert.rejects(createSignRequestHandler({ ...deps, store: crashingStore })(job(r)), SimulatedCrash);
+    // What the earlier deliver step did before its own commit (the log followed in a commit of its own).
+    const signed = (await store.signRequests.get(r.id))!;
+    const bytes = (await store.blobs.get(`${r.id}.signed.${signed.signedSha256}`))!;
+    const facts = await deps.documents.deliver(signed.document, bytes);
+    const at = new Date();
+    const delivered = transition(recordStep(signed, 'deliver', { at, data: facts }), 'delivered', at);
+    assert.ok(await store.signRequests.update(delivered, signed.version));
+    assert.deepEqual(await logOf(r.id), []);
+    assert.equal(await createSignRequestHandler(deps)(job(r, 2)), 'completed');
+    await assertCompletedOnce(r);
+    assert.deepEqual((await store.signRequests.get(r.id))?.steps.deliver?.at, at, 'not delivered again');
+  });
 
   it('a request waiting for its signer is left alone; a missing request and a malformed job are refused', async () => {
     const waiting = await newRequest({ state: 'awaiting_signer', steps: {} });

@@ -1,12 +1,16 @@
 /**
  * Step "deliver": puts the signed bytes recorded by the sign step where the document goes (the output
  * file, later the Bitrix24 deal), reading them back from the BlobStore and checking their hash, so a
- * redelivered job delivers exactly what was signed. The gateways' delivery is idempotent.
+ * redelivered job delivers exactly what was signed. The gateways' delivery is idempotent. The delivery is
+ * recorded in the same store commit as the sign log entry (log-signature.ts: one transaction, one fsync
+ * instead of two): a crash before that commit leaves neither, and the redelivered job delivers the same bytes
+ * again and logs; a crash after it leaves both.
  */
 import { recordStep, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { type PipelineStep, signedBlobKey } from '../pipeline-context.js';
 import { sha256Hex } from './fetch-document.js';
+import { saveLogged } from './log-signature.js';
 
 export const deliverDocument: PipelineStep = {
   name: 'deliver',
@@ -29,11 +33,8 @@ export const deliverDocument: PipelineStep = {
     }
     const facts = await ctx.deps.documents.deliver(request.document, bytes);
     const at = ctx.now();
-    const saved = await ctx.save(
-      transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at),
-      request,
-    );
     ctx.log.info({ step: 'deliver', ...facts }, 'signed document delivered');
-    return saved;
+    const delivered = transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at);
+    return saveLogged(ctx, delivered, request);
   },
 };

@@ -13,13 +13,13 @@ import { signPdfBufferAtLevel } from '../../shared/pdf/long-term/sign-at-level.j
 import { isTimeZone } from '../../shared/pdf/stamp/stamp-time.js';
 import { assertMaySign } from '../../shared/sign-requests/assert-may-sign.js';
 import { type PipelineContext, type PipelineStep, RequestChanged, signedBlobKey } from '../pipeline-context.js';
-import { sha256Hex } from './fetch-document.js';
+import { type HashedInput, hashInput } from './fetch-document.js';
 
 /** The input bytes: those fetched in this run, or fetched again and checked against the recorded hash. */
-async function inputOf(ctx: PipelineContext, request: SignRequest): Promise<Buffer> {
+async function inputOf(ctx: PipelineContext, request: SignRequest): Promise<HashedInput> {
   if (ctx.input) return ctx.input;
-  const input = await ctx.deps.documents.fetch(request.document);
-  if (sha256Hex(input) !== request.inputSha256) {
+  const input = hashInput(await ctx.deps.documents.fetch(request.document));
+  if (input.sha256 !== request.inputSha256) {
     throw new AppError(
       ErrorCode.DOCUMENT_CHANGED,
       `The document of sign request ${request.id} changed after it was fetched for signing; submit it again`,
@@ -118,9 +118,11 @@ export const signDocument: PipelineStep = {
     );
     // A TSA or revocation source that fails throws a transient error: the job waits and is retried.
     const { bytes, result } = await signPdfBufferAtLevel(
-      input,
+      input.bytes,
       {
         key,
+        // The fetch's hash state: the engine continues it instead of hashing the input again.
+        inputHash: input.hash,
         signingTime,
         page: request.placement.page,
         position: request.placement.position,
