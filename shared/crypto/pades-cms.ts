@@ -4,7 +4,7 @@
  * content-type, message-digest and ESS signing-certificate-v2 as signed attributes and no signing-time (the
  * claimed time lives in the signature dictionary's /M).
  */
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { AppError, ErrorCode } from '../errors.js';
 import { type CertificateInfo, describeCertificate } from './certificate-info.js';
 import {
@@ -119,8 +119,22 @@ function signatureAlgorithm(algorithm: KeyAlgorithm): Buffer {
  * A signature that does not verify would make a broken PDF; checking it costs well under a millisecond and
  * catches a key that does not belong to the certificate, or an ECDSA value returned as raw r||s instead of DER.
  */
+/** Public keys by their SPKI (hex): a service signs with a few certificates, and importing a key costs ~0.3 ms. */
+const publicKeys = new Map<string, KeyObject>();
+
+function publicKeyOf(spki: Buffer): KeyObject {
+  const id = spki.toString('hex');
+  let key = publicKeys.get(id);
+  if (!key) {
+    if (publicKeys.size >= 64) publicKeys.clear();
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
 function assertSignatureVerifies(signer: CertificateInfo, signedAttributes: Buffer, signature: Buffer): void {
-  const publicKey = createPublicKey({ key: signer.subjectPublicKeyInfo, format: 'der', type: 'spki' });
+  const publicKey = publicKeyOf(signer.subjectPublicKeyInfo);
   let valid = false;
   try {
     valid = verify('sha256', signedAttributes, publicKey, signature);

@@ -3,6 +3,7 @@
  * that becomes the widget's normal appearance (/AP /N) — never page content, so later signers do not change what
  * earlier signers signed [ISO 32000-1 §12.5.5].
  */
+import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { IncrementalUpdate } from '../incremental-writer.js';
 import { name, PdfDict, type PdfObject, type PdfRef, PdfStream, PdfString } from '../pdf-objects.js';
@@ -11,6 +12,24 @@ import type { StampImage } from './stamp-image.js';
 import type { StampPlacement } from './stamp-placement.js';
 
 const flate = (data: Buffer): Buffer => zlib.deflateSync(data);
+
+/**
+ * Deflated font programs by their SHA-256. Deflating the subset was the stamp's largest cost (~0.5–1 ms of a
+ * signature), and a signer's stamps use the same glyphs again and again (name, digits, fixed words); deflate
+ * is deterministic, so the cached bytes are the ones it would make. Bounded: many signers only start it over.
+ */
+const deflatedFonts = new Map<string, Buffer>();
+
+function flateFont(program: Buffer): Buffer {
+  const id = createHash('sha256').update(program).digest('hex');
+  let deflated = deflatedFonts.get(id);
+  if (!deflated) {
+    if (deflatedFonts.size >= 64) deflatedFonts.clear();
+    deflated = flate(program);
+    deflatedFonts.set(id, deflated);
+  }
+  return deflated;
+}
 
 /** Embeds the subset (Type0 / CIDFontType2, Identity-H, ToUnicode) and returns the font dictionary. */
 export function addFont(update: IncrementalUpdate, subset: FontSubset): PdfRef {
@@ -23,7 +42,7 @@ export function addFont(update: IncrementalUpdate, subset: FontSubset): PdfRef {
         ['Length1', built.fontFile.length],
         ['Filter', name('FlateDecode')],
       ]),
-      flate(built.fontFile),
+      flateFont(built.fontFile),
     ),
   );
   const descriptor = update.allocate();
