@@ -101,13 +101,16 @@ function findObjects(p11: PKCS11, session: Buffer, template: Attribute[], limit 
   return handles;
 }
 
-function readCertificate(p11: PKCS11, session: Buffer, handle: Buffer): TokenCertificateObject {
-  const [id, label, value] = p11.C_GetAttributeValue(session, handle, [
-    { type: pkcs11js.CKA_ID },
-    { type: pkcs11js.CKA_LABEL },
-    { type: pkcs11js.CKA_VALUE },
-  ]);
-  const certificate = Buffer.from(value!.value);
+/**
+ * Subject and expiry by certificate DER (hex). Every signature opens its key and so reads its certificate
+ * object; parsing the same DER again each time cost ~0.3–1 ms of a worker's time per document. Bounded.
+ */
+const described = new Map<string, { subject: string; notAfter: Date | undefined }>();
+
+function describe(certificate: Buffer): { subject: string; notAfter: Date | undefined } {
+  const key = certificate.toString('hex');
+  const known = described.get(key);
+  if (known) return { subject: known.subject, notAfter: known.notAfter && new Date(known.notAfter) };
   let subject = '';
   let notAfter: Date | undefined;
   try {
@@ -117,6 +120,19 @@ function readCertificate(p11: PKCS11, session: Buffer, handle: Buffer): TokenCer
   } catch {
     // A damaged certificate object stays in the inventory (the operator must see it) without dates.
   }
+  if (described.size >= 256) described.clear();
+  described.set(key, { subject, notAfter: notAfter && new Date(notAfter) });
+  return { subject, notAfter };
+}
+
+function readCertificate(p11: PKCS11, session: Buffer, handle: Buffer): TokenCertificateObject {
+  const [id, label, value] = p11.C_GetAttributeValue(session, handle, [
+    { type: pkcs11js.CKA_ID },
+    { type: pkcs11js.CKA_LABEL },
+    { type: pkcs11js.CKA_VALUE },
+  ]);
+  const certificate = Buffer.from(value!.value);
+  const { subject, notAfter } = describe(certificate);
   return { id: id!.value.toString('hex'), label: label!.value.toString('utf8'), certificate, subject, notAfter };
 }
 
