@@ -10,6 +10,7 @@ import { type Account, type BitrixUserLink, LOGIN_PATTERN } from '../domain/acco
 import type { SignLogAction, SignLogActor } from '../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
+import { checkTimeZone } from '../pdf/stamp/stamp-time.js';
 import type { AccountFilter, Store } from '../store/store-ports.js';
 
 export interface AccountServiceDeps {
@@ -31,6 +32,8 @@ export interface NewAccount {
   otpDisabled?: boolean;
   /** Language of the person's e-mails and notices. @default not set (the portal's, then the configured default) */
   language?: 'en' | 'ru';
+  /** IANA time zone of the times this person is shown (checked). @default not set (Bitrix24's, then the service's) */
+  timeZone?: string;
   actor?: SignLogActor;
 }
 
@@ -128,6 +131,7 @@ async function addAccount(deps: Deps, options: NewAccount): Promise<Account> {
     otp: undefined,
     lockout: { failures: [], lockedUntil: undefined },
     ...(options.language ? { language: options.language } : {}),
+    ...(options.timeZone ? { timeZone: checkTimeZone(options.timeZone, 'time zone') } : {}),
     createdAt: at,
     updatedAt: at,
   };

@@ -1,17 +1,20 @@
 /**
  * The administrator's changes to an account beyond what the account service offers: description, e-mail,
- * language, OTP requirement, active/disabled, and resetting the authenticator. Every change is one store
+ * language, time zone, OTP requirement, active/disabled, and resetting the authenticator. Every change is one store
  * update followed by a sign-log entry naming the administrator and what changed (never a secret).
  */
 import type { Account } from '../domain/account.js';
 import type { SignLogAction, SignLogActor } from '../domain/sign-log-entry.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { checkTimeZone } from '../pdf/stamp/stamp-time.js';
 import type { Store } from '../store/store-ports.js';
 
 export interface AccountChange {
   description?: string;
   email?: string | null;
   language?: 'en' | 'ru' | null;
+  /** An IANA time zone name (checked); null: not set (the Bitrix24 user's, else the service's zone). */
+  timeZone?: string | null;
   otpDisabled?: boolean;
   status?: 'active' | 'disabled';
 }
@@ -50,7 +53,9 @@ export async function editAccount(o: {
   };
   if (change.language === null) delete next.language;
   else if (change.language !== undefined) next.language = change.language;
-  const changed = (['description', 'email', 'language', 'status'] as const).filter(
+  if (change.timeZone === null) delete next.timeZone;
+  else if (change.timeZone !== undefined) next.timeZone = checkTimeZone(change.timeZone, 'time zone');
+  const changed = (['description', 'email', 'language', 'timeZone', 'status'] as const).filter(
     (k) => change[k] !== undefined && String(change[k] ?? '') !== String(account[k] ?? ''),
   );
   // The change and its entries are stored together (Store.transaction).

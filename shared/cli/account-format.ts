@@ -42,6 +42,7 @@ export function describeAccount(account: Account, grants: CertificateGrant[]): s
     `E-mail:       ${account.email ?? '-'}`,
     `Portal:       ${account.memberId ?? 'none (service-wide account)'}`,
     `Bitrix24:     ${account.bitrix ? `user ${account.bitrix.userId}` : 'not linked'}`,
+    `Time zone:    ${account.timeZone ?? "not set (the Bitrix24 user's, else the service's TZ)"}`,
     `Status:       ${account.status}`,
     `OTP:          ${otpState(account)}${account.otp ? ` (enrolled ${account.otp.enrolledAt.toISOString()})` : ''}`,
   ];

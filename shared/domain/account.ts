@@ -49,6 +49,11 @@ export interface Account {
    * the configured default apply (shared/notices/notice-language.ts).
    */
   language?: 'en' | 'ru';
+  /**
+   * The IANA time zone times are shown to this person in (pages, e-mails, notices, the stamp) when Bitrix24
+   * names none for them; absent: the service's (TZ). shared/i18n/date-time.ts `personTimeZone`.
+   */
+  timeZone?: string;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -40,18 +40,8 @@ export function pickLanguage(options: { query?: unknown; acceptLanguage?: string
   return (options.acceptLanguage && fromAcceptLanguage(options.acceptLanguage)) || options.fallback;
 }
 
-/** A date and time as people of that language write it, with the time zone, e.g. "14 March 2025, 15:04 UTC". */
-export function formatDateTime(date: Date, language: Language, timeZone?: string): string {
-  return new Intl.DateTimeFormat(language === 'ru' ? 'ru-RU' : 'en-GB', {
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-    ...(timeZone ? { timeZone } : {}),
-  }).format(date);
-}
+/** Dates and times for people: shared/i18n/date-time.ts. */
+export { formatDateTime } from './date-time.js';
 
 /** Fills `{name}` placeholders; unknown names stay as they are. No escaping: callers escape for HTML. */
 export function fillPlaceholders(text: string, values: Record<string, unknown>): string {

@@ -1,5 +1,5 @@
 /**
- * /api/v1/accounts: list with search and filters, create, read, edit (description, e-mail, language, OTP
+ * /api/v1/accounts: list with search and filters, create, read, edit (description, e-mail, language, time zone, OTP
  * requirement, active/disabled), enrollment links (sent by e-mail or handed to the administrator to copy),
  * unlock, reset OTP, and the account's certificate grants. Every change is logged naming the caller.
  */
@@ -8,6 +8,7 @@ import { editAccount, resetAccountOtp } from '../../../shared/admin/edit-account
 import type { Account } from '../../../shared/domain/account.js';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
 import { sendEnrollmentMail } from '../../../shared/mail/send-enrollment-mail.js';
+import { isTimeZone } from '../../../shared/pdf/stamp/stamp-time.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 import { accountFor, accountsFor } from '../../admin/portal-scope.js';
@@ -15,11 +16,19 @@ import { accountView, ZAccountId, ZAccountView, ZGrantView } from './account-sch
 
 const FILTERS = ['enrolled', 'pending-link', 'locked', 'otp-disabled', 'disabled'] as const;
 
+/** An IANA time zone name Intl knows (Europe/Moscow); the account stores its canonical spelling. */
+const ZTimeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, { message: 'not an IANA time zone name (e.g. Europe/Moscow)' })
+  .describe('IANA time zone of the times shown to this person, e.g. Europe/Moscow');
+
 const ZNewAccount = z.object({
   login: z.string().min(2).max(64),
   description: z.string().max(500).optional(),
   email: z.email().optional(),
   language: z.enum(['en', 'ru']).optional(),
+  timeZone: ZTimeZone.optional(),
   otpDisabled: z.boolean().optional(),
   bitrixUserId: z.number().int().positive().optional().describe('The Bitrix24 user (of the caller’s portal)'),
   memberId: z
@@ -34,6 +43,7 @@ const ZAccountChange = z.object({
   description: z.string().max(500).optional(),
   email: z.email().nullable().optional(),
   language: z.enum(['en', 'ru']).nullable().optional(),
+  timeZone: ZTimeZone.nullable().optional(),
   otpDisabled: z.boolean().optional(),
   status: z.enum(['active', 'disabled']).optional(),
 });
@@ -106,6 +116,7 @@ export function accountRoutes(deps: AdminApiDeps): ApiRoute[] {
           ...(body.description !== undefined ? { description: body.description } : {}),
           ...(body.email !== undefined ? { email: body.email } : {}),
           ...(body.language ? { language: body.language } : {}),
+          ...(body.timeZone ? { timeZone: body.timeZone } : {}),
           otpDisabled: body.otpDisabled ?? false,
           ...(body.bitrixUserId !== undefined && memberId ? { bitrix: { memberId, userId: body.bitrixUserId } } : {}),
           actor: caller?.actor,

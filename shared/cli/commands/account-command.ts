@@ -1,10 +1,11 @@
 /**
- * `signservice account add | list | show | disable-otp | enable-otp | unlock | enroll-link | grant | revoke`:
+ * `signservice account add | list | show | time-zone | disable-otp | enable-otp | unlock | enroll-link | grant | revoke`:
  * signer accounts, their OTP enrollment links and certificate grants, on the store the configuration
  * names (embedded SQLite file in the data directory, or MongoDB with MONGO_URL).
  */
 import { type AccountService, createAccountService } from '../../accounts/account-service.js';
 import { createGrantService, type GrantService } from '../../accounts/grant-service.js';
+import { editAccount } from '../../admin/edit-account.js';
 import type { Config } from '../../config.js';
 import { loadMasterKey } from '../../crypto/load-master-key.js';
 import type { Account } from '../../domain/account.js';
@@ -24,12 +25,13 @@ const HELP: GroupHelp = {
   about: 'Signer accounts: who may sign, how they confirm (one-time codes), and with which certificates.',
   subcommands: {
     add: {
-      usage: 'LOGIN [--description TEXT] [--email ADDRESS] [--portal MEMBER_ID [--bitrix-user N]] [--otp-disabled]',
+      usage:
+        'LOGIN [--description TEXT] [--email ADDRESS] [--portal MEMBER_ID [--bitrix-user N]] [--time-zone ZONE] [--otp-disabled]',
       summary: 'create an account (of a portal with --portal; without: service-wide)',
       details:
         'Creates a signer account. With --portal it belongs to that Bitrix24 portal, and only users of that portal\n' +
         'can be linked to it (now with --bitrix-user, or later by e-mail); without, it is service-wide.',
-      options: ['description', 'email', 'portal', 'bitrix-user', 'otp-disabled'],
+      options: ['description', 'email', 'portal', 'bitrix-user', 'time-zone', 'otp-disabled'],
     },
     list: {
       usage: '[--portal MEMBER_ID] [--json]',
@@ -40,6 +42,14 @@ const HELP: GroupHelp = {
       usage: 'LOGIN [--json]',
       summary: 'one account with its OTP state and certificate grants',
       options: ['json'],
+    },
+    'time-zone': {
+      usage: 'LOGIN ZONE|none',
+      summary: "set the time zone of the times this person is shown ('none': the Bitrix24 user's, else TZ)",
+      details:
+        "Pages, e-mails, notices and the stamp show times in the Bitrix24 user's time zone when Bitrix24 names one,\n" +
+        "else in this account's zone (an IANA name such as Europe/Moscow), else in the service's (TZ).",
+      options: [],
     },
     'disable-otp': {
       usage: 'LOGIN',
@@ -71,6 +81,7 @@ const HELP: GroupHelp = {
     email: ['--email ADDRESS', 'where enrollment links and notices go'],
     portal: ['--portal MEMBER_ID', 'the Bitrix24 portal the account belongs to (its member_id)'],
     'bitrix-user': ['--bitrix-user N', 'link the account to this user id of the --portal now'],
+    'time-zone': ['--time-zone ZONE', 'IANA time zone of the times shown to this person, e.g. Europe/Moscow'],
     'otp-disabled': ['--otp-disabled', 'create the account with OTP disabled'],
     send: ['--send', "e-mail the link to the account's address"],
     lang: ['--lang en|ru', 'language of the e-mail (default: DEFAULT_LANGUAGE)'],
@@ -88,6 +99,7 @@ const OPTIONS = {
   email: { type: 'string' },
   portal: { type: 'string' },
   'bitrix-user': { type: 'string' },
+  'time-zone': { type: 'string' },
   'otp-disabled': { type: 'boolean' },
   send: { type: 'boolean' },
   lang: { type: 'string' },
@@ -142,6 +154,7 @@ async function add(ctx: Context): Promise<void> {
     ...(values.email !== undefined ? { email: values.email } : {}),
     ...(values.portal !== undefined ? { memberId: values.portal } : {}),
     ...(bitrix ? { bitrix } : {}),
+    ...(values['time-zone'] !== undefined ? { timeZone: values['time-zone'] } : {}),
     otpDisabled: values['otp-disabled'] === true,
     actor: ACTOR,
   });
@@ -162,6 +175,23 @@ async function show(ctx: Context): Promise<void> {
     ctx.values.json
       ? JSON.stringify({ ...publicAccount(account), grants: granted }, null, 2)
       : describeAccount(account, granted),
+  );
+}
+
+async function timeZone(ctx: Context): Promise<void> {
+  const account = await ctx.accounts.get({ login: loginOf(ctx) });
+  const zone = argument(ctx.args, 1, 'ZONE');
+  const next = await editAccount({
+    store: ctx.store,
+    account,
+    change: { timeZone: zone === 'none' ? null : zone },
+    actor: ACTOR,
+    now: new Date(),
+  });
+  ctx.out(
+    next.timeZone
+      ? `${next.login} sees times in ${next.timeZone} (unless Bitrix24 names a time zone for the user).`
+      : `${next.login} has no time zone of its own: the Bitrix24 user's, else the service's (TZ).`,
   );
 }
 
@@ -252,6 +282,7 @@ const SUBCOMMANDS: Record<string, (ctx: Context) => Promise<void>> = {
   add,
   list,
   show,
+  'time-zone': timeZone,
   'disable-otp': disableOtp,
   'enable-otp': enableOtp,
   unlock,

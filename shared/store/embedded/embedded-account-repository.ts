@@ -25,6 +25,7 @@ interface AccountRow {
   otp_failures: string;
   locked_until: string | null;
   language: string | null;
+  time_zone: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,6 +48,7 @@ const COLUMNS = [
   'otp_failures',
   'locked_until',
   'language',
+  'time_zone',
   'created_at',
   'updated_at',
 ] as const;
@@ -72,6 +74,7 @@ function toRow(a: Account): Record<(typeof COLUMNS)[number], string | number | n
     otp_failures: JSON.stringify(a.lockout.failures.map((d) => d.toISOString())),
     locked_until: iso(a.lockout.lockedUntil),
     language: a.language ?? null,
+    time_zone: a.timeZone ?? null,
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
   };
@@ -103,6 +106,7 @@ function fromRow(r: AccountRow): Account {
       lockedUntil: r.locked_until ? new Date(r.locked_until) : undefined,
     },
     ...(r.language === 'en' || r.language === 'ru' ? { language: r.language } : {}),
+    ...(r.time_zone ? { timeZone: r.time_zone } : {}),
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
   };

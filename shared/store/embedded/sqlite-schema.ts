@@ -160,8 +160,20 @@ ALTER TABLE accounts ADD COLUMN otp_fail_tally INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN otp_fail_logged_at TEXT;
 `;
 
+/** Version 6: the account's own time zone (IANA name; NULL: the Bitrix24 user's, else the service's). */
+export const SCHEMA_V6_SQL = `
+ALTER TABLE accounts ADD COLUMN time_zone TEXT;
+`;
+
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */
-export const MIGRATIONS: readonly string[] = [SCHEMA_SQL, SCHEMA_V2_SQL, SCHEMA_V3_SQL, SCHEMA_V4_SQL, SCHEMA_V5_SQL];
+export const MIGRATIONS: readonly string[] = [
+  SCHEMA_SQL,
+  SCHEMA_V2_SQL,
+  SCHEMA_V3_SQL,
+  SCHEMA_V4_SQL,
+  SCHEMA_V5_SQL,
+  SCHEMA_V6_SQL,
+];
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,6 +31,8 @@ export interface AccountDocument {
   lockout: { failures: Date[]; lockedUntil: Date | null };
   /** Absent in documents written before accounts had a language: read as "not set". */
   language?: 'en' | 'ru' | null;
+  /** The account's IANA time zone; absent or null: not set. */
+  timeZone?: string | null;
   createdAt: Date;
   updatedAt: Date;
   /**
@@ -63,6 +65,7 @@ export function toAccountDocument(a: Account): AccountDocument {
     otp: a.otp ? { secret: secretCopy(a.otp.secret), enrolledAt: a.otp.enrolledAt, lastStep: a.otp.lastStep } : null,
     lockout: { failures: [...a.lockout.failures], lockedUntil: a.lockout.lockedUntil ?? null },
     language: a.language ?? null,
+    timeZone: a.timeZone ?? null,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };
@@ -85,6 +88,7 @@ export function fromAccountDocument(d: AccountDocument): Account {
       : undefined,
     lockout: { failures: d.lockout?.failures ?? [], lockedUntil: d.lockout?.lockedUntil ?? undefined },
     ...(d.language === 'en' || d.language === 'ru' ? { language: d.language } : {}),
+    ...(d.timeZone ? { timeZone: d.timeZone } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
