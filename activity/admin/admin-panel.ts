@@ -125,7 +125,12 @@ export function adminPanel(o: {
       app: { clientId: b24.app.clientId, policy: b24.app.policy },
       ...(b24.fetch ? { fetch: b24.fetch } : {}),
     });
-    const base = { memberId: page.portal.memberId, userId: who.userId, name: who.name };
+    const base = {
+      memberId: page.portal.memberId,
+      userId: who.userId,
+      name: who.name,
+      ...(who.timeZone ? { timeZone: who.timeZone } : {}),
+    };
     const principal = who.admin
       ? ({ kind: 'portal-admin', ...base } as const)
       : ({ kind: 'portal-user', ...base, ...(who.email ? { email: who.email } : {}) } as const);

@@ -23,6 +23,8 @@ export interface PageIdentity {
   userId: number;
   name: string;
   email?: string;
+  /** The user's TIME_ZONE (IANA), when they chose one. */
+  timeZone?: string;
   admin: boolean;
 }
 
@@ -40,7 +42,7 @@ const notConfirmed = (cause: unknown) =>
     cause,
   });
 
-/** `user.current` with the page's token: the user's id, name and e-mail. */
+/** `user.current` with the page's token: the user's id, name, e-mail and time zone. */
 async function currentUser(portal: Portal, authId: string, options: PageIdentityOptions) {
   const entries = batchEntries({ me: { method: 'user.current' } });
   const session = { memberId: portal.memberId, version: portal.version, clientEndpoint: portal.clientEndpoint };
@@ -65,7 +67,8 @@ async function currentUser(portal: Portal, authId: string, options: PageIdentity
     }
     const name = [text(me.NAME), text(me.LAST_NAME)].filter(Boolean).join(' ') || `#${userId}`;
     const email = text(me.EMAIL);
-    return { userId, name, ...(email ? { email } : {}) };
+    const timeZone = text(me.TIME_ZONE);
+    return { userId, name, ...(email ? { email } : {}), ...(timeZone ? { timeZone } : {}) };
   } catch (error) {
     if (
       error instanceof AppError &&

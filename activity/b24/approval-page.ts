@@ -5,7 +5,9 @@
  * wait for the same signer, it points to the "Waiting for me" list (approval-batch.ts).
  */
 import type { Context } from 'koa';
+import type { Account } from '../../shared/domain/account.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { formatDateTime, messagesFor } from '../../shared/i18n/messages.js';
 import { plural } from '../../shared/i18n/plural.js';
 import { waitingRequests } from '../../shared/sign-requests/waiting-requests.js';
@@ -24,6 +26,11 @@ export interface ApprovalPage {
 function waitingOf(deps: B24UiDeps, request: SignRequest): Promise<SignRequest[]> {
   if (request.document.kind !== 'bitrix24') return Promise.resolve([]);
   return waitingRequests(deps.store, { accountId: request.accountId, memberId: request.document.memberId }, deps.now());
+}
+
+/** The signer's zone: the request's (fixed when it began waiting), else the account's, else the service's. */
+export function zoneOf(deps: B24UiDeps, request: SignRequest, account: Account | undefined): string {
+  return personTimeZone({ bitrix: request.timeZone, account: account?.timeZone, service: deps.timeZone });
 }
 
 /** The page renderer over the routes' dependencies. */
@@ -52,7 +59,7 @@ export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): Approval
           certificates,
           preview,
           ...(error ? { error } : {}),
-          formatDate: (d) => formatDateTime(d, language, deps.timeZone),
+          formatDate: (d) => formatDateTime(d, language, zoneOf(deps, request, account)),
         }),
         // Other documents wait too: the way to the list that signs several with one code.
         waitingText: waiting.some((r) => r.id !== request.id)

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'koa';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
-import { formatDateTime, type Language, messagesFor } from '../../shared/i18n/messages.js';
+import { formatDateTime, messagesFor } from '../../shared/i18n/messages.js';
 import type { PageName } from '../../shared/mail/render-template.js';
 import type { ApprovalDocuments } from './approval-documents.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
@@ -35,7 +35,7 @@ export interface BatchPages {
 
 /** The page renderer over the routes' dependencies. */
 export function batchPages(deps: B24UiDeps, docs: ApprovalDocuments): BatchPages {
-  const formatDate = (language: Language) => (d: Date) => formatDateTime(d, language, deps.timeZone);
+  const formatDate = (signer: SignerOfLink) => (d: Date) => formatDateTime(d, signer.language, signer.timeZone);
   const render = (
     ctx: Context,
     signer: SignerOfLink,
@@ -60,7 +60,7 @@ export function batchPages(deps: B24UiDeps, docs: ApprovalDocuments): BatchPages
       const rows = await batchRows(deps, docs, signer, depth, await ownRequests(deps, signer));
       const view = waitingListView({
         language: signer.language,
-        formatDate: formatDate(signer.language),
+        formatDate: formatDate(signer),
         signerName: signer.name,
         rows,
         cap: deps.batchMaxDocuments,
@@ -75,7 +75,7 @@ export function batchPages(deps: B24UiDeps, docs: ApprovalDocuments): BatchPages
       const certificates = account ? await certificateChoices(deps.store, deps.keys, account, deps.now()) : [];
       const view = confirmView({
         language: signer.language,
-        formatDate: formatDate(signer.language),
+        formatDate: formatDate(signer),
         rows: await batchRows(deps, docs, signer, 2, requests),
         reviewToken,
         certificates,
@@ -87,7 +87,7 @@ export function batchPages(deps: B24UiDeps, docs: ApprovalDocuments): BatchPages
     async progress(ctx, signer, batchId, requests, skipped) {
       const view = progressView({
         language: signer.language,
-        formatDate: formatDate(signer.language),
+        formatDate: formatDate(signer),
         batchId,
         rows: await batchRows(deps, docs, signer, 2, requests),
         progress: await batchProgress(deps, requests),

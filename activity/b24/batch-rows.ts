@@ -7,6 +7,7 @@
 import type { SignLogActor } from '../../shared/domain/sign-log-entry.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import type { Language } from '../../shared/i18n/messages.js';
 import { approvalLinkExpiry, approvalToken } from '../../shared/sign-requests/approval-link.js';
 import { isOverdue } from '../../shared/sign-requests/expire-sign-request.js';
@@ -22,6 +23,8 @@ export interface SignerOfLink {
   accountId: string;
   memberId: string;
   language: Language;
+  /** The zone the signer's times are shown in (the request's, fixed when it began waiting). */
+  timeZone: string;
   name: string;
   actor: SignLogActor;
   /** Before the link's deadline: only then does it list or sign anything. */
@@ -48,6 +51,7 @@ export async function signerOfLink(
     accountId: request.accountId,
     memberId: request.document.memberId,
     language: opened.language,
+    timeZone: personTimeZone({ bitrix: request.timeZone, account: account?.timeZone, service: deps.timeZone }),
     name: account ? account.description || account.login : '',
     actor: {
       role: 'signer',

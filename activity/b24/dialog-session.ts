@@ -18,6 +18,8 @@ export interface DialogSession {
   dealId: number;
   accountId: string;
   language: Language;
+  /** The zone the signer's times are shown in, and the stamp's (date-time.ts `personTimeZone`). */
+  timeZone?: string;
   expiresAt: Date;
 }
 
@@ -28,6 +30,7 @@ interface DialogClaims extends TokenClaims {
   d: number;
   a: string;
   l: Language;
+  z?: string;
 }
 
 /** HKDF purpose of the session key. */
@@ -53,7 +56,8 @@ function wellFormed(c: Record<string, unknown>): boolean {
     Number.isSafeInteger(c.u) &&
     Number.isSafeInteger(c.d) &&
     typeof c.a === 'string' &&
-    isLanguage(c.l)
+    isLanguage(c.l) &&
+    (c.z === undefined || typeof c.z === 'string')
   );
 }
 
@@ -70,6 +74,7 @@ export function dialogSessions(masterKey: MasterKey, minutes = DIALOG_SESSION_MI
         d: session.dealId,
         a: session.accountId,
         l: session.language,
+        ...(session.timeZone ? { z: session.timeZone } : {}),
         exp,
       };
       return { token: signToken(key, claims), expiresAt: new Date(exp * 1000) };
@@ -90,6 +95,7 @@ export function dialogSessions(masterKey: MasterKey, minutes = DIALOG_SESSION_MI
         dealId: c.d,
         accountId: c.a,
         language: c.l,
+        ...(c.z ? { timeZone: c.z } : {}),
         expiresAt: new Date(c.exp * 1000),
       };
     },

@@ -16,6 +16,8 @@ export interface PageUser {
   name: string;
   /** Present with the `user_basic` / `user` scope (reference §6.5). */
   email?: string;
+  /** The user's IANA time zone (`TIME_ZONE`; Bitrix24 sends '' when the user never chose one). */
+  timeZone?: string;
 }
 
 /** The user and the deal item (`useOriginalUfNames: 'Y'`) as that user reads it. */
@@ -36,7 +38,8 @@ function asUser(raw: unknown): PageUser {
   }
   const name = [text(user.NAME), text(user.LAST_NAME)].filter(Boolean).join(' ') || `#${id}`;
   const email = text(user.EMAIL);
-  return { id, name, ...(email ? { email } : {}) };
+  const timeZone = text(user.TIME_ZONE);
+  return { id, name, ...(email ? { email } : {}), ...(timeZone ? { timeZone } : {}) };
 }
 
 /**

@@ -1,5 +1,7 @@
 // The control panel's toolkit: the API client (session header, CSRF token), DOM building without
 // innerHTML (every text goes in as a text node), downloads, messages and form helpers.
+import { formatDateTime } from './date-time.js';
+
 const root = document.getElementById('panel');
 
 export const state = {
@@ -79,15 +81,10 @@ export function fmt(text, values = {}) {
   return String(text).replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+/** A time from the API, in the signed-in person's zone (the session's `timeZone`) and the service's one format. */
 export function when(iso) {
   if (!iso) return state.t.none;
-  return new Intl.DateTimeFormat(state.lang === 'ru' ? 'ru-RU' : 'en-GB', {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(new Date(iso));
+  return formatDateTime(new Date(iso), state.lang, state.principal?.timeZone);
 }
 
 let uid = 0;

@@ -75,8 +75,8 @@
   function errorText(error) {
     const code = error?.code ?? 'GENERIC';
     const template = texts.errors[code] ?? texts.errors.GENERIC;
-    const until = error?.details?.lockedUntil;
-    const values = { message: error?.message ?? '', until: until ? new Date(until).toLocaleString(texts.locale) : '' };
+    // The server writes the time in the signer's zone and the one format of the service (date-time.ts).
+    const values = { message: error?.message ?? '', until: error?.details?.lockedUntilText ?? '' };
     return fill(template, values);
   }
 

@@ -98,7 +98,7 @@ async function signBatch({ deps, pages, reviews }: Parts, ctx: Context): Promise
     });
   } catch (error) {
     if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
-    await pages.confirm(ctx, signer, ids, token, dialogErrorText(signer.language, error, deps.timeZone));
+    await pages.confirm(ctx, signer, ids, token, dialogErrorText(signer.language, error, signer.timeZone));
     ctx.status = errorOutcome(error).http;
     return;
   }

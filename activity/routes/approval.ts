@@ -16,7 +16,7 @@ import { SIGN_REQUEST_STATES, type SignRequest } from '../../shared/domain/sign-
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
 import { approveSignRequest, rejectSignRequest } from '../../shared/sign-requests/approve-sign-request.js';
 import { approvalDocuments } from '../b24/approval-documents.js';
-import { type ApprovalPage, approvalPage } from '../b24/approval-page.js';
+import { type ApprovalPage, approvalPage, zoneOf } from '../b24/approval-page.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
 import { CORRECTABLE_REFUSALS } from '../b24/correctable-refusals.js';
 import { dialogErrorText } from '../b24/dialog-error-text.js';
@@ -42,7 +42,8 @@ async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLin
 async function showCorrectable(deps: B24UiDeps, page: ApprovalPage, ctx: Context, opened: OpenedLink, error: unknown) {
   if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
   const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
-  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, deps.timeZone));
+  const zone = zoneOf(deps, current, await deps.store.accounts.get(current.accountId));
+  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, zone));
   ctx.status = errorOutcome(error).http;
 }
 

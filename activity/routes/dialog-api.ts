@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { DocumentRef, SignPlacement, SignRequest } from '../../shared/domain/sign-request.js';
 import { SIGN_REQUEST_STATES } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { formatDateTime } from '../../shared/i18n/date-time.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
 import { checkBatchSize, distinctIds } from '../../shared/sign-requests/batch-limits.js';
 import { submitSignRequests } from '../../shared/sign-requests/submit-sign-request.js';
@@ -105,6 +106,21 @@ async function nextState(deps: B24UiDeps, ctx: Context, session: DialogSession, 
   }
 }
 
+/**
+ * Runs `submit`; a lockout's end (OTP_LOCKED `details.lockedUntil`) also goes back as `lockedUntilText`, in the
+ * signer's zone and language, so the page shows the same time everything else shows (date-time.ts).
+ */
+async function withLocalLockout<T>(session: DialogSession, submit: () => Promise<T>): Promise<T> {
+  try {
+    return await submit();
+  } catch (error) {
+    const until = error instanceof AppError ? error.details?.lockedUntil : undefined;
+    if (!(error instanceof AppError) || typeof until !== 'string') throw error;
+    const lockedUntilText = formatDateTime(new Date(until), session.language, session.timeZone);
+    throw new AppError(error.code, error.message, { details: { ...error.details, lockedUntilText }, cause: error });
+  }
+}
+
 /** The dialog API routes. */
 export function dialogApiRoutes(deps: B24UiDeps): Router {
   const router = new Router();
@@ -136,21 +152,24 @@ export function dialogApiRoutes(deps: B24UiDeps): Router {
         } satisfies DocumentRef,
       }));
       const placement: SignPlacement = { page: body.page, position: body.position, visible: body.visible };
-      const { batchId, requests } = await submitSignRequests({
-        store: deps.store,
-        queue: deps.queue,
-        keys: deps.keys,
-        authorizer: deps.authorizer,
-        account,
-        certId: body.certId,
-        otp: body.otp,
-        documents,
-        placement,
-        maxDocuments: deps.batchMaxDocuments,
-        actor: { role: 'signer', memberId: session.memberId, userId: session.bitrixUserId },
-        clientAddress: ctx.ip,
-        now: deps.now,
-      });
+      const { batchId, requests } = await withLocalLockout(session, () =>
+        submitSignRequests({
+          store: deps.store,
+          queue: deps.queue,
+          keys: deps.keys,
+          authorizer: deps.authorizer,
+          account,
+          certId: body.certId,
+          otp: body.otp,
+          documents,
+          placement,
+          maxDocuments: deps.batchMaxDocuments,
+          actor: { role: 'signer', memberId: session.memberId, userId: session.bitrixUserId },
+          clientAddress: ctx.ip,
+          now: deps.now,
+          ...(session.timeZone ? { timeZone: session.timeZone } : {}),
+        }),
+      );
       deps.logger.info(
         {
           requestIds: requests.map((r) => r.id),

@@ -15,6 +15,7 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { formatDateTime, type Language, messagesFor, pickLanguage } from '../../shared/i18n/messages.js';
 import type { TemplateRenderer } from '../../shared/mail/render-template.js';
 import type { EnrollmentService, EnrollmentView } from '../../shared/otp/enrollment-service.js';
@@ -48,11 +49,20 @@ export function enrollRoutes(deps: EnrollRoutesDeps): Router {
   const languageOf = (ctx: Context): Language =>
     pickLanguage({ query: ctx.query.lang, acceptLanguage: ctx.get('accept-language'), fallback: deps.defaultLanguage });
 
-  const common = (ctx: Context, token: string, language: Language, view: { login: string; expiresAt: Date }) => ({
+  const common = (
+    ctx: Context,
+    token: string,
+    language: Language,
+    view: { login: string; expiresAt: Date; timeZone?: string },
+  ) => ({
     title: messagesFor(language).enroll.title,
     cspNonce: ctx.state.cspNonce as string,
     login: view.login,
-    expiresText: formatDateTime(view.expiresAt, language, deps.timeZone),
+    expiresText: formatDateTime(
+      view.expiresAt,
+      language,
+      personTimeZone({ account: view.timeZone, service: deps.timeZone }),
+    ),
     csrfToken: deps.csrf.tokenFor(enrollCsrfBinding(token)),
   });
 

@@ -14,6 +14,7 @@ import { parseFormBody } from '../../shared/bitrix24/form-body.js';
 import { parseB24Payload, ZPlacementBody, ZPlacementQuery } from '../../shared/bitrix24/payloads.js';
 import { verifyApplicationToken } from '../../shared/bitrix24/verify-application-token.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { formatDateTime, type Language, messagesFor } from '../../shared/i18n/messages.js';
 import { type B24UiDeps, languageOfLang } from '../b24/b24-ui-deps.js';
 import { certificateChoices } from '../b24/certificate-choices.js';
@@ -96,13 +97,14 @@ export function signDialogRoutes(deps: B24UiDeps): Router {
       renderNoAccount(deps, ctx, language, user.name);
       return;
     }
+    const timeZone = personTimeZone({ bitrix: user.timeZone, account: account.timeZone, service: deps.timeZone });
     const now = deps.now();
     const [files, certificates] = await Promise.all([
       dealFileChoices(deps.b24.client, portal.memberId, deal, language),
       certificateChoices(deps.store, deps.keys, account, now),
     ]);
     const session = sessions.issue(
-      { memberId: portal.memberId, bitrixUserId: user.id, dealId, accountId: account.id, language },
+      { memberId: portal.memberId, bitrixUserId: user.id, dealId, accountId: account.id, language, timeZone },
       now,
     );
     deps.logger.info(
@@ -120,7 +122,7 @@ export function signDialogRoutes(deps: B24UiDeps): Router {
         account,
         files: files.files,
         certificates,
-        formatDate: (d) => formatDateTime(d, language, deps.timeZone),
+        formatDate: (d) => formatDateTime(d, language, timeZone),
       }),
       csrfToken: deps.csrf.tokenFor(dialogCsrfBinding(session.token)),
       script: 'sign-dialog.js',

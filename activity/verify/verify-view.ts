@@ -3,7 +3,7 @@
  * summary, then per signature who signed, when (claimed and timestamped), the certificate, intact or not,
  * trusted or not, the PAdES level, the validation data, what later revisions changed, and the stamp's page.
  */
-import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/messages.js';
+import { fillPlaceholders, formatDateTime, type Language, messagesFor } from '../../shared/i18n/messages.js';
 import type { SignatureReport, VerifyReport } from '../../shared/pdf/verify-report.js';
 
 export interface SignatureView {
@@ -38,12 +38,12 @@ export function pickTimeZone(requested: string | undefined): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-function formatter(language: Language, timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+/** A day (certificate validity) in the reader's zone; times go through date-time.ts `formatDateTime`. */
+function dayFormat(language: Language, timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat(language === 'ru' ? 'ru-RU' : 'en-GB', {
     year: 'numeric',
     month: 'long',
     day: 'numeric',
-    ...(withTime ? { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'shortOffset' } : {}),
     timeZone,
   });
 }
@@ -60,8 +60,8 @@ export function verifyView(
   timeZone: string,
 ): VerifyView {
   const t = messagesFor(language).verify;
-  const time = (d: Date | undefined) => (d ? formatter(language, timeZone, true).format(d) : '—');
-  const day = (d: Date) => formatter(language, timeZone, false).format(d);
+  const time = (d: Date | undefined) => (d ? formatDateTime(d, language, timeZone) : '—');
+  const day = (d: Date) => dayFormat(language, timeZone).format(d);
   const bad = report.signatures.filter((s) => !s.ok);
   const headingOf = (s: SignatureReport) =>
     s.kind === 'document-timestamp'

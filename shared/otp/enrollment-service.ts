@@ -52,12 +52,16 @@ export interface EnrollmentLinkView {
   login: string;
   issuer: string;
   expiresAt: Date;
+  /** The account's own time zone, when it has one (the page shows the link's end there). */
+  timeZone?: string;
 }
 
 /** What the enrollment page shows once the person asked for the key. */
 export interface EnrollmentView {
   login: string;
   issuer: string;
+  /** The account's own time zone, when it has one. */
+  timeZone?: string;
   otpUri: string;
   qrDataUrl: string;
   /** The base32 secret in groups of four, for typing it in by hand. */
@@ -142,7 +146,8 @@ async function createLink(deps: Deps, { account, actor }: { account: Account; ac
 async function openLink(deps: Deps, { token }: { token: string }): Promise<EnrollmentLinkView> {
   const link = await loadValidLink(deps.store.enrollments, token, deps.now());
   const account = await loadAccount(deps, link.accountId);
-  return { login: account.login, issuer: deps.issuer, expiresAt: link.expiresAt };
+  const zone = account.timeZone ? { timeZone: account.timeZone } : {};
+  return { login: account.login, issuer: deps.issuer, expiresAt: link.expiresAt, ...zone };
 }
 
 /** The page's view of `secret` (QR code, key for typing, the form's key tag). */
@@ -151,6 +156,7 @@ async function keyView(deps: Deps, account: Account, link: EnrollmentLink, secre
   return {
     login: account.login,
     issuer: deps.issuer,
+    ...(account.timeZone ? { timeZone: account.timeZone } : {}),
     otpUri,
     qrDataUrl: await renderOtpQrDataUrl(otpUri),
     manualSecret: formatSecretForManualEntry(secret),

@@ -16,6 +16,7 @@
  */
 import type { Bitrix24App } from '../bitrix24/bitrix24-app.js';
 import type { Account } from '../domain/account.js';
+import { personTimeZone } from '../i18n/date-time.js';
 import { fillPlaceholders, formatDateTime, type Language, messagesFor } from '../i18n/messages.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -52,17 +53,31 @@ export function lockoutAnnouncer(deps: LockoutAnnouncerDeps): (account: Account,
     await deps.b24?.calls.call(memberId, 'im.notify.system.add', { USER_ID: userId, MESSAGE: message, TAG: tag });
   };
 
-  /** The e-mail Bitrix24 has for a portal user (user.get), when it can be read. */
-  async function userEmail(memberId: string, userId: number): Promise<string | undefined> {
-    if (!deps.b24) return undefined;
+  /** The e-mail and time zone Bitrix24 has for a portal user (user.get), as far as they can be read. */
+  async function userFields(memberId: string, userId: number): Promise<{ email?: string; timeZone?: string }> {
+    if (!deps.b24) return {};
     const users = await deps.b24.calls.call<unknown[]>(memberId, 'user.get', { FILTER: { ID: userId } });
-    const email = (Array.isArray(users) ? (users[0] as Record<string, unknown> | undefined) : undefined)?.EMAIL;
-    return typeof email === 'string' && email.trim() ? email.trim() : undefined;
+    const user = (Array.isArray(users) ? (users[0] as Record<string, unknown> | undefined) : undefined) ?? {};
+    const field = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+    const email = field(user.EMAIL);
+    const timeZone = field(user.TIME_ZONE);
+    return { ...(email ? { email } : {}), ...(timeZone ? { timeZone } : {}) };
+  }
+
+  /** The zone of a portal user (their TIME_ZONE, else `account`'s, else the service's); never fails. */
+  async function zoneOf(link: { memberId: string; userId: number } | undefined, account?: Account): Promise<string> {
+    const bitrix = link
+      ? await userFields(link.memberId, link.userId).then(
+          (u) => u.timeZone,
+          () => undefined,
+        )
+      : undefined;
+    return personTimeZone({ bitrix, account: account?.timeZone, service: deps.timeZone });
   }
 
   return async (account, lockedUntil) => {
     const language = account.language ?? deps.defaultLanguage;
-    const until = formatDateTime(lockedUntil, language, deps.timeZone);
+    const until = formatDateTime(lockedUntil, language, await zoneOf(account.bitrix, account));
     const values = { login: account.login, until, untilText: until };
     const tag = `signservice|lockout|${account.id}|${lockedUntil.getTime()}`;
     const jobs: Promise<void>[] = [];
@@ -79,23 +94,26 @@ export function lockoutAnnouncer(deps: LockoutAnnouncerDeps): (account: Account,
     const adminId = portal?.status === 'installed' ? portal.userId : undefined;
     if (portal && adminId !== undefined && adminId !== link?.userId) {
       const adminLanguage = deps.defaultLanguage;
-      const text = fillPlaceholders(messagesFor(adminLanguage).notices.lockoutAdmin, values);
-      const data = {
-        ...values,
-        untilText: formatDateTime(lockedUntil, adminLanguage, deps.timeZone),
-        portal: portal.domain,
-      };
+      const adminUntil = formatDateTime(
+        lockedUntil,
+        adminLanguage,
+        await zoneOf({ memberId: portal.memberId, userId: adminId }),
+      );
+      const text = fillPlaceholders(messagesFor(adminLanguage).notices.lockoutAdmin, { ...values, until: adminUntil });
+      const data = { ...values, untilText: adminUntil, portal: portal.domain };
       jobs.push(attempt('administrator Bitrix24', account, () => notify(portal.memberId, adminId, text, tag)));
       jobs.push(
         attempt('administrator e-mail', account, async () => {
-          const to = await userEmail(portal.memberId, adminId);
+          const to = (await userFields(portal.memberId, adminId)).email;
           if (to) await mail(to, 'lockout-admin', adminLanguage, data);
         }),
       );
     }
     if (deps.adminEmail) {
       const to = deps.adminEmail;
-      const data = { ...values, portal: portal?.domain ?? account.memberId ?? '—' };
+      // The service's operator reads the service's zone.
+      const untilText = formatDateTime(lockedUntil, deps.defaultLanguage, personTimeZone({ service: deps.timeZone }));
+      const data = { ...values, untilText, portal: portal?.domain ?? account.memberId ?? '—' };
       jobs.push(attempt('operator e-mail', account, () => mail(to, 'lockout-admin', deps.defaultLanguage, data)));
     }
     await Promise.all(jobs);

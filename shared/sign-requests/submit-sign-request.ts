@@ -36,6 +36,8 @@ export interface SubmitSignRequestOptions {
   document: DocumentRef;
   placement: SignPlacement;
   reason?: string;
+  /** The signer's IANA time zone: the stamp shows the signing time there (SignRequest.timeZone). */
+  timeZone?: string;
   actor?: SignLogActor;
   clientAddress?: string;
   /** @default () => new Date() */
@@ -116,6 +118,7 @@ export async function submitSignRequests(o: SubmitSignRequestsOptions): Promise<
       document,
       placement: o.placement,
       ...(reason ? { reason } : {}),
+      ...(o.timeZone ? { timeZone: o.timeZone } : {}),
       otpRequired: authorization.otp === 'used',
       steps: { authorize: { at, data: { otp: authorization.otp } } },
       ...(batchId ? { batchId } : {}),

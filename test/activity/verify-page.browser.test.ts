@@ -163,7 +163,7 @@ describe('verification page /verify (Chromium, axe-core)', function () {
       assert.match(text, /ООО Акме/);
       assert.match(text, /maria@acme\.example/);
       assert.match(text, /Asia\/Yekaterinburg/);
-      assert.match(text, /GMT\+5/);
+      assert.match(text, /UTC\+5/);
       assert.match(
         text,
         lang === 'ru'

@@ -11,7 +11,8 @@
  * - the workflow runs on that deal: `bizproc.workflow.instances` filtered on the workflow id returns it with
  *   `MODULE_ID` crm, `ENTITY` CCrmDocumentDeal and `DOCUMENT_ID` `DEAL_<id>` (administrators only: the stored
  *   tokens are the installing administrator's);
- * - the signer is an active user of the portal: `user.get` (its e-mail serves the account link too);
+ * - the signer is an active user of the portal: `user.get` (its e-mail serves the account link too, its
+ *   `TIME_ZONE` the times the signer is shown and the stamp);
  * - the event token is one the portal issued: `bizproc.activity.log` with it writes "request received" to
  *   the workflow log; the portal checks the token's signature and answers `ACCESS_DENIED` for a forged one
  *   (§4.1, §4.2), so a caller who only knows a running workflow's id cannot make it up.
@@ -30,6 +31,8 @@ import { checkingLogMessage } from './robot-texts.js';
 /** What the portal confirmed about the signer. */
 export interface ConfirmedRobotCall {
   signerEmail: string | undefined;
+  /** The signer's `TIME_ZONE` as user.get gives it; undefined when the user never chose one. */
+  signerTimeZone: string | undefined;
   /** `STARTED_BY` of the workflow instance (0: automation). */
   startedBy: number;
 }
@@ -116,6 +119,7 @@ export async function confirmRobotCall(deps: RobotDeps, request: SignRequest): P
       : undefined,
   );
   const email = typeof user.EMAIL === 'string' && user.EMAIL ? user.EMAIL : undefined;
+  const zone = typeof user.TIME_ZONE === 'string' && user.TIME_ZONE ? user.TIME_ZONE : undefined;
   const startedBy = Number(instance.STARTED_BY);
-  return { signerEmail: email, startedBy: Number.isSafeInteger(startedBy) ? startedBy : 0 };
+  return { signerEmail: email, signerTimeZone: zone, startedBy: Number.isSafeInteger(startedBy) ? startedBy : 0 };
 }

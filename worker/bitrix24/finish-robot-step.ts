@@ -23,6 +23,8 @@ export interface RobotDeps {
   logger: Logger;
   language: PortalLanguage;
   now: () => Date;
+  /** The service's time zone (TZ), for a signer whose zone neither Bitrix24 nor the account names. */
+  timeZone?: string;
 }
 
 /** The Result a request in `state` reports. */

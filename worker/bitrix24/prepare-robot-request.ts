@@ -14,6 +14,7 @@ import { recordRefusal } from '../../shared/bitrix24/record-refusal.js';
 import type { Account } from '../../shared/domain/account.js';
 import { type SignRequest, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { confirmRobotCall } from './confirm-robot-call.js';
 import { finishUnsignedStep, type RobotDeps } from './finish-robot-step.js';
 import { waitingLogMessage } from './robot-texts.js';
@@ -28,7 +29,12 @@ export async function logWaiting(deps: RobotDeps, request: SignRequest, account:
       'bizproc.activity.log',
       {
         EVENT_TOKEN: robot.eventToken,
-        LOG_MESSAGE: waitingLogMessage(account.description || account.login, request.deadline, deps.language),
+        LOG_MESSAGE: waitingLogMessage(
+          account.description || account.login,
+          request.deadline,
+          deps.language,
+          request.timeZone,
+        ),
       },
       { repeatable: true },
     )
@@ -93,8 +99,9 @@ export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest)
   const robot = request.robot;
   if (!robot || request.state !== 'received') return 'waiting';
   let email: string | undefined;
+  let bitrixZone: string | undefined;
   try {
-    email = (await confirmRobotCall(deps, request)).signerEmail;
+    ({ signerEmail: email, signerTimeZone: bitrixZone } = await confirmRobotCall(deps, request));
   } catch (error) {
     if (error instanceof AppError && error.code === ErrorCode.B24_CALL_UNCONFIRMED) {
       await refuseCall(deps, request, error);
@@ -123,9 +130,12 @@ export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest)
     await failRequest(deps, request, { code: ErrorCode.ACCOUNT_NOT_FOUND, message });
     return 'failed';
   }
+  // The signer's zone, fixed now: their pages and notices show times there, and the stamp too.
+  const timeZone = personTimeZone({ bitrix: bitrixZone, account: account.timeZone, service: deps.timeZone });
   const waiting = transition(request, 'awaiting_signer', deps.now(), {
     accountId: account.id,
     otpRequired: !account.otpDisabled,
+    timeZone,
   });
   if (await deps.store.signRequests.update(waiting, request.version)) await logWaiting(deps, waiting, account);
   return 'waiting';

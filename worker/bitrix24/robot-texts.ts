@@ -7,6 +7,7 @@
  */
 import { escapeBbcode } from '../../shared/bitrix24/bbcode.js';
 import type { RobotResult, SignRequest } from '../../shared/domain/sign-request.js';
+import { formatDateTime } from '../../shared/i18n/date-time.js';
 
 export type PortalLanguage = 'ru' | 'en';
 
@@ -72,10 +73,13 @@ export function checkingLogMessage(lang: PortalLanguage): string {
 }
 
 /** "Waiting for …" in the workflow log when the step starts. */
-export function waitingLogMessage(signer: string, deadline: Date | undefined, lang: PortalLanguage): string {
-  const until = deadline
-    ? ` ${lang === 'ru' ? 'до' : 'until'} ${deadline.toISOString().slice(0, 16).replace('T', ' ')} UTC`
-    : '';
+export function waitingLogMessage(
+  signer: string,
+  deadline: Date | undefined,
+  lang: PortalLanguage,
+  timeZone?: string,
+): string {
+  const until = deadline ? ` ${lang === 'ru' ? 'до' : 'until'} ${formatDateTime(deadline, lang, timeZone)}` : '';
   return lang === 'ru'
     ? `SignService: ожидает подписи ${signer}${until}`
     : `SignService: waiting for ${signer} to approve and sign${until}`;

@@ -21,6 +21,7 @@ import type { MasterKey } from '../../shared/crypto/master-key.js';
 import type { Account } from '../../shared/domain/account.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
+import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { fillPlaceholders, formatDateTime, type Language, messagesFor } from '../../shared/i18n/messages.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Mailer } from '../../shared/mail/mailer.js';
@@ -50,6 +51,8 @@ interface Person {
   name: string;
   email: string | undefined;
   account: Account | undefined;
+  /** The zone this person's times are shown in: their Bitrix24 TIME_ZONE, else the account's, else TZ. */
+  timeZone: string;
 }
 
 /** What every notice of one request knows. */
@@ -67,11 +70,14 @@ const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'n
 
 /** Creates the senders. */
 export function signingNotices(deps: SigningNoticesDeps) {
-  const date = (d: Date, language: Language) => formatDateTime(d, language, deps.timeZone);
+  const date = (d: Date, language: Language, who: Person) => formatDateTime(d, language, who.timeZone);
 
   const lookups = new LookupCache();
 
-  async function bitrixUser(memberId: string, userId: number | undefined): Promise<{ name: string; email?: string }> {
+  async function bitrixUser(
+    memberId: string,
+    userId: number | undefined,
+  ): Promise<{ name: string; email?: string; timeZone?: string }> {
     if (!userId) return { name: '' };
     try {
       const users = await lookups.get(`user|${memberId}|${userId}`, () =>
@@ -80,18 +86,30 @@ export function signingNotices(deps: SigningNoticesDeps) {
       const u = (Array.isArray(users) ? users[0] : undefined) as Record<string, unknown> | undefined;
       const name = [text(u?.NAME), text(u?.LAST_NAME)].filter(Boolean).join(' ');
       const email = text(u?.EMAIL);
-      return { name: name || `#${userId}`, ...(email ? { email } : {}) };
+      const timeZone = text(u?.TIME_ZONE);
+      return { name: name || `#${userId}`, ...(email ? { email } : {}), ...(timeZone ? { timeZone } : {}) };
     } catch (error) {
       deps.logger.warn({ memberId, userId, error }, 'notice: the Bitrix24 user could not be read');
       return { name: `#${userId}` };
     }
   }
 
-  async function person(memberId: string, userId: number | undefined, account?: Account): Promise<Person> {
+  /** `zone`: the one fixed on the request for its signer (prepare-robot-request.ts), ahead of a fresh read. */
+  async function person(
+    memberId: string,
+    userId: number | undefined,
+    account?: Account,
+    zone?: string,
+  ): Promise<Person> {
     const found = account ?? (userId ? await deps.store.accounts.findByBitrixUser(memberId, userId) : undefined);
     const user = await bitrixUser(memberId, userId);
     const name = user.name || found?.description || found?.login || '';
-    return { userId, name, email: found?.email ?? user.email, account: found };
+    const timeZone = personTimeZone({
+      bitrix: zone ?? user.timeZone,
+      account: found?.timeZone,
+      service: deps.timeZone,
+    });
+    return { userId, name, email: found?.email ?? user.email, account: found, timeZone };
   }
 
   async function context(request: SignRequest): Promise<NoticeContext> {
@@ -169,12 +187,15 @@ export function signingNotices(deps: SigningNoticesDeps) {
     const account = await deps.store.accounts.get(request.accountId);
     const memberId = request.document.kind === 'bitrix24' ? request.document.memberId : '';
     // The deal and the signer in the same batch; the requester (the deal's responsible person) after it.
-    const [ctx, signer] = await Promise.all([context(request), person(memberId, request.robot?.signerUserId, account)]);
+    const [ctx, signer] = await Promise.all([
+      context(request),
+      person(memberId, request.robot?.signerUserId, account, request.timeZone),
+    ]);
     const requester = await person(ctx.memberId, ctx.assignedById);
     const language = languageFor(ctx, signer);
     const t = messagesFor(language);
     const link = approvalLink(request, language);
-    const deadline = date(approvalLinkExpiry(request), language);
+    const deadline = date(approvalLinkExpiry(request), language, signer);
     const values = { deal: ctx.dealTitle, deadline, link, message: request.robot?.message ?? '' };
     const bitrix = fillBbcode(kind === 'requested' ? t.notices.requested : t.notices.reminder, values);
     const data = { ...values, name: signer.name, requester: requester.name || t.approval.unknownRequester };
@@ -188,7 +209,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
     const memberId = request.document.kind === 'bitrix24' ? request.document.memberId : '';
     const [ctx, signer] = await Promise.all([
       context(request),
-      person(memberId, request.robot?.signerUserId, signerAccount),
+      person(memberId, request.robot?.signerUserId, signerAccount, request.timeZone),
     ]);
     const requester = await person(ctx.memberId, ctx.assignedById);
     const language = languageFor(ctx, requester);
@@ -200,8 +221,8 @@ export function signingNotices(deps: SigningNoticesDeps) {
       signer: signer.name,
       reason: request.failure?.message ?? '',
       message: request.failure?.message ?? '',
-      at: date(request.updatedAt, language),
-      deadline: date(request.deadline ?? request.updatedAt, language),
+      at: date(request.updatedAt, language, requester),
+      deadline: date(request.deadline ?? request.updatedAt, language, requester),
     };
     const key = (['signed', 'rejected', 'expired'].includes(state) ? state : 'failed') as
       | 'signed'
@@ -232,7 +253,7 @@ export function signingNotices(deps: SigningNoticesDeps) {
       deal: ctx.dealTitle,
       summary,
       id: request.id,
-      signer: account?.login ?? request.accountId,
+      signer: account ? account.description || account.login : request.accountId,
       code: request.failure?.code ?? '',
     };
     // Robot steps notify the administrator in Bitrix24 when they finish; dialog requests are told here.

@@ -175,6 +175,7 @@ export function accountRoutes(deps: AdminApiDeps): ApiRoute[] {
           url: link.url,
           expiresAt: link.expiresAt,
           issuer: deps.otpIssuer,
+          ...(account.timeZone ? { timeZone: account.timeZone } : {}),
         });
         return { sentTo: account.email ?? null, url: null, expiresAt: link.expiresAt.toISOString() };
       },

@@ -162,6 +162,7 @@ export function meRoutes(deps: AdminApiDeps): ApiRoute[] {
           url: link.url,
           expiresAt: link.expiresAt,
           issuer: deps.otpIssuer,
+          ...(account.timeZone ? { timeZone: account.timeZone } : {}),
         });
         return { sentTo: account.email, expiresAt: link.expiresAt.toISOString() };
       },

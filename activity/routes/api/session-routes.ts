@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { SESSION_ABSOLUTE_HOURS } from '../../../shared/admin/admin-session-service.js';
 import type { Principal } from '../../../shared/domain/admin-principal.js';
 import { AppError, ErrorCode } from '../../../shared/errors.js';
+import { personTimeZone } from '../../../shared/i18n/date-time.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type AdminRequestAuth, setSessionCookie } from '../../admin/admin-auth.js';
 import { type ApiRoute, defineRoute } from '../../admin/api-route.js';
@@ -17,6 +18,11 @@ export const ZPrincipalView = z.object({
   name: z.string(),
   portal: z.string().nullable(),
   portalDomain: z.string().nullable(),
+  timeZone: z
+    .string()
+    .describe(
+      "IANA time zone the panel shows times in: a portal user's Bitrix24 zone, else their account's, else the service's",
+    ),
 });
 
 const ZSessionAnswer = z.object({
@@ -35,7 +41,10 @@ export function sessionRoutes(deps: AdminApiDeps): ApiRoute[] {
   const principalView = async (p: Principal) => {
     const portal = p.kind === 'operator' ? undefined : p.memberId;
     const domain = portal ? ((await deps.store.portals.get(portal))?.domain ?? null) : null;
-    return { kind: p.kind, name: principalName(p), portal: portal ?? null, portalDomain: domain };
+    const bitrix = p.kind === 'portal-user' || p.kind === 'portal-admin' ? p : undefined;
+    const account = bitrix ? await deps.store.accounts.findByBitrixUser(bitrix.memberId, bitrix.userId) : undefined;
+    const timeZone = personTimeZone({ bitrix: bitrix?.timeZone, account: account?.timeZone });
+    return { kind: p.kind, name: principalName(p), portal: portal ?? null, portalDomain: domain, timeZone };
   };
   const maxAge = SESSION_ABSOLUTE_HOURS * 3600;
 
