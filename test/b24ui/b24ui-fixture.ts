@@ -72,6 +72,8 @@ export class B24UiFixture extends B24AppFixture {
       certIds?: string[];
       otpDisabled?: boolean;
       linked?: boolean;
+      /** The user's Bitrix24 TIME_ZONE (IANA). @default '' (none chosen) */
+      timeZone?: string;
     } = {},
   ): Promise<UiSigner> {
     const email = `${login}@acme.test`;
@@ -80,6 +82,7 @@ export class B24UiFixture extends B24AppFixture {
       lastName: 'Tester',
       email,
       ...(options.language ? { language: options.language } : {}),
+      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
     });
     const account = await createAccountService({ store: this.store }).add({
       login,
