@@ -104,6 +104,23 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     assert.equal(foreignSignIn.status, 403, 'no sign-in from another site');
   });
 
+  it("an account's time zone: an IANA name is stored and shown, anything else refused, null clears it", async () => {
+    const made = await root.call('POST', '/api/v1/accounts', { login: 'tz-test', timeZone: 'Asia/Vladivostok' });
+    assert.equal(made.status, 201, made.text);
+    const { id, timeZone } = made.body as { id: string; timeZone: string | null };
+    assert.equal(timeZone, 'Asia/Vladivostok');
+    const bad = await root.call('POST', '/api/v1/accounts', { login: 'tz-bad', timeZone: 'Mars/Olympus' });
+    assert.equal(bad.status, 400, bad.text);
+    const edited = await root.call('PATCH', `/api/v1/accounts/${id}`, { timeZone: 'Europe/Moscow' });
+    assert.equal(edited.status, 200, edited.text);
+    assert.equal((edited.body as { timeZone: string }).timeZone, 'Europe/Moscow');
+    assert.equal((await root.call('PATCH', `/api/v1/accounts/${id}`, { timeZone: 'UTC+3' })).status, 400);
+    assert.equal((await fx.store.accounts.get(id))?.timeZone, 'Europe/Moscow');
+    const cleared = await root.call('PATCH', `/api/v1/accounts/${id}`, { timeZone: null });
+    assert.equal((cleared.body as { timeZone: string | null }).timeZone, null);
+    assert.equal((await fx.store.accounts.get(id))?.timeZone, undefined);
+  });
+
   it('a grant names a certificate the inventory holds: an unknown id is refused (CERT_UNKNOWN), nothing granted', async () => {
     const made = await root.call('POST', '/api/v1/accounts', { login: 'grant-test' });
     assert.equal(made.status, 201, made.text);

@@ -1,10 +1,11 @@
 /**
  * Every signer sees their own time: two Bitrix24 users, one in Europe/Moscow (Russian) and one in
  * Asia/Vladivostok (English), each gets a robot step on the emulated portal and approves it with a one-time
- * code on the approval page, then signs another deal from the Sign dialog; the service itself runs in UTC. The zone Bitrix24 gives (`user.get`
- * TIME_ZONE) is fixed on the request; the workflow log line, the im.notify notice and the approval page show
- * the deadline in that zone, named (date-time.ts), the dialog its certificate's end; the stamp in the signed PDF on the deal — read back as
- * MuPDF draws it — shows the signing time with +03:00 and +10:00.
+ * code on the approval page, then signs another deal from the Sign dialog; the service itself runs in UTC.
+ * The zone Bitrix24 gives (`user.get` / `user.current` TIME_ZONE) is fixed on the request; the workflow log
+ * line, the im.notify notice and the approval page show the deadline in that zone, named (date-time.ts), the
+ * dialog its certificate's end; the stamp in the signed PDF on the deal — read back as MuPDF draws it — shows
+ * the signing time with +03:00 and +10:00.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';

@@ -109,6 +109,39 @@ describe('signservice account (CLI)', () => {
     assert.match(missing.stderr, /There is no account 'nobody'/);
   });
 
+  it("sets an account's time zone (an IANA name, checked), shows it, and clears it", async () => {
+    const made = await cli('add', 'tz.user', '--time-zone', 'Asia/Vladivostok');
+    assert.equal(made.code, 0, made.stderr);
+    assert.match((await cli('show', 'tz.user')).stdout, /Time zone: +Asia\/Vladivostok\n/);
+    const set = await cli('time-zone', 'tz.user', 'Europe/Moscow');
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /tz\.user sees times in Europe\/Moscow/);
+    assert.match((await cli('show', 'tz.user')).stdout, /Time zone: +Europe\/Moscow\n/);
+    for (const bad of [
+      ['time-zone', 'tz.user', 'Mars/Olympus'],
+      ['add', 'tz.other', '--time-zone', 'MSK+3'],
+    ]) {
+      const refused = await cli(...bad);
+      assert.equal(refused.code, 64, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /Unknown time zone '.*' \(time zone\): give an IANA time zone name such as Europe\/Moscow/,
+      );
+    }
+    assert.match(
+      (await cli('show', 'tz.user')).stdout,
+      /Time zone: +Europe\/Moscow\n/,
+      'a refused zone changes nothing',
+    );
+    assert.equal((await cli('show', 'tz.other')).code, 65, 'a refused add creates nothing');
+    const cleared = await cli('time-zone', 'tz.user', 'none');
+    assert.match(cleared.stdout, /no time zone of its own/);
+    assert.match(
+      (await cli('show', 'tz.user')).stdout,
+      /Time zone: +not set \(the Bitrix24 user's, else the service's TZ\)/,
+    );
+  });
+
   it('grants and revokes certificates of the inventory, with a default', async () => {
     assert.equal((await runCli(['ca', 'init', '--cn', 'Account Test CA', '--key-type', 'ec-p256'], env)).code, 0);
     const issue = async (cn: string) => {

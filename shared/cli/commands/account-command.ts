@@ -229,7 +229,7 @@ async function enrollLink(ctx: Context): Promise<void> {
   });
   const link = await enrollment.createLink({ account, actor: ACTOR });
   ctx.out(
-    `Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}, UTC):\n${link.url}`,
+    `Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}):\n${link.url}`,
   );
   if (!values.send) return;
   // Mail (nodemailer, handlebars) is loaded only when a link is e-mailed.
