@@ -96,6 +96,8 @@ export const ErrorCode = {
   ENROLLMENT_LINK_EXPIRED: 'ENROLLMENT_LINK_EXPIRED',
   /** The enrollment link was used already (single use). */
   ENROLLMENT_LINK_USED: 'ENROLLMENT_LINK_USED',
+  /** A newer enrollment link (or an authenticator reset) ended this one before its time. */
+  ENROLLMENT_LINK_REPLACED: 'ENROLLMENT_LINK_REPLACED',
   /** The certificate is not granted to the account. */
   GRANT_MISSING: 'GRANT_MISSING',
   /** Mail could not be sent (transient). */
@@ -310,6 +312,7 @@ const OUTCOMES: Record<ErrorCode, ErrorOutcome> = {
   ENROLLMENT_LINK_INVALID: { http: 404, exit: 65, transient: false },
   ENROLLMENT_LINK_EXPIRED: { http: 410, exit: 65, transient: false },
   ENROLLMENT_LINK_USED: { http: 410, exit: 65, transient: false },
+  ENROLLMENT_LINK_REPLACED: { http: 410, exit: 65, transient: false },
   GRANT_MISSING: { http: 403, exit: 77, transient: false },
   MAIL_FAILED: { http: 502, exit: 69, transient: true },
   STORE_UNAVAILABLE: { http: 503, exit: 69, transient: true },

@@ -51,7 +51,7 @@ export function describeChoice(
       : choice.page === 'last'
         ? t.onLastPage
         : fillPlaceholders(t.onPage, { number: choice.page });
-  const position = t.positions[choice.position as keyof typeof t.positions] ?? choice.position;
+  const position = t.positionPhrases[choice.position as keyof typeof t.positionPhrases] ?? choice.position;
   return fillPlaceholders(t.describe, { position, page });
 }
 
@@ -97,7 +97,7 @@ export function dialogView(input: DialogViewInput): Record<string, unknown> & { 
       onFirstPage: t.onFirstPage,
       onLastPage: t.onLastPage,
       onPage: t.onPage,
-      positions: t.positions,
+      positionPhrases: t.positionPhrases,
       progress: t.progress,
       success: t.success,
       openSigned: t.openSigned,

@@ -45,7 +45,7 @@
         : c.page === 'last'
           ? texts.onLastPage
           : fill(texts.onPage, { number: c.page });
-    description.textContent = fill(texts.describe, { position: texts.positions[c.position], page });
+    description.textContent = fill(texts.describe, { position: texts.positionPhrases[c.position], page });
   }
 
   function show(kind, text, link) {
@@ -73,10 +73,17 @@
   }
 
   function errorText(error) {
-    const code = error?.code ?? 'GENERIC';
+    // An empty code is not a wrong one: it gets "enter the code" (details.reason 'missing').
+    const missing = error?.code === 'OTP_INVALID' && error?.details?.reason === 'missing';
+    const code = missing ? 'OTP_MISSING' : (error?.code ?? 'GENERIC');
     const template = texts.errors[code] ?? texts.errors.GENERIC;
     // The server writes the time in the signer's zone and the one format of the service (date-time.ts).
-    const values = { message: error?.message ?? '', until: error?.details?.lockedUntilText ?? '' };
+    const values = {
+      message: error?.message ?? '',
+      until: error?.details?.lockedUntilText ?? '',
+      // The hint names the button by the label it has now.
+      button: submit.textContent.trim(),
+    };
     return fill(template, values);
   }
 

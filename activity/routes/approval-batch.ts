@@ -19,6 +19,8 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
+import { messagesFor } from '../../shared/i18n/messages.js';
+import { plural } from '../../shared/i18n/plural.js';
 import { approveSignRequests } from '../../shared/sign-requests/approve-sign-requests.js';
 import { checkBatchSize, distinctIds } from '../../shared/sign-requests/batch-limits.js';
 import { approvalDocuments } from '../b24/approval-documents.js';
@@ -98,7 +100,9 @@ async function signBatch({ deps, pages, reviews }: Parts, ctx: Context): Promise
     });
   } catch (error) {
     if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
-    await pages.confirm(ctx, signer, ids, token, dialogErrorText(signer.language, error, signer.timeZone));
+    // The confirmation's button reads "Sign N documents" (plural.ts): the hint names it so.
+    const button = plural(signer.language, messagesFor(signer.language).batch.submit, ids.length);
+    await pages.confirm(ctx, signer, ids, token, dialogErrorText(signer.language, error, signer.timeZone, button));
     ctx.status = errorOutcome(error).http;
     return;
   }

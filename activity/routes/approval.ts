@@ -14,6 +14,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { SIGN_REQUEST_STATES, type SignRequest } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
+import { messagesFor } from '../../shared/i18n/messages.js';
 import { approveSignRequest, rejectSignRequest } from '../../shared/sign-requests/approve-sign-request.js';
 import { approvalDocuments } from '../b24/approval-documents.js';
 import { type ApprovalPage, approvalPage, zoneOf } from '../b24/approval-page.js';
@@ -39,11 +40,19 @@ async function openForDocument(deps: B24UiDeps, ctx: Context): Promise<OpenedLin
 }
 
 /** Re-shows the page with the reason when the signer can correct the answer; rethrows anything else. */
-async function showCorrectable(deps: B24UiDeps, page: ApprovalPage, ctx: Context, opened: OpenedLink, error: unknown) {
+async function showCorrectable(
+  deps: B24UiDeps,
+  page: ApprovalPage,
+  ctx: Context,
+  opened: OpenedLink,
+  error: unknown,
+  action: 'approve' | 'reject',
+) {
   if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
   const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
   const zone = zoneOf(deps, current, await deps.store.accounts.get(current.accountId));
-  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, zone));
+  const button = messagesFor(opened.language).approval[action];
+  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, zone, button));
   ctx.status = errorOutcome(error).http;
 }
 
@@ -87,7 +96,7 @@ export function approvalRoutes(deps: B24UiDeps): Router {
         now: deps.now,
       });
     } catch (error) {
-      await showCorrectable(deps, page, ctx, opened, error);
+      await showCorrectable(deps, page, ctx, opened, error, 'approve');
       return;
     }
     back(ctx, opened);
@@ -107,7 +116,7 @@ export function approvalRoutes(deps: B24UiDeps): Router {
         authorization: { authorizer: deps.authorizer, otp: form.get('otp') ?? undefined, clientAddress: ctx.ip },
       });
     } catch (error) {
-      await showCorrectable(deps, page, ctx, opened, error);
+      await showCorrectable(deps, page, ctx, opened, error, 'reject');
       return;
     }
     back(ctx, opened);

@@ -11,6 +11,8 @@ export interface EnrollmentLink {
   createdAt: Date;
   expiresAt: Date;
   usedAt: Date | undefined;
+  /** When a newer link for the account (or an authenticator reset) ended this one early; then it is "replaced". */
+  replacedAt?: Date;
   /** The secret shown on the page, confirmed by the first code; replaces the old one on success. */
   pendingSecret: EncryptedSecret | undefined;
 }

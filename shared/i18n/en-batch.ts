@@ -20,7 +20,7 @@ export const enBatch = {
     selectAll: 'Select all',
     tableCaption: 'Documents waiting for your signature',
     colDeadline: 'Decide by',
-    dealLabel: 'Deal {deal}',
+    dealLabel: 'Deal “{deal}”',
     open: 'Read it',
     capNote: forms(
       'One code signs at most {count} document at once.',

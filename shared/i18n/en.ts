@@ -55,6 +55,10 @@ export const en = {
       title: 'This link has expired',
       text: 'Enrollment links are valid for a limited time. Ask the administrator to send you a new one.',
     },
+    ENROLLMENT_LINK_REPLACED: {
+      title: 'This link was replaced',
+      text: 'A newer enrollment link was made for this account (or the administrator reset its authenticator), so this one no longer works. Open the newest link you received, or ask the administrator for a new one.',
+    },
     ENROLLMENT_LINK_INVALID: {
       title: 'Unknown link',
       text: 'This enrollment link is not known. Check that the whole link was copied, or ask the administrator for a new one.',

@@ -19,7 +19,7 @@ export const ruBatch: typeof enBatch = {
     selectAll: 'Выбрать все',
     tableCaption: 'Документы, ожидающие вашей подписи',
     colDeadline: 'Решить до',
-    dealLabel: 'Сделка {deal}',
+    dealLabel: 'Сделка «{deal}»',
     open: 'Прочитать',
     capNote: forms(
       'Один код подписывает не больше {count} документа за раз.',

@@ -4,7 +4,7 @@ import type { enSigning, enSigningMail } from './en-signing.js';
 export const ruSigning: typeof enSigning = {
   dialog: {
     title: 'Подписать PDF',
-    intro: 'Сделка {deal}. Подписывает {user} (учётная запись {login}).',
+    intro: 'Сделка «{deal}». Подписывает {user} (учётная запись {login}).',
     fileLabel: 'Документ',
     fileOption: '{field}: файл {id}',
     noFiles: 'В полях-файлах этой сделки нет файлов. Прикрепите PDF к сделке и откройте окно снова.',
@@ -12,7 +12,7 @@ export const ruSigning: typeof enSigning = {
     certOption: '{subject}, действует до {expires}',
     certDefault: '(по умолчанию)',
     noCerts:
-      'Вашей учётной записи {login} не выдан ни один действующий сертификат. Попросите администратора выдать сертификат (или продлить истёкший).',
+      'Вашей учётной записи ({login}) не выдан ни один действующий сертификат. Попросите администратора выдать сертификат (или продлить истёкший).',
     otpLabel: 'Одноразовый код',
     otpHint: '6-значный код, который сейчас показывает приложение-аутентификатор (FreeOTP).',
     otpDisabled:
@@ -25,18 +25,27 @@ export const ruSigning: typeof enSigning = {
     pageNumberLabel: 'Номер страницы',
     positionLabel: 'Положение штампа',
     positions: {
-      'top-left': 'левом верхнем углу',
-      'top-center': 'по центру сверху',
-      'top-right': 'правом верхнем углу',
-      'bottom-left': 'левом нижнем углу',
-      'bottom-center': 'по центру снизу',
-      'bottom-right': 'правом нижнем углу',
+      'top-left': 'Слева вверху',
+      'top-center': 'По центру вверху',
+      'top-right': 'Справа вверху',
+      'bottom-left': 'Слева внизу',
+      'bottom-center': 'По центру внизу',
+      'bottom-right': 'Справа внизу',
     },
-    describe: 'Штамп будет в {position} — {page}.',
+    /** The positions inside `describe`: "Штамп будет {position} {page}." */
+    positionPhrases: {
+      'top-left': 'в левом верхнем углу',
+      'top-center': 'по центру вверху',
+      'top-right': 'в правом верхнем углу',
+      'bottom-left': 'в левом нижнем углу',
+      'bottom-center': 'по центру внизу',
+      'bottom-right': 'в правом нижнем углу',
+    },
+    describe: 'Штамп будет {position} {page}.',
     describeInvisible: 'Невидимая подпись: на страницах ничего не появится, подпись хранится в файле.',
-    onFirstPage: 'первая страница',
-    onLastPage: 'последняя страница',
-    onPage: 'страница {number}',
+    onFirstPage: 'на первой странице',
+    onLastPage: 'на последней странице',
+    onPage: 'на странице {number}',
     submit: 'Подписать',
     progress: {
       sending: 'Проверяем код…',
@@ -50,10 +59,11 @@ export const ruSigning: typeof enSigning = {
     again: 'Подписать другой файл',
     noAccountTitle: 'Нет учётной записи для подписи',
     noAccount:
-      'Для пользователя {user} нет учётной записи SignService. Попросите администратора создать её для вашего пользователя Битрикс24.',
+      'Для этого пользователя Битрикс24 ({user}) нет учётной записи SignService. Попросите администратора создать её.',
   },
   dialogErrors: {
-    OTP_INVALID: 'Неверный код. Введите код, который приложение показывает сейчас, и снова нажмите «Подписать».',
+    OTP_INVALID: 'Неверный код. Введите код, который приложение показывает сейчас, и снова нажмите «{button}».',
+    OTP_MISSING: 'Введите код: 6 цифр, которые сейчас показывает приложение-аутентификатор. Затем нажмите «{button}».',
     OTP_REPLAYED: 'Этот код уже использован. Дождитесь следующего кода (до 30 секунд) и попробуйте снова.',
     OTP_LOCKED:
       'Слишком много неверных кодов: подпись заблокирована до {until}. Администратор может снять блокировку раньше.',
@@ -87,7 +97,7 @@ export const ruSigning: typeof enSigning = {
   },
   approval: {
     title: 'Согласовать и подписать',
-    intro: '{requester} просит {signer} согласовать и подписать документ сделки {deal}.',
+    intro: 'Вас просят согласовать и подписать документ сделки «{deal}». Подписант: {signer}.',
     messageLabel: 'Сообщение',
     deadline: 'Решение нужно принять до {deadline}.',
     previewTitle: 'Документ',
@@ -115,12 +125,12 @@ export const ruSigning: typeof enSigning = {
   },
   notices: {
     requested:
-      'Согласуйте и подпишите документ сделки {deal} до {deadline}. {message} [URL={link}]Открыть страницу согласования[/URL]',
-    reminder: 'Напоминание: документ сделки {deal} ждёт вашей подписи до {deadline}. [URL={link}]Открыть[/URL]',
-    signed: 'Документ сделки {deal} подписал(а) {signer}.',
-    rejected: '{signer} отклонил(а) документ сделки {deal}. Причина: {reason}',
-    expired: 'Документ сделки {deal} не подписан до срока ({deadline}).',
-    failed: 'Не удалось подписать документ сделки {deal}: {message}',
+      'Согласуйте и подпишите документ сделки «{deal}» до {deadline}. {message} [URL={link}]Открыть страницу согласования[/URL]',
+    reminder: 'Напоминание: документ сделки «{deal}» ждёт вашей подписи до {deadline}. [URL={link}]Открыть[/URL]',
+    signed: 'Документ сделки «{deal}» подписан. Подписант: {signer}.',
+    rejected: 'Документ сделки «{deal}» отклонён (подписант: {signer}). Причина: {reason}',
+    expired: 'Документ сделки «{deal}» не подписан до срока ({deadline}).',
+    failed: 'Не удалось подписать документ сделки «{deal}»: {message}',
     admin: 'SignService нужен администратор: {message}',
     lockout:
       'Слишком много неверных одноразовых кодов: подпись вашей учётной записью {login} заблокирована до {until}. Администратор может разблокировать её раньше.',
@@ -130,9 +140,9 @@ export const ruSigning: typeof enSigning = {
 
 export const ruSigningMail: typeof enSigningMail = {
   'signature-requested': {
-    subject: 'Подпишите документ: сделка {deal}',
+    subject: 'Подпишите документ: сделка «{deal}»',
     greeting: 'Здравствуйте, {name}!',
-    intro: '{requester} просит вас согласовать и подписать документ сделки {deal}.',
+    intro: '{requester} просит вас согласовать и подписать документ сделки «{deal}».',
     messageLabel: 'Сообщение:',
     deadline: 'Решение нужно принять до {deadline}.',
     action: 'Открыть страницу согласования',
@@ -140,29 +150,29 @@ export const ruSigningMail: typeof enSigningMail = {
     howto: 'На странице можно прочитать документ, затем согласовать и подписать его одноразовым кодом или отклонить.',
   },
   'signature-reminder': {
-    subject: 'Напоминание: сделка {deal} ждёт вашей подписи',
+    subject: 'Напоминание: сделка «{deal}» ждёт вашей подписи',
     greeting: 'Здравствуйте, {name}!',
-    text: 'документ сделки {deal} всё ещё ждёт вашего решения. Запрос истекает {deadline}.',
+    text: 'документ сделки «{deal}» всё ещё ждёт вашего решения. Запрос истекает {deadline}.',
     action: 'Открыть страницу согласования',
     linkHint: 'Если кнопка не работает, откройте в браузере этот адрес:',
   },
   'signature-outcome': {
-    subject: 'Сделка {deal}: {outcome}',
+    subject: 'Сделка «{deal}»: {outcome}',
     greeting: 'Здравствуйте, {name}!',
     signed: 'подписано ({signer})',
     rejected: 'отклонено ({signer})',
     expired: 'не подписано в срок',
     failed: 'подписать не удалось',
-    signedText: '{signer} подписал(а) документ сделки {deal} {at}. Подписанный PDF находится в сделке.',
-    rejectedText: '{signer} отклонил(а) документ сделки {deal}. Причина: {reason}',
-    expiredText: 'Запрос на подпись документа сделки {deal} для {signer} истёк {deadline}.',
-    failedText: 'Не удалось подписать документ сделки {deal}: {message}',
+    signedText: 'Документ сделки «{deal}» подписан {at}. Подписант: {signer}. Подписанный PDF находится в сделке.',
+    rejectedText: 'Документ сделки «{deal}» отклонён (подписант: {signer}). Причина: {reason}',
+    expiredText: 'Запрос на подпись документа сделки «{deal}» истёк {deadline}. Подписант: {signer}.',
+    failedText: 'Не удалось подписать документ сделки «{deal}»: {message}',
     verify: 'Проверить этот документ (кто подписал и целы ли подписи):',
   },
   'admin-alert': {
     subject: 'SignService нужен администратор: {summary}',
     greeting: 'Здравствуйте!',
-    text: 'запрос на подпись документа сделки {deal} завершился ошибкой, которую может исправить только администратор:',
+    text: 'запрос на подпись документа сделки «{deal}» завершился ошибкой, которую может исправить только администратор:',
     request: 'Запрос {id}, подписант {signer}, ошибка {code}.',
     hint: 'Проверьте сертификат, токен и учётную запись в SignService, затем попросите подписанта повторить.',
   },

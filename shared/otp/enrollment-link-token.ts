@@ -1,7 +1,7 @@
 /**
  * The enrollment link's token and what derives from it: 32 random bytes (base64url) in the URL, only their
  * SHA-256 in the store, and the confirmation form's key tag. `loadValidLink` is the one check of a
- * link: unknown, used and expired links are refused, in that order.
+ * link: unknown, used, replaced and expired links are refused, in that order.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
@@ -37,7 +37,7 @@ export function formTokenMatches(posted: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Finds the link for `token` and refuses unknown, used and expired ones, in that order. */
+/** Finds the link for `token` and refuses unknown, used, replaced and expired ones, in that order. */
 export async function loadValidLink(
   enrollments: EnrollmentRepository,
   token: string,
@@ -53,6 +53,12 @@ export async function loadValidLink(
   // A used link no longer holds its secret (the store forgets it on use).
   if (link.usedAt) {
     throw new AppError(ErrorCode.ENROLLMENT_LINK_USED, 'This enrollment link was used already; each link works once');
+  }
+  if (link.replacedAt && link.replacedAt.getTime() <= at.getTime()) {
+    throw new AppError(
+      ErrorCode.ENROLLMENT_LINK_REPLACED,
+      'This enrollment link was replaced by a newer one; use the newest link you received',
+    );
   }
   if (link.expiresAt.getTime() <= at.getTime()) {
     throw new AppError(

@@ -43,7 +43,9 @@ export function createOtpAuthorizer(deps: { store: Store; verifier: TotpVerifier
       }
       if (!options.code?.trim()) {
         // Not an attempt, so not a failure: the person simply has not typed a code yet.
-        throw new AppError(ErrorCode.OTP_INVALID, 'Enter the 6-digit one-time code from your authenticator app');
+        throw new AppError(ErrorCode.OTP_INVALID, 'Enter the 6-digit one-time code from your authenticator app', {
+          details: { reason: 'missing' },
+        });
       }
       await deps.verifier.verify({ ...options, account, code: options.code });
       return { otp: 'used' };

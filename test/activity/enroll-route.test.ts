@@ -193,7 +193,7 @@ describe('enrollment page routes', () => {
     assert.match(await (await get(`${path}?lang=ru`, { 'accept-language': 'en' })).text(), /<html lang="ru">/);
   });
 
-  it('answers unknown, expired and unknown-path requests with clear pages (JSON under /api/)', async () => {
+  it('answers unknown, expired, replaced and unknown-path requests with clear pages (JSON under /api/)', async () => {
     await start();
     const unknown = await get(`/enroll/${'A'.repeat(43)}?lang=en`);
     assert.equal(unknown.status, 404);
@@ -204,6 +204,20 @@ describe('enrollment page routes', () => {
     const expired = await get(path, { 'accept-language': 'ru' });
     assert.equal(expired.status, 410);
     assert.match(await expired.text(), /Срок действия ссылки истёк/);
+    // A link a newer one replaced says so (and the newer link still works).
+    const { account, path: older } = await newLink('replaced.user');
+    const newer = await fx.enrollment.createLink({ account });
+    for (const [lang, text] of [
+      ['ru', /Ссылка заменена/],
+      ['en', /This link was replaced/],
+    ] as const) {
+      const replaced = await get(`${older}?lang=${lang}`);
+      assert.equal(replaced.status, 410);
+      const html = await replaced.text();
+      assert.match(html, text);
+      assert.doesNotMatch(html, /истёк|expired/);
+    }
+    assert.equal((await get(`/enroll/${newer.token}`)).status, 200);
     const nowhere = await get('/nowhere?lang=en');
     assert.equal(nowhere.status, 404);
     assert.match(await nowhere.text(), /Page not found/);

@@ -159,13 +159,17 @@ describe('OTP enrollment service (embedded store)', () => {
     await assert.rejects(fx.enrollment.open({ token: '' }), hasCode(ErrorCode.ENROLLMENT_LINK_INVALID));
   });
 
-  it('a new link retires the older one', async () => {
+  it('a new link retires the older one, which then reads "replaced", not "expired"', async () => {
     const account = await fx.addAccount({ login: 'mary' });
     const first = await fx.enrollment.createLink({ account });
     fx.advance(MINUTE);
     const second = await fx.enrollment.createLink({ account });
-    await assert.rejects(fx.enrollment.open({ token: first.token }), hasCode(ErrorCode.ENROLLMENT_LINK_EXPIRED));
+    await assert.rejects(fx.enrollment.open({ token: first.token }), hasCode(ErrorCode.ENROLLMENT_LINK_REPLACED));
+    await assert.rejects(fx.enrollment.reveal({ token: first.token }), hasCode(ErrorCode.ENROLLMENT_LINK_REPLACED));
     await fx.enrollment.open({ token: second.token });
+    // The newer link still expires as usual.
+    fx.advance(60 * MINUTE);
+    await assert.rejects(fx.enrollment.open({ token: second.token }), hasCode(ErrorCode.ENROLLMENT_LINK_EXPIRED));
   });
 
   it('re-enrollment replaces the old secret: old codes stop working, new ones work', async () => {

@@ -228,9 +228,7 @@ async function enrollLink(ctx: Context): Promise<void> {
     linkMinutes: config.enrollmentLinkMinutes,
   });
   const link = await enrollment.createLink({ account, actor: ACTOR });
-  ctx.out(
-    `Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}):\n${link.url}`,
-  );
+  ctx.out(`Enrollment link for ${account.login} (works once, until ${link.expiresAt.toISOString()}):\n${link.url}`);
   if (!values.send) return;
   // Mail (nodemailer, handlebars) is loaded only when a link is e-mailed.
   const [{ createMailer }, { loadTemplates }, { sendEnrollmentMail }] = await Promise.all([

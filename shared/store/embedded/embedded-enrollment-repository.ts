@@ -12,6 +12,8 @@ interface LinkRow {
   expires_at: string;
   used_at: string | null;
   pending_secret: string | null;
+  /** Schema v6; NULL for links that were never replaced. */
+  replaced_at: string | null;
 }
 
 function fromRow(r: LinkRow): EnrollmentLink {
@@ -22,6 +24,7 @@ function fromRow(r: LinkRow): EnrollmentLink {
     expiresAt: new Date(r.expires_at),
     usedAt: r.used_at ? new Date(r.used_at) : undefined,
     pendingSecret: r.pending_secret ? (JSON.parse(r.pending_secret) as EncryptedSecret) : undefined,
+    ...(r.replaced_at ? { replacedAt: new Date(r.replaced_at) } : {}),
   };
 }
 
@@ -42,9 +45,9 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
   const replaceSecret = db.prepare(
     'UPDATE enrollment_links SET pending_secret = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?',
   );
-  // An unused link of the account expires now, unless it expires earlier anyway.
+  // An unused link of the account expires now, unless it expires earlier anyway, and is marked replaced.
   const expire = db.prepare(
-    'UPDATE enrollment_links SET expires_at = ? WHERE account_id = ? AND used_at IS NULL AND expires_at > ?',
+    'UPDATE enrollment_links SET expires_at = ?, replaced_at = ? WHERE account_id = ? AND used_at IS NULL AND expires_at > ?',
   );
 
   return withStoreErrors('enrollments', {
@@ -75,7 +78,7 @@ export function embeddedEnrollmentRepository(db: SqliteDatabase): EnrollmentRepo
     },
     async expireForAccount(accountId, at) {
       const when = at.toISOString();
-      expire.run(when, accountId, when);
+      expire.run(when, when, accountId, when);
     },
     async replacePendingSecret(tokenHash, secret, at) {
       return replaceSecret.run(JSON.stringify(secret), tokenHash, at.toISOString()).changes === 1;

@@ -160,9 +160,13 @@ ALTER TABLE accounts ADD COLUMN otp_fail_tally INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN otp_fail_logged_at TEXT;
 `;
 
-/** Version 6: the account's own time zone (IANA name; NULL: the Bitrix24 user's, else the service's). */
+/**
+ * Version 6: the account's own time zone (IANA name; NULL: the Bitrix24 user's, else the service's), and when
+ * an enrollment link was ended early by a newer one (NULL: never), so the person reads "replaced", not "expired".
+ */
 export const SCHEMA_V6_SQL = `
 ALTER TABLE accounts ADD COLUMN time_zone TEXT;
+ALTER TABLE enrollment_links ADD COLUMN replaced_at TEXT;
 `;
 
 /** `MIGRATIONS[i]` takes a file from schema version i to i + 1; append a step for every schema change. */

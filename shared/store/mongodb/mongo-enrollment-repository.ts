@@ -16,6 +16,8 @@ export interface EnrollmentDocument {
   expiresAt: Date;
   usedAt: Date | null;
   pendingSecret: EncryptedSecret | null;
+  /** Absent in documents of links never replaced. */
+  replacedAt?: Date | null;
 }
 
 /** The stored form of a link. */
@@ -26,6 +28,7 @@ export function toEnrollmentDocument(l: EnrollmentLink): EnrollmentDocument {
     createdAt: l.createdAt,
     expiresAt: l.expiresAt,
     usedAt: l.usedAt ?? null,
+    ...(l.replacedAt ? { replacedAt: l.replacedAt } : {}),
     pendingSecret: l.pendingSecret
       ? {
           keyId: l.pendingSecret.keyId,
@@ -46,6 +49,7 @@ export function fromEnrollmentDocument(d: EnrollmentDocument): EnrollmentLink {
     expiresAt: d.expiresAt,
     usedAt: d.usedAt ?? undefined,
     pendingSecret: d.pendingSecret ?? undefined,
+    ...(d.replacedAt ? { replacedAt: d.replacedAt } : {}),
   };
 }
 
@@ -84,7 +88,7 @@ export function mongoEnrollmentRepository(db: Db, tx: MongoTransactions): Enroll
     async expireForAccount(accountId, at) {
       await col.updateMany(
         { accountId, usedAt: null, expiresAt: { $gt: at } },
-        { $set: { expiresAt: at } },
+        { $set: { expiresAt: at, replacedAt: at } },
         tx.options(),
       );
     },
