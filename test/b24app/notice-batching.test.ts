@@ -92,6 +92,6 @@ describe('Bitrix24 notices travel in batch', function () {
     while (!ru.notifications().some((n) => n.tag === tag) && Date.now() < deadline) await sleep(100);
     const notice = ru.notifications().find((n) => n.tag === tag);
     assert.ok(notice, 'the signer was notified');
-    assert.match(notice.message, /^Согласуйте и подпишите документ сделки Russian/, notice.message);
+    assert.match(notice.message, /^Согласуйте и подпишите документ сделки «Russian/, notice.message);
   });
 });

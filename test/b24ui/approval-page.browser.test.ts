@@ -77,7 +77,7 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
 
   it('Anna approves and signs from the e-mail link; the workflow gets Result=signed', async () => {
     const { dealId, run, requestId } = await robotStep(anna, 'Supply contract', 'Please sign today');
-    const mail = await mailTo(anna.email, /Please sign: deal Supply contract/);
+    const mail = await mailTo(anna.email, /Please sign: deal “Supply contract”/);
     assert.match(mail.text ?? '', /Please sign today/);
     const link = linkOf(mail);
     assert.equal(new URL(link).searchParams.get('lang'), 'en');
@@ -104,7 +104,8 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
 
       await page.locator('#approve-otp').fill(anna.wrongCode());
       await page.locator('#approve-submit').click();
-      assert.match((await page.locator('#approval-error').textContent()) ?? '', /Wrong code/);
+      // The hint names the button the page has.
+      assert.match((await page.locator('#approval-error').textContent()) ?? '', /Wrong code.*“Approve and sign”/);
       await page.locator('#approve-otp').fill(anna.code());
       await page.locator('#approve-submit').click();
       const outcome = page.locator('#approval-outcome');
@@ -118,8 +119,8 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
     assertAllValidAndTrusted((await fx.pdfsigOfDeal(portal, dealId)).report, 1);
     // The requester (the deal's responsible person, the portal's admin here) learns the outcome.
     const admin = portal.users().find((u) => u.id === 1)!;
-    const outcomeMail = await mailTo(admin.email, /Deal Supply contract: signed by/);
-    assert.match(outcomeMail.text ?? '', /signed the document of deal Supply contract/);
+    const outcomeMail = await mailTo(admin.email, /Deal “Supply contract”: signed by/);
+    assert.match(outcomeMail.text ?? '', /signed the document of deal “Supply contract”/);
     assert.ok(portal.notifications().some((n) => n.toUserId === 1 && n.tag === `signservice|${requestId}|outcome`));
     // The link again: the outcome, not the form.
     const again = await fetch(link).then((r) => r.text());
@@ -129,7 +130,7 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
 
   it('Boris rejects in Russian; bizproc.event.send gets Result=rejected with his reason', async () => {
     const { run } = await robotStep(boris, 'Акт сверки', 'Проверьте суммы', 'Reconciliation act');
-    const mail = await mailTo(boris.email, /Подпишите документ: сделка Акт сверки/);
+    const mail = await mailTo(boris.email, /Подпишите документ: сделка «Акт сверки»/);
     assert.match(mail.text ?? '', /Проверьте суммы/);
     const link = linkOf(mail);
     assert.equal(new URL(link).searchParams.get('lang'), 'ru');

@@ -75,7 +75,7 @@ describe('Signing notices (SMTP, emulator, the service worker sweep)', function 
     const now = Date.now();
     const request = robotRequest(portal, vera, dealId, new Date(now - 40 * HOUR), new Date(now + 8 * HOUR));
     await fx.store.signRequests.create(request);
-    const [mail, ...more] = await mailsTo(vera.email, /Напоминание: сделка Договор поставки/, 1);
+    const [mail, ...more] = await mailsTo(vera.email, /Напоминание: сделка «Договор поставки»/, 1);
     assert.ok(mail, 'the reminder arrived');
     assert.equal(more.length, 0, 'exactly one reminder');
     const link = /(http:\/\/127\.0\.0\.1:\d+\/b24\/approve\/([A-Za-z0-9_.-]+)\?lang=ru)/.exec(mail.text ?? '');
