@@ -7,7 +7,6 @@ export const enSigning = {
   dialog: {
     title: 'Sign a PDF',
     intro: 'Deal “{deal}”. Signing as {user} (account {login}).',
-    fileLabel: 'Document',
     fileOption: '{field}: file {id}',
     noFiles: 'This deal has no file in its file fields. Attach the PDF to the deal and open the dialog again.',
     certLabel: 'Certificate',
@@ -58,7 +57,6 @@ export const enSigning = {
     },
     success: 'Signed. The signed PDF has replaced the original on the deal, and the deal history records it.',
     openSigned: 'Open the signed file',
-    again: 'Sign another file',
     noAccountTitle: 'No signing account',
     noAccount:
       'There is no SignService account for {user}. Ask the administrator to create one for your Bitrix24 user.',
@@ -112,7 +110,6 @@ export const enSigning = {
     rejectTitle: 'Reject',
     reasonLabel: 'Reason (the workflow receives it)',
     reject: 'Reject',
-    reasonRequired: 'Say why you reject the document.',
     rejectOtpHint: 'Rejecting needs your one-time code too: it proves the decision is yours.',
     done: {
       approved: 'Approved. The document is being signed; this page shows the result in a moment.',

@@ -7,7 +7,6 @@ import { enSigning, enSigningMail } from './en-signing.js';
 import { enVerify } from './en-verify.js';
 
 export const en = {
-  languageName: 'English',
   product: 'SignService',
   page: {
     footer: 'SignService: PDF signatures for Bitrix24',
@@ -32,7 +31,6 @@ export const en = {
     codeLabel: 'Code from the app',
     submit: 'Confirm',
     wrongCode: 'That code does not match. Check that the phone shows the correct time, then type the code shown now.',
-    badForm: 'This form does not belong to the link any more. Reload the page and try again.',
     revealIntro:
       'Open this page on your computer with your phone at hand. The key is made only when you press the button, and each press makes a new one: use the last one shown.',
     reveal: 'Show my key',

@@ -5,7 +5,6 @@ import { ruSigning, ruSigningMail } from './ru-signing.js';
 import { ruVerify } from './ru-verify.js';
 
 export const ru: Messages = {
-  languageName: 'Русский',
   product: 'SignService',
   page: {
     footer: 'SignService: электронная подпись PDF для Битрикс24',
@@ -31,7 +30,6 @@ export const ru: Messages = {
     codeLabel: 'Код из приложения',
     submit: 'Подтвердить',
     wrongCode: 'Код не подходит. Проверьте, что на телефоне верное время, и введите код, который показан сейчас.',
-    badForm: 'Эта форма больше не относится к ссылке. Обновите страницу и попробуйте снова.',
     revealIntro:
       'Откройте эту страницу на компьютере, держа телефон под рукой. Ключ создаётся только по нажатию кнопки, и каждое нажатие создаёт новый: используйте последний показанный.',
     reveal: 'Показать мой ключ',
