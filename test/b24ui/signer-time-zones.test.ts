@@ -33,7 +33,7 @@ async function eventually<T>(what: string, find: () => T | undefined, timeoutMs 
   }
 }
 
-const unescape = (html: string) =>
+const htmlText = (html: string) =>
   html
     .replace(/&#x27;|&#39;/g, "'")
     .replace(/&quot;/g, '"')
@@ -104,8 +104,8 @@ describe('Signer time zones: pages, notices and the stamp in the Bitrix24 userâ€
       const page = await openPage(`${step.link}?lang=${language}`);
       assert.equal(page.status, 200);
       const pageTime = formatDateTime(deadline, language, zone);
-      assert.ok(unescape(page.html).includes(pageTime), `the page shows the deadline as ${pageTime}`);
-      assert.ok(!unescape(page.html).includes('(UTC)'), 'no time on the page is in the serviceâ€™s UTC');
+      assert.ok(htmlText(page.html).includes(pageTime), `the page shows the deadline as ${pageTime}`);
+      assert.ok(!htmlText(page.html).includes('(UTC)'), 'no time on the page is in the serviceâ€™s UTC');
 
       // Approve; the stamp on the signed PDF shows the signer's offset.
       approvedStep = Math.floor(Date.now() / 30_000);
@@ -124,7 +124,7 @@ describe('Signer time zones: pages, notices and the stamp in the Bitrix24 userâ€
       const title = `Dialog ${login}`;
       const dealId = fx.deal(portal, title, await makePdf(title, 1));
       const opened = await fx.emulator.openPlacement(portal, 'CRM_DEAL_DETAIL_TOOLBAR', signer.userId, { dealId });
-      const html = unescape(opened.response.body);
+      const html = htmlText(opened.response.body);
       assert.equal(opened.response.status, 200, html.slice(0, 500));
       // The certificate list shows its end of validity in the signer's zone.
       const notAfter = new Date(new X509Certificate(fx.token.identities[0]!.certDer).validTo);

@@ -52,7 +52,7 @@ function keyPaths(value: Record<string, unknown>, prefix: string[] = []): string
   });
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+const regexText = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 
 /** A group whose keys are read by a computed name: which names the reader can produce. */
 interface DynamicRule {
@@ -158,7 +158,7 @@ function readWhole(keyPath: string[], files: { text: string }[]): boolean {
     .slice(0, -1)
     .some((group) =>
       files.some(({ text }) =>
-        new RegExp(`Object\\.(values|entries|keys)\\([\\w.?]*\\.${escape(group)}\\)`).test(text),
+        new RegExp(`Object\\.(values|entries|keys)\\([\\w.?]*\\.${regexText(group)}\\)`).test(text),
       ),
     );
 }
@@ -167,8 +167,8 @@ function readWhole(keyPath: string[], files: { text: string }[]): boolean {
 function readByName(keyPath: string[], files: { text: string }[]): boolean {
   const key = keyPath.at(-1) as string;
   const parent = keyPath.at(-2);
-  const property = new RegExp(`(\\.|\\?\\.)${escape(key)}(?![\\w-])|\\[['"\`]${escape(key)}['"\`]\\]`);
-  const parentNamed = parent ? new RegExp(`(^|[^\\w-])${escape(parent)}(?![\\w-])`) : undefined;
+  const property = new RegExp(`(\\.|\\?\\.)${regexText(key)}(?![\\w-])|\\[['"\`]${regexText(key)}['"\`]\\]`);
+  const parentNamed = parent ? new RegExp(`(^|[^\\w-])${regexText(parent)}(?![\\w-])`) : undefined;
   return files.some(({ text }) => property.test(text) && (!parentNamed || parentNamed.test(text)));
 }
 
