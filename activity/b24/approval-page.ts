@@ -16,6 +16,7 @@ import { approvalView } from './approval-view.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
 import { certificateChoices } from './certificate-choices.js';
 import { approvalCsrfBinding, isOpen, type OpenedLink } from './opened-link.js';
+import { signerName } from './signer-name.js';
 
 export interface ApprovalPage {
   /** Renders the page; `depth` is how many path segments below /b24/approve/:token the current URL is. */
@@ -40,11 +41,12 @@ export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): Approval
       const { request, language } = opened;
       const account = await deps.store.accounts.get(request.accountId);
       const open = isOpen(opened);
-      const [dealTitle, certificates, preview, waiting] = await Promise.all([
+      const [dealTitle, certificates, preview, waiting, name] = await Promise.all([
         docs.dealTitle(request),
         open && account ? certificateChoices(deps.store, deps.keys, account, deps.now()) : Promise.resolve([]),
         open ? docs.preview(request) : Promise.resolve(undefined),
         opened.usable ? waitingOf(deps, request) : Promise.resolve([]),
+        signerName(deps, request, account),
       ]);
       const up = '../'.repeat(depth);
       ctx.type = 'html';
@@ -55,7 +57,7 @@ export function approvalPage(deps: B24UiDeps, docs: ApprovalDocuments): Approval
           account,
           usable: opened.usable,
           dealTitle,
-          signerName: account ? account.description || account.login : '',
+          signerName: name,
           certificates,
           preview,
           ...(error ? { error } : {}),

@@ -16,6 +16,7 @@ import type { ApprovalDocuments } from './approval-documents.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
 import type { BatchRow } from './batch-view.js';
 import type { OpenedLink } from './opened-link.js';
+import { signerName } from './signer-name.js';
 
 /** Who the link proves, and how the pages address and name them. */
 export interface SignerOfLink {
@@ -52,7 +53,7 @@ export async function signerOfLink(
     memberId: request.document.memberId,
     language: opened.language,
     timeZone: personTimeZone({ bitrix: request.timeZone, account: account?.timeZone, service: deps.timeZone }),
-    name: account ? account.description || account.login : '',
+    name: await signerName(deps, request, account),
     actor: {
       role: 'signer',
       ...(request.robot ? { memberId: request.robot.memberId, userId: request.robot.signerUserId } : {}),

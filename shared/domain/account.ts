@@ -58,6 +58,14 @@ export interface Account {
   updatedAt: Date;
 }
 
+/**
+ * How a person is named to people: the administrator's description ("Mary Smith, accounting"), else their
+ * Bitrix24 name when known, else — only then — the login.
+ */
+export function accountDisplayName(account: Pick<Account, 'login' | 'description'>, bitrixName?: string): string {
+  return account.description.trim() || bitrixName?.trim() || account.login;
+}
+
 /** Logins are short, printable, and unique case-insensitively. */
 export const LOGIN_PATTERN = /^[\p{L}\p{N}._@-]{2,64}$/u;
 

@@ -55,14 +55,15 @@ describe('Bitrix24 robot: approve & sign a deal PDF', function () {
     assert.equal(waiting.robot?.message, 'Please sign');
     assert.ok(waiting.deadline && waiting.deadline.getTime() - Date.now() > 23 * 3_600_000);
     const logOf = () => a.activityLogs().filter((l) => l.workflowId === run.workflowId);
-    for (let i = 0; i < 300 && !logOf().some((l) => /waiting for mary/.test(l.message)); i++) {
+    for (let i = 0; i < 300 && !logOf().some((l) => /waiting for Mary Tester/.test(l.message)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.deepEqual(
       logOf().map((l) => l.message.replace(/ until .*/, '')),
       [
         'SignService: request received, confirming it with the portal',
-        'SignService: waiting for mary to approve and sign',
+        // The account has no description: the signer's Bitrix24 name, not the login "mary".
+        'SignService: waiting for Mary Tester to approve and sign',
       ],
     );
 

@@ -83,7 +83,7 @@ describe('Signer time zones: pages, notices and the stamp in the Bitrix24 user�
       const logLine = await eventually('the waiting line in the workflow log', () =>
         portal
           .activityLogs()
-          .find((l) => l.workflowId === step.request.robot?.workflowId && /ожидает|waiting/.test(l.message)),
+          .find((l) => l.workflowId === step.request.robot?.workflowId && /ждёт подписи|waiting for/.test(l.message)),
       );
       const inLog = (['ru', 'en'] as const).map((l) => formatDateTime(deadline, l, zone));
       assert.ok(
@@ -103,6 +103,9 @@ describe('Signer time zones: pages, notices and the stamp in the Bitrix24 user�
       // The approval page in the signer's zone (in the page's language).
       const page = await openPage(`${step.link}?lang=${language}`);
       assert.equal(page.status, 200);
+      // The account has no description: the page names the signer by their Bitrix24 name, not the login.
+      const name = `${login[0]!.toUpperCase()}${login.slice(1)} Tester`;
+      assert.ok(htmlText(page.html).includes(language === 'ru' ? `Подписант: ${name}.` : `Signer: ${name}.`));
       const pageTime = formatDateTime(deadline, language, zone);
       assert.ok(htmlText(page.html).includes(pageTime), `the page shows the deadline as ${pageTime}`);
       assert.ok(!htmlText(page.html).includes('(UTC)'), 'no time on the page is in the service’s UTC');

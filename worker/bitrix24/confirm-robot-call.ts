@@ -33,6 +33,8 @@ export interface ConfirmedRobotCall {
   signerEmail: string | undefined;
   /** The signer's `TIME_ZONE` as user.get gives it; undefined when the user never chose one. */
   signerTimeZone: string | undefined;
+  /** The signer's NAME and LAST_NAME; '' when Bitrix24 gives none. */
+  signerName: string;
   /** `STARTED_BY` of the workflow instance (0: automation). */
   startedBy: number;
 }
@@ -121,5 +123,14 @@ export async function confirmRobotCall(deps: RobotDeps, request: SignRequest): P
   const email = typeof user.EMAIL === 'string' && user.EMAIL ? user.EMAIL : undefined;
   const zone = typeof user.TIME_ZONE === 'string' && user.TIME_ZONE ? user.TIME_ZONE : undefined;
   const startedBy = Number(instance.STARTED_BY);
-  return { signerEmail: email, signerTimeZone: zone, startedBy: Number.isSafeInteger(startedBy) ? startedBy : 0 };
+  const signerName = [user.NAME, user.LAST_NAME]
+    .filter((part): part is string => typeof part === 'string' && part.trim() !== '')
+    .map((part) => part.trim())
+    .join(' ');
+  return {
+    signerEmail: email,
+    signerTimeZone: zone,
+    signerName,
+    startedBy: Number.isSafeInteger(startedBy) ? startedBy : 0,
+  };
 }

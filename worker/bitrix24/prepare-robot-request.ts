@@ -11,7 +11,7 @@
 
 import { createAccountService } from '../../shared/accounts/account-service.js';
 import { recordRefusal } from '../../shared/bitrix24/record-refusal.js';
-import type { Account } from '../../shared/domain/account.js';
+import { type Account, accountDisplayName } from '../../shared/domain/account.js';
 import { type SignRequest, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode, errorOutcome } from '../../shared/errors.js';
 import { personTimeZone } from '../../shared/i18n/date-time.js';
@@ -20,7 +20,12 @@ import { finishUnsignedStep, type RobotDeps } from './finish-robot-step.js';
 import { waitingLogMessage } from './robot-texts.js';
 
 /** Writes "waiting for <signer>" to the workflow log; best effort (the log line is only informative). */
-export async function logWaiting(deps: RobotDeps, request: SignRequest, account: Account): Promise<void> {
+export async function logWaiting(
+  deps: RobotDeps,
+  request: SignRequest,
+  account: Account,
+  bitrixName?: string,
+): Promise<void> {
   const robot = request.robot;
   if (!robot) return;
   await deps.b24.calls
@@ -30,7 +35,7 @@ export async function logWaiting(deps: RobotDeps, request: SignRequest, account:
       {
         EVENT_TOKEN: robot.eventToken,
         LOG_MESSAGE: waitingLogMessage(
-          account.description || account.login,
+          accountDisplayName(account, bitrixName),
           request.deadline,
           deps.language,
           request.timeZone,
@@ -100,8 +105,13 @@ export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest)
   if (!robot || request.state !== 'received') return 'waiting';
   let email: string | undefined;
   let bitrixZone: string | undefined;
+  let bitrixName: string | undefined;
   try {
-    ({ signerEmail: email, signerTimeZone: bitrixZone } = await confirmRobotCall(deps, request));
+    ({
+      signerEmail: email,
+      signerTimeZone: bitrixZone,
+      signerName: bitrixName,
+    } = await confirmRobotCall(deps, request));
   } catch (error) {
     if (error instanceof AppError && error.code === ErrorCode.B24_CALL_UNCONFIRMED) {
       await refuseCall(deps, request, error);
@@ -137,6 +147,7 @@ export async function prepareRobotRequest(deps: RobotDeps, request: SignRequest)
     otpRequired: !account.otpDisabled,
     timeZone,
   });
-  if (await deps.store.signRequests.update(waiting, request.version)) await logWaiting(deps, waiting, account);
+  if (await deps.store.signRequests.update(waiting, request.version))
+    await logWaiting(deps, waiting, account, bitrixName);
   return 'waiting';
 }

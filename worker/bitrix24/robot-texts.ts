@@ -81,7 +81,7 @@ export function waitingLogMessage(
 ): string {
   const until = deadline ? ` ${lang === 'ru' ? 'до' : 'until'} ${formatDateTime(deadline, lang, timeZone)}` : '';
   return lang === 'ru'
-    ? `SignService: ожидает подписи ${signer}${until}`
+    ? `SignService: ждёт подписи${until}. Подписант: ${signer}`
     : `SignService: waiting for ${signer} to approve and sign${until}`;
 }
 
