@@ -6,6 +6,7 @@
  */
 import { type SignRequest, transition } from '../domain/sign-request.js';
 import { ErrorCode } from '../errors.js';
+import { formatDateTime } from '../i18n/date-time.js';
 import type { TSignJobV1 } from '../messages/sign-job.js';
 import type { JobQueue } from '../queue/queue-port.js';
 import { INTERNAL_ROUTE } from '../signing/sign-route.js';
@@ -34,7 +35,9 @@ export async function expireSignRequest(
   now: Date,
 ): Promise<SignRequest | undefined> {
   if (!isOverdue(request, now)) return undefined;
-  const message = `Nobody approved the signature before the deadline (${request.deadline?.toISOString()})`;
+  // People read this (the workflow log, notices): the deadline in the signer's zone, the one format.
+  const deadline = request.deadline ? `, ${formatDateTime(request.deadline, 'en', request.timeZone)}` : '';
+  const message = `Nobody approved the signature before the deadline${deadline}`;
   const expired = transition(request, 'expired', now, { failure: { code: ErrorCode.SIGN_REQUEST_EXPIRED, message } });
   const stored = await deps.store.transaction(async () => {
     if (!(await deps.store.signRequests.update(expired, request.version))) return false;
