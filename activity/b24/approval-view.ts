@@ -8,6 +8,7 @@ import type { Account } from '../../shared/domain/account.js';
 import type { SignRequest } from '../../shared/domain/sign-request.js';
 import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/messages.js';
 import type { CertificateChoice } from './certificate-choices.js';
+import { certificateLabel } from './certificate-label.js';
 
 export interface ApprovalViewInput {
   language: Language;
@@ -62,7 +63,7 @@ export function approvalView(input: ApprovalViewInput): Record<string, unknown> 
   const previewPages = preview && 'pages' in preview ? preview.pages : [];
   const certificates = input.certificates.map((c) => ({
     id: c.id,
-    label: `${fillPlaceholders(t.dialog.certOption, { subject: c.name, expires: input.formatDate(c.notAfter) })}${c.isDefault ? ` ${t.dialog.certDefault}` : ''}`,
+    label: certificateLabel(input.language, c, input.formatDate),
     selected: r.certId ? r.certId === c.id || c.id.startsWith(r.certId.toLowerCase()) : c.isDefault,
   }));
   if (certificates.length > 0 && !certificates.some((c) => c.selected))

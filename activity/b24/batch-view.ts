@@ -9,6 +9,7 @@ import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/
 import { localeOf, plural } from '../../shared/i18n/plural.js';
 import type { BatchProgress } from './batch-progress.js';
 import type { CertificateChoice } from './certificate-choices.js';
+import { certificateLabel } from './certificate-label.js';
 import { jsonForScriptBlock } from './sign-dialog-view.js';
 
 /** One document of a list: the request, its deal's title and the link to its own approval page. */
@@ -68,7 +69,7 @@ export function confirmView(
   const count = input.rows.length;
   const certificates = input.certificates.map((c, index) => ({
     id: c.id,
-    label: `${fillPlaceholders(messages.dialog.certOption, { subject: c.name, expires: input.formatDate(c.notAfter) })}${c.isDefault ? ` ${messages.dialog.certDefault}` : ''}`,
+    label: certificateLabel(input.language, c, input.formatDate),
     selected: c.isDefault || (index === 0 && !input.certificates.some((x) => x.isDefault)),
   }));
   return {

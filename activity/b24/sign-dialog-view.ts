@@ -11,6 +11,7 @@ import { fillPlaceholders, type Language, messagesFor } from '../../shared/i18n/
 import { localeOf } from '../../shared/i18n/plural.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
 import type { CertificateChoice } from './certificate-choices.js';
+import { certificateLabel } from './certificate-label.js';
 import type { DealFileChoice } from './deal-file-choices.js';
 
 /** Defaults of a new dialog: visible stamp, last page, bottom right (what signers expect on a contract). */
@@ -67,7 +68,7 @@ export function dialogView(input: DialogViewInput): Record<string, unknown> & { 
   const b = messages.batch;
   const certificates = input.certificates.map((c, index) => ({
     id: c.id,
-    label: `${fillPlaceholders(t.certOption, { subject: c.name, expires: input.formatDate(c.notAfter) })}${c.isDefault ? ` ${t.certDefault}` : ''}`,
+    label: certificateLabel(input.language, c, input.formatDate),
     selected: index === 0,
   }));
   const positions = STAMP_POSITIONS.map((value) => ({

@@ -10,8 +10,6 @@ export const enSigning = {
     fileOption: '{field}: file {id}',
     noFiles: 'This deal has no file in its file fields. Attach the PDF to the deal and open the dialog again.',
     certLabel: 'Certificate',
-    certOption: '{subject}, valid until {expires}',
-    certDefault: '(default)',
     noCerts:
       'No valid certificate is granted to your account {login}. Ask the administrator to grant one (or to renew an expired one).',
     otpLabel: 'One-time code',

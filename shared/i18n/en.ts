@@ -3,6 +3,7 @@
  * (escaped there). Keys mirror ru.ts; the Messages type makes the compiler check that both are complete.
  */
 import { enBatch } from './en-batch.js';
+import { enChoices } from './en-choices.js';
 import { enSigning, enSigningMail } from './en-signing.js';
 import { enVerify } from './en-verify.js';
 
@@ -104,6 +105,7 @@ export const en = {
   ...enSigning,
   ...enBatch,
   ...enVerify,
+  ...enChoices,
   mail: {
     ...enSigningMail,
     enrollment: {

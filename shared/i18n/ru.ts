@@ -1,6 +1,7 @@
 /** Russian texts of the pages and e-mails; keys mirror en.ts (checked by the Messages type). */
 import type { Messages } from './en.js';
 import { ruBatch } from './ru-batch.js';
+import { ruChoices } from './ru-choices.js';
 import { ruSigning, ruSigningMail } from './ru-signing.js';
 import { ruVerify } from './ru-verify.js';
 
@@ -105,6 +106,7 @@ export const ru: Messages = {
   ...ruSigning,
   ...ruBatch,
   ...ruVerify,
+  ...ruChoices,
   mail: {
     ...ruSigningMail,
     enrollment: {

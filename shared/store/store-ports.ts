@@ -8,6 +8,7 @@
 import type { SignLogKey } from '../audit/sign-log-key.js';
 import type { Account, BitrixUserLink } from '../domain/account.js';
 import type { CertificateGrant } from '../domain/certificate-grant.js';
+import type { CertificateName } from '../domain/certificate-name.js';
 import type { EncryptedSecret } from '../domain/encrypted-secret.js';
 import type { EnrollmentLink } from '../domain/enrollment-link.js';
 import type { Portal, PortalInstall, PortalTokenUpdate } from '../domain/portal.js';
@@ -82,6 +83,15 @@ export interface GrantRepository {
   revoke(accountId: string, certId: string): Promise<boolean>;
   listForAccount(accountId: string): Promise<CertificateGrant[]>;
   listForCertificate(certId: string): Promise<CertificateGrant[]>;
+}
+
+/** The names administrators gave certificates (shared/domain/certificate-name.ts). */
+export interface CertificateNameRepository {
+  /** Gives `certId` the display name `name`, replacing an earlier one; `undefined` removes it. */
+  set(certId: string, name: string | undefined, at: Date): Promise<void>;
+  get(certId: string): Promise<CertificateName | undefined>;
+  /** Every named certificate, by certId. */
+  list(): Promise<CertificateName[]>;
 }
 
 /** Which entries `SignLogRepository.list` returns. */
@@ -261,6 +271,7 @@ export interface Store {
   readonly accounts: AccountRepository;
   readonly enrollments: EnrollmentRepository;
   readonly grants: GrantRepository;
+  readonly certificateNames: CertificateNameRepository;
   readonly signLog: SignLogRepository;
   readonly signLogCheckpoints: SignLogCheckpointRepository;
   readonly serviceKeys: ServiceKeyRepository;

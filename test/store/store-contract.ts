@@ -51,6 +51,7 @@ export function describeStoreContract(name: string, adapter: StoreAdapter): void
     describeAccountPortalContract(fx);
     describeEnrollmentContract(fx);
     describeGrantContract(fx);
+    describeCertificateNameContract(fx);
     describeSignLogContract(fx);
     describeSignRequestContract(fx);
     describePortalContract(fx);
@@ -168,6 +169,36 @@ function describeGrantContract(fx: StoreFixture): void {
       assert.equal(await grants.revoke('mary', 'cert-1'), false);
       assert.deepEqual(await grants.listForCertificate('cert-1'), [g('ivan', 'cert-1', true, 4)]);
       assert.deepEqual(await grants.listForAccount('nobody'), []);
+    });
+  });
+}
+
+function describeCertificateNameContract(fx: StoreFixture): void {
+  describe('certificate names', () => {
+    it('names a certificate, renames it, lists the named ones by id, and forgets a removed name', async () => {
+      const names = fx.store.certificateNames;
+      assert.equal(await names.get('cert-b'), undefined);
+      assert.deepEqual(await names.list(), []);
+      const t1 = new Date('2025-03-01T09:00:00.000Z');
+      const t2 = new Date('2025-03-01T09:05:00.000Z');
+      await names.set('cert-b', 'Печать бухгалтерии', t1);
+      await names.set('cert-a', 'Token 2 — contracts', t1);
+      await names.set('cert-b', 'Печать бухгалтерии (2)', t2);
+      assert.deepEqual(await names.get('cert-b'), { certId: 'cert-b', name: 'Печать бухгалтерии (2)', updatedAt: t2 });
+      assert.deepEqual(
+        (await names.list()).map((n) => [n.certId, n.name]),
+        [
+          ['cert-a', 'Token 2 — contracts'],
+          ['cert-b', 'Печать бухгалтерии (2)'],
+        ],
+      );
+      await names.set('cert-a', undefined, t2);
+      await names.set('cert-unknown', undefined, t2);
+      assert.equal(await names.get('cert-a'), undefined);
+      assert.deepEqual(
+        (await names.list()).map((n) => n.certId),
+        ['cert-b'],
+      );
     });
   });
 }

@@ -9,6 +9,7 @@ import type { Store, StoreKeys } from '../store-ports.js';
 import { embeddedAccountRepository } from './embedded-account-repository.js';
 import { embeddedAdminRepositories } from './embedded-admin-store.js';
 import { embeddedBlobStore } from './embedded-blob-store.js';
+import { embeddedCertificateNameRepository } from './embedded-certificate-name-repository.js';
 import { embeddedEnrollmentRepository } from './embedded-enrollment-repository.js';
 import { embeddedGrantRepository } from './embedded-grant-repository.js';
 import { embeddedLeaseRepository } from './embedded-lease-repository.js';
@@ -45,6 +46,7 @@ export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<
     accounts: tx.gate(embeddedAccountRepository(db)),
     enrollments: tx.gate(embeddedEnrollmentRepository(db)),
     grants: tx.gate(embeddedGrantRepository(db)),
+    certificateNames: tx.gate(embeddedCertificateNameRepository(db)),
     signLog: tx.gate(embeddedSignLogRepository(db, keys.signLogKey), ['list']),
     signLogCheckpoints: tx.gate(embeddedSignLogCheckpointRepository(db)),
     serviceKeys: tx.gate(embeddedServiceKeyRepository(db)),

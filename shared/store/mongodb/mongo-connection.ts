@@ -16,6 +16,7 @@ export const COLLECTIONS = {
   accounts: 'accounts',
   enrollments: 'enrollment_links',
   grants: 'grants',
+  certificateNames: 'certificate_names',
   signLog: 'sign_log',
   signLogCheckpoints: 'sign_log_checkpoints',
   serviceKeys: 'service_keys',

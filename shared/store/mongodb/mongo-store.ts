@@ -1,7 +1,8 @@
 /**
- * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `sign_log`,
- * `sign_log_checkpoints`, `service_keys`, `sign_requests`, `portals` and `leases`, with their unique and
- * TTL indexes created at start, and the GridFS bucket `blobs`. Same ports and contract suite as the embedded store. `transaction`
+ * The MongoDB store (production): collections `accounts`, `enrollment_links`, `grants`, `certificate_names`,
+ * `sign_log`, `sign_log_checkpoints`, `service_keys`, `sign_requests`, `portals` and `leases`, with their unique
+ * and TTL indexes created at start, and the GridFS bucket `blobs`. Same ports and contract suite as the
+ * embedded store. `transaction`
  * is a multi-document transaction on a replica set (mongo-transactions.ts); on a standalone server the work
  * runs without one.
  */
@@ -9,6 +10,7 @@ import type { Store, StoreKeys } from '../store-ports.js';
 import { migrateAccountPortals, mongoAccountRepository } from './mongo-account-repository.js';
 import { ensureAdminIndexes, mongoAdminRepositories } from './mongo-admin-store.js';
 import { mongoBlobStore } from './mongo-blob-store.js';
+import { mongoCertificateNameRepository } from './mongo-certificate-name-repository.js';
 import { connectMongo } from './mongo-connection.js';
 import { mongoEnrollmentRepository } from './mongo-enrollment-repository.js';
 import { mongoError } from './mongo-errors.js';
@@ -42,6 +44,7 @@ export async function openMongoStore(url: string, dbName: string, keys: StoreKey
     accounts: mongoAccountRepository(db, tx),
     enrollments: mongoEnrollmentRepository(db, tx),
     grants: mongoGrantRepository(db, tx),
+    certificateNames: mongoCertificateNameRepository(db, tx),
     signLog: mongoSignLogRepository(db, keys.signLogKey, tx),
     signLogCheckpoints: mongoSignLogCheckpointRepository(db),
     serviceKeys: mongoServiceKeyRepository(db),

@@ -1,0 +1,22 @@
+/** Russian texts that tell choices apart (certificates and files); keys mirror en-choices.ts. */
+import type { enChoices } from './en-choices.js';
+
+export const ruChoices: typeof enChoices = {
+  choices: {
+    certNamed: '{name} (серийный № {serial}, действует до {expires})',
+    certDescribed: '{subject}, издатель: {issuer}, серийный № {serial}, {where}, действует до {expires}',
+    certOnToken: 'токен «{label}»',
+    certInternal: 'внутренний УЦ',
+    certDefault: 'по умолчанию',
+    certDefaultMark: '{label} — {default}',
+    fileNotPdf: '{name} (не PDF)',
+    fileUnreadable: '{name} (сейчас не читается)',
+    fileNoName: 'файл {id} в поле «{field}»',
+    codeAfterChoice: 'Сначала выберите файл, сертификат и место штампа — затем откроется поле для кода.',
+  },
+  certificateName: {
+    label: 'Отображаемое имя',
+    hint: 'Имя, понятное людям, например «Печать бухгалтерии» или «Токен №2 — договоры». Оставьте пустым, чтобы показывать владельца, издателя и серийный номер.',
+    save: 'Сохранить имя',
+  },
+};
