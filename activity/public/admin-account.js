@@ -1,13 +1,15 @@
 // One account: its facts (Bitrix24 user, one-time codes, status), the enrollment link (sent or copied),
 // unlock, reset OTP, deactivate, the certificates it may use (grant, default, take away) and its edit form.
 import { otpText, statusText } from './admin-accounts.js';
+import { certificateText } from './admin-certificates.js';
 import { action, api, button, checkbox, field, fmt, h, say, select, state, table, when } from './admin-core.js';
 
 function grantsSection(account, certificates, refresh) {
   const t = state.t.account;
   const path = `accounts/${encodeURIComponent(account.id)}/grants`;
-  const names = new Map(certificates.map((c) => [c.id, c.subject]));
-  const rows = account.grants.map((g) =>
+  const names = new Map(certificates.map((c) => [c.id, certificateText(c)]));
+  const grants = [...account.grants].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+  const rows = grants.map((g) =>
     h(
       'tr',
       {},
@@ -48,7 +50,7 @@ function grantsSection(account, certificates, refresh) {
   );
   const usable = certificates.filter((c) => c.status === 'valid' && !account.grants.some((g) => g.certId === c.id));
   const cert = select(
-    usable.map((c) => [c.id, `${c.subject} (${when(c.notAfter)})`]),
+    usable.map((c) => [c.id, certificateText(c)]),
     { name: 'certId' },
   );
   const isDefault = checkbox(t.makeDefault);

@@ -81,6 +81,40 @@ function revokeControl(cert, refresh) {
   );
 }
 
+// The display name people see wherever the certificate is chosen; empty clears it.
+function nameControl(cert, refresh) {
+  const t = state.t.certificates;
+  const input = h('input', {
+    name: 'displayName',
+    value: cert.displayName ?? '',
+    maxlength: '80',
+    'aria-label': `${t.displayName}: ${cert.subject}, ${cert.serialNumber}`,
+  });
+  const form = h(
+    'form',
+    { class: 'row cert-name' },
+    input,
+    h('button', { type: 'submit', 'aria-label': `${t.saveName}: ${cert.subject}, ${cert.serialNumber}` }, t.saveName),
+  );
+  form.addEventListener(
+    'submit',
+    action(async () => {
+      const name = input.value.trim();
+      await api('PUT', `certificates/${cert.id}/name`, { name: name || null });
+      say(t.named);
+      await refresh();
+    }),
+  );
+  return form;
+}
+
+/** A certificate as people tell it apart: its name, else subject, serial, key location and expiry. */
+export function certificateText(c) {
+  const serial =
+    c.serialNumber.length <= 12 ? c.serialNumber : `${c.serialNumber.slice(0, 4)}…${c.serialNumber.slice(-6)}`;
+  return `${c.displayName ? `${c.displayName} — ` : ''}${c.subject}, № ${serial}, ${c.location} (${when(c.notAfter)})`;
+}
+
 export async function certificatesPage(refresh) {
   const t = state.t.certificates;
   const [{ ca, certificates }, session] = await Promise.all([api('GET', 'certificates'), api('GET', 'session')]);
@@ -90,7 +124,9 @@ export async function certificatesPage(refresh) {
     h(
       'tr',
       { class: c.expiring ? 'expiring' : null },
+      h('td', {}, mayChange ? nameControl(c, refresh) : (c.displayName ?? state.t.none)),
       h('td', {}, c.subject),
+      h('td', { class: 'mono' }, c.serialNumber),
       h('td', {}, label('certificateStatuses', c.status)),
       h('td', {}, when(c.notAfter), c.expiring ? h('strong', { class: 'badge' }, ` ${t.expiring}`) : null),
       h('td', {}, c.location),

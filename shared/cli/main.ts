@@ -27,7 +27,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
     load: () => import('./commands/token-command.js'),
   },
   cert: {
-    summary: 'list the certificate inventory (tokens and internal CA)',
+    summary: 'list the certificate inventory (tokens and internal CA); give a certificate a display name',
     load: () => import('./commands/cert-command.js'),
   },
   ca: { summary: 'internal CA: init, issue, revoke, crl, export-root', load: () => import('./commands/ca-command.js') },

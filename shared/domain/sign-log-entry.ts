@@ -23,6 +23,7 @@ export const SIGN_LOG_ACTIONS = [
   'revoked',
   'certificate_issued',
   'certificate_revoked',
+  'certificate_named',
   // Administration (the control panel, the admin API, the CLI):
   'ca_created',
   'otp_reset',

@@ -129,7 +129,9 @@ const en = {
     issueButton: 'Issue',
     issued: 'Certificate issued for {subject}.',
     columns: {
+      name: 'Name',
       subject: 'Subject',
+      serial: 'Serial',
       status: 'Status',
       expires: 'Expires',
       where: 'Key',
@@ -143,6 +145,9 @@ const en = {
     readOnly: 'Certificates are shared by all portals; only the service operator changes them.',
     empty: 'No certificates yet.',
     onToken: 'To issue onto a token, use the command line: signservice ca issue --on-token.',
+    displayName: 'Display name',
+    saveName: 'Save name',
+    named: 'Name saved.',
   },
   signLog: {
     heading: 'Sign log',
@@ -403,7 +408,9 @@ const ru: Shape<AdminTexts> = {
     issueButton: 'Выпустить',
     issued: 'Сертификат выпущен: {subject}.',
     columns: {
+      name: 'Имя',
       subject: 'Владелец',
+      serial: 'Серийный №',
       status: 'Состояние',
       expires: 'Действует до',
       where: 'Ключ',
@@ -417,6 +424,9 @@ const ru: Shape<AdminTexts> = {
     readOnly: 'Сертификаты общие для всех порталов; изменяет их только оператор сервиса.',
     empty: 'Сертификатов пока нет.',
     onToken: 'Чтобы выпустить сертификат на токен, используйте командную строку: signservice ca issue --on-token.',
+    displayName: 'Отображаемое имя',
+    saveName: 'Сохранить имя',
+    named: 'Имя сохранено.',
   },
   signLog: {
     heading: 'Журнал подписей',

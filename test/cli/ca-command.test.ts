@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cliConfig } from '../../shared/cli/cli-config.js';
+import { openCliStore } from '../../shared/cli/cli-store.js';
 import { runCli } from '../support/cli.js';
 import { getCorpus } from '../support/corpus.js';
 import { runTool } from '../support/run-tool.js';
@@ -159,6 +161,34 @@ describe('signservice ca / cert list / sign --cert-id (internal CA)', function (
         'm',
       ),
     );
+  });
+
+  it('cert name gives a certificate a display name (recorded in the store and the sign log) and --clear removes it', async () => {
+    // The names live in the store, which `ca init` does not make.
+    expectOk(await inData(['init']));
+    const named = await inData(['cert', 'name', mary.id.slice(0, 12), 'Печать бухгалтерии']);
+    expectOk(named);
+    assert.match(named.stdout, new RegExp(`Named ${mary.id}: "Печать бухгалтерии"`));
+    const readNames = async () => {
+      const { store } = await openCliStore(cliConfig(data, { ...process.env, ...CLEAN_ENV }));
+      try {
+        const names = await store.certificateNames.list();
+        const log = [];
+        for await (const e of store.signLog.list()) if (e.action === 'certificate_named') log.push(e);
+        return { names: names.map((n) => [n.certId, n.name]), log };
+      } finally {
+        await store.close();
+      }
+    };
+    const first = await readNames();
+    assert.deepEqual(first.names, [[mary.id, 'Печать бухгалтерии']]);
+    assert.equal(first.log.length, 1);
+    assert.equal(first.log[0]?.certificate?.id, mary.id);
+    expectOk(await inData(['cert', 'name', mary.id, '--clear']));
+    assert.deepEqual((await readNames()).names, []);
+    expectOneLineError(await inData(['cert', 'name', 'deadbeefdead', 'X']), 65, /No certificate with id deadbeefdead/);
+    expectOneLineError(await inData(['cert', 'name', mary.id]), 64, /NAME or --clear/);
+    expectOneLineError(await inData(['cert', 'name', mary.id, 'x'.repeat(81)]), 64, /at most 80/);
   });
 
   it('ca export-root writes root.pem, root.der and INSTALL-ROOT.txt; pdfsig trusts a --cert-id signature once the root is in NSS', async () => {

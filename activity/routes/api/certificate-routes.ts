@@ -8,13 +8,16 @@
  */
 import { z } from 'zod';
 import { describeCertificate } from '../../../shared/crypto/certificate-info.js';
+import { findInventoryEntry } from '../../../shared/crypto/certificate-inventory.js';
 import { REVOCATION_REASONS } from '../../../shared/crypto/internal-ca/ca-store.js';
 import { createRoot } from '../../../shared/crypto/internal-ca/create-root.js';
 import { issueCrl } from '../../../shared/crypto/internal-ca/crl.js';
 import { exportRoot } from '../../../shared/crypto/internal-ca/export-root.js';
 import { issueCertificate } from '../../../shared/crypto/internal-ca/issue-certificate.js';
 import { revokeCertificate } from '../../../shared/crypto/internal-ca/revoke-certificate.js';
+import { CERTIFICATE_NAME_MAX } from '../../../shared/domain/certificate-name.js';
 import type { SignLogInput } from '../../../shared/domain/sign-log-entry.js';
+import { AppError, ErrorCode } from '../../../shared/errors.js';
 import type { AdminApiDeps } from '../../admin/admin-api-deps.js';
 import { type ApiRoute, type Caller, defineRoute } from '../../admin/api-route.js';
 import { accountsFor } from '../../admin/portal-scope.js';
@@ -24,6 +27,7 @@ const EXPIRING_DAYS = 30;
 
 const ZCertificateView = z.object({
   id: z.string(),
+  displayName: z.string().nullable().describe('The name an administrator gave the certificate, or null'),
   subject: z.string(),
   issuer: z.string(),
   serialNumber: z.string(),
@@ -52,11 +56,13 @@ export function certificateRoutes(deps: AdminApiDeps): ApiRoute[] {
     const now = deps.now();
     const inventory = await deps.inventory();
     const accounts = new Map((await accountsFor(deps.store, caller)).map((a) => [a.id, a]));
+    const names = new Map((await deps.store.certificateNames.list()).map((n) => [n.certId, n.name]));
     const rows = [];
     for (const e of inventory.entries) {
       const grants = (await deps.store.grants.listForCertificate(e.id)).filter((g) => accounts.has(g.accountId));
       rows.push({
         id: e.id,
+        displayName: names.get(e.id) ?? null,
         subject: e.subject,
         issuer: e.issuer,
         serialNumber: e.serialNumber,
@@ -182,6 +188,33 @@ export function certificateRoutes(deps: AdminApiDeps): ApiRoute[] {
           details: { reason: body.reason },
         });
         return { id: result.record.id, revokedAt: result.revocation.revokedAt, reason: result.revocation.reason };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/certificates/:id/name',
+      authority: 'shared-write',
+      tag: 'Certificates',
+      summary:
+        'Give a certificate a display name people recognise (shown wherever it is chosen), or clear it with null',
+      params: z.object({ id: z.string().min(8).max(64) }),
+      body: z.object({ name: z.string().trim().min(1).max(CERTIFICATE_NAME_MAX).nullable() }),
+      response: ZCertificateView,
+      async handler({ params, body, caller }) {
+        const entry = findInventoryEntry((await deps.inventory()).entries, params.id);
+        const name = body.name ?? undefined;
+        await deps.store.transaction(async () => {
+          await deps.store.certificateNames.set(entry.id, name, deps.now());
+          await log({
+            action: 'certificate_named',
+            actor: actorOf(caller),
+            certificate: { id: entry.id, subject: entry.subject, serialNumber: entry.serialNumber },
+            details: { name: name ?? '' },
+          });
+        });
+        const row = (await list(caller)).certificates.find((c) => c.id === entry.id);
+        if (!row) throw new AppError(ErrorCode.CERT_UNKNOWN, 'No such certificate in the inventory');
+        return row;
       },
     }),
     defineRoute({
