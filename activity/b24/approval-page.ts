@@ -12,6 +12,7 @@ import { formatDateTime, messagesFor } from '../../shared/i18n/messages.js';
 import { plural } from '../../shared/i18n/plural.js';
 import { waitingRequests } from '../../shared/sign-requests/waiting-requests.js';
 import type { ApprovalDocuments } from './approval-documents.js';
+import type { ApprovalFormError } from './approval-view.js';
 import { approvalView } from './approval-view.js';
 import type { B24UiDeps } from './b24-ui-deps.js';
 import { certificateChoices } from './certificate-choices.js';
@@ -20,7 +21,8 @@ import { signerName } from './signer-name.js';
 
 export interface ApprovalPage {
   /** Renders the page; `depth` is how many path segments below /b24/approve/:token the current URL is. */
-  render(ctx: Context, opened: OpenedLink, depth: number, error?: string): Promise<void>;
+  /** `error`: a refusal the person can correct, shown next to the code field of the form they sent. */
+  render(ctx: Context, opened: OpenedLink, depth: number, error?: ApprovalFormError): Promise<void>;
 }
 
 /** What else waits for the signer of `request` on its portal (the "Waiting for me" list). */

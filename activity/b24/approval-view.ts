@@ -20,7 +20,7 @@ export interface ApprovalViewInput {
   signerName: string;
   certificates: CertificateChoice[];
   preview: { pages: number[]; total: number } | { unavailable: true } | undefined;
-  error?: string;
+  error?: ApprovalFormError;
   formatDate: (date: Date) => string;
 }
 
@@ -51,6 +51,12 @@ export function outcomeText(input: ApprovalViewInput): { kind: string; text: str
     default:
       return { kind: 'progress', text: t.inProgress };
   }
+}
+
+/** A refusal the person can correct (a wrong code, a certificate no longer granted), and the form it answers. */
+export interface ApprovalFormError {
+  text: string;
+  form: 'approve' | 'reject';
 }
 
 /** The data of templates/pages/approval.hbs. */
@@ -88,6 +94,7 @@ export function approvalView(input: ApprovalViewInput): Record<string, unknown> 
     certificates,
     hasCertificates: certificates.length > 0,
     otpRequired: !(input.account?.otpDisabled ?? false),
-    error: input.error ?? '',
+    approveError: input.error?.form === 'approve' ? input.error.text : '',
+    rejectError: input.error?.form === 'reject' ? input.error.text : '',
   };
 }

@@ -46,13 +46,16 @@ async function showCorrectable(
   ctx: Context,
   opened: OpenedLink,
   error: unknown,
-  action: 'approve' | 'reject',
+  form: 'approve' | 'reject',
 ) {
   if (!(error instanceof AppError && CORRECTABLE_REFUSALS.has(error.code))) throw error;
   const current = (await deps.store.signRequests.get(opened.request.id)) ?? opened.request;
   const zone = zoneOf(deps, current, await deps.store.accounts.get(current.accountId));
-  const button = messagesFor(opened.language).approval[action];
-  await page.render(ctx, { ...opened, request: current }, 1, dialogErrorText(opened.language, error, zone, button));
+  const button = messagesFor(opened.language).approval[form];
+  await page.render(ctx, { ...opened, request: current }, 1, {
+    text: dialogErrorText(opened.language, error, zone, button),
+    form,
+  });
   ctx.status = errorOutcome(error).http;
 }
 

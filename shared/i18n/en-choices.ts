@@ -6,7 +6,7 @@
 export const enChoices = {
   choices: {
     certNamed: '{name} (serial {serial}, valid until {expires})',
-    certDescribed: '{subject}, issued by {issuer}, serial {serial}, {where}, valid until {expires}',
+    certDescribed: '{subject}, serial {serial}, {where}, valid until {expires}, issued by {issuer}',
     certOnToken: 'token "{label}"',
     certInternal: 'internal CA',
     certDefault: 'default',

@@ -3,8 +3,8 @@ import type { enChoices } from './en-choices.js';
 
 export const ruChoices: typeof enChoices = {
   choices: {
-    certNamed: '{name} (серийный № {serial}, действует до {expires})',
-    certDescribed: '{subject}, издатель: {issuer}, серийный № {serial}, {where}, действует до {expires}',
+    certNamed: '{name} (№ {serial}, действует до {expires})',
+    certDescribed: '{subject}, № {serial}, {where}, действует до {expires}, издатель: {issuer}',
     certOnToken: 'токен «{label}»',
     certInternal: 'внутренний УЦ',
     certDefault: 'по умолчанию',

@@ -36,7 +36,7 @@ import {
   startPortalEmulator,
 } from '../support/bitrix24-emulator/index.js';
 import { freePort, type ServiceProcess, startServiceProcess } from '../support/service-process.js';
-import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm.js';
+import { createSoftHsmToken, type SoftHsmIdentitySpec, type SoftHsmToken } from '../support/softhsm.js';
 import { pdfsig } from '../support/verifiers.js';
 
 export { ACTIVITY_CODE, ROBOT_CODE } from '../../shared/bitrix24/robot-definition.js';
@@ -56,6 +56,8 @@ export interface FixtureOptions {
    * (127.0.0.1), so its frame is a third-party frame as in Bitrix24. @default '127.0.0.1'
    */
   publicHost?: string;
+  /** More identities on the token, after the three every fixture has (their ids: `extraCertIds`). */
+  extraIdentities?: SoftHsmIdentitySpec[];
 }
 
 /**
@@ -120,6 +122,8 @@ export class B24AppFixture {
   /** A second signer certificate on the token (an ECDSA P-256 key). */
   secondCertId = '';
   expiredCertId = '';
+  /** The inventory ids of `FixtureOptions.extraIdentities`, in their order. */
+  extraCertIds: string[] = [];
   readonly prefix = `signservice-b24app-${crypto.randomBytes(4).toString('hex')}`;
 
   async start(options: FixtureOptions = {}): Promise<void> {
@@ -134,8 +138,10 @@ export class B24AppFixture {
         { id: 'a1', keyType: 'rsa2048', cn: 'Mary Robot Signer' },
         { id: 'b1', keyType: 'ecP256', cn: 'Ivan Robot Signer' },
         { id: 'e1', keyType: 'rsa2048', cn: 'Expired Signer', expired: true },
+        ...(options.extraIdentities ?? []),
       ],
     });
+    this.extraCertIds = this.token.identities.slice(3).map((i) => certificateId(i.certDer));
     this.certId = certificateId(this.token.identities[0]!.certDer);
     this.secondCertId = certificateId(this.token.identities[1]!.certDer);
     this.expiredCertId = certificateId(this.token.identities[2]!.certDer);

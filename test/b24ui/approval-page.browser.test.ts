@@ -106,6 +106,15 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
       await page.locator('#approve-submit').click();
       // The hint names the button the page has.
       assert.match((await page.locator('#approval-error').textContent()) ?? '', /Wrong code.*“Approve and sign”/);
+      // The error stands by the code field it is about (not above five page images), and the field names it.
+      assert.equal(await page.locator('#approve-form #approval-error').count(), 1, 'the error is in the form');
+      assert.match((await page.locator('#approve-otp').getAttribute('aria-describedby')) ?? '', /\bapproval-error\b/);
+      assert.equal(await page.locator('#approve-otp').getAttribute('aria-invalid'), 'true');
+      await page.setViewportSize({ width: 375, height: 900 });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 375, `the page fits a 375 px screen (it is ${width} px wide)`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'approval-page-anna-wrong-code-375.png'), fullPage: true });
+      await page.setViewportSize({ width: 1000, height: 1400 });
       await page.locator('#approve-otp').fill(anna.code());
       await page.locator('#approve-submit').click();
       const outcome = page.locator('#approval-outcome');

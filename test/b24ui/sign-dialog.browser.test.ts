@@ -23,6 +23,13 @@ import { ARTIFACTS, B24UiFixture, type UiSigner } from './b24ui-fixture.js';
 
 const OTHER_FIELD = 'UF_CRM_ATTACHMENTS';
 
+/** The product brief's central case: one person's ten certificates on one shared token, all the same name. */
+const TEN_SAME_NAME = Array.from({ length: 10 }, (_, i) => ({
+  id: `c${i}`,
+  keyType: 'ecP256' as const,
+  cn: 'Мария Иванова',
+}));
+
 describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', function () {
   this.timeout(180_000);
   const fx = new B24UiFixture();
@@ -30,9 +37,10 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
   let mary: UiSigner;
   let ivan: UiSigner;
   let nina: UiSigner;
+  let maria: UiSigner;
 
   before(async () => {
-    await fx.startUi();
+    await fx.startUi({}, { extraIdentities: TEN_SAME_NAME });
     portal = fx.emulator.portal('portal-a.bitrix24.test');
     await fx.install(portal);
     portal.addFileField(PDF_FIELD, { multiple: false, label: 'Contract' });
@@ -41,6 +49,7 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
     ivan = await fx.uiSigner(portal, 'ivan', { language: 'ru' });
     // A signer of her own for the three files: each signer's codes stay inside the ±1 step window.
     nina = await fx.uiSigner(portal, 'nina', { language: 'en' });
+    maria = await fx.uiSigner(portal, 'maria', { language: 'ru', certIds: fx.extraCertIds });
   });
   after(async () => {
     await fx.stopUi();
@@ -209,6 +218,54 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
       assert.equal(await frame.locator('#sign-submit').isEnabled(), true);
     } finally {
       await page.close();
+    }
+  });
+
+  it('tells ten same-name certificates on one token apart: ten different entries, the default first, a given name shown', async () => {
+    const [first, , , , fifth] = fx.extraCertIds;
+    await fx.store.certificateNames.set(fifth!, 'Печать бухгалтерии', new Date());
+    const deal = portal.createDeal({
+      title: 'Договор поставки',
+      files: { [PDF_FIELD]: [{ name: 'dogovor.pdf', bytes: await makePdf('Supply contract', 1) }] },
+    });
+    for (const width of [1280, 375]) {
+      const page = await fx.chromium.browser.newPage({ viewport: { width, height: 1000 } });
+      try {
+        const frame = await openDialog(page, maria.userId, deal.id);
+        const options = frame.locator('#sign-cert option');
+        const labels = (await options.allTextContents()).map((t) => t.trim());
+        assert.equal(labels.length, 10, 'all ten certificates are offered');
+        assert.equal(new Set(labels).size, 10, `ten distinguishable entries:\n${labels.join('\n')}`);
+        // A closed <select> at 375 px shows about 40 characters: what tells them apart comes first.
+        assert.equal(
+          new Set(labels.map((l) => l.slice(0, 40))).size,
+          10,
+          'distinguishable in their first 40 characters',
+        );
+        assert.equal(await options.first().getAttribute('value'), first, 'the default first');
+        assert.match(labels[0]!, /— по умолчанию$/);
+        assert.equal(await frame.locator('#sign-cert').inputValue(), first, 'and chosen');
+        const named = labels.filter((l) => l.startsWith('Печать бухгалтерии'));
+        assert.equal(named.length, 1, 'the certificate with a display name shows it');
+        for (const label of labels.filter((l) => !l.startsWith('Печать'))) {
+          assert.match(
+            label,
+            new RegExp(
+              `^Мария Иванова, № [0-9A-F…]+, токен «${fx.token.label}», действует до .+, издатель: SignService Test CA`,
+            ),
+          );
+        }
+        const inFrame = await (await page.$('#app-frame'))!.contentFrame();
+        await assertAxeClean(inFrame!, `the dialog with ten certificates at ${width} px`);
+        // A closed <select> shows one entry: open it as a list box for the picture.
+        await frame.locator('#sign-cert').evaluate((el) => el.setAttribute('size', '10'));
+        await page.screenshot({
+          path: path.join(ARTIFACTS, `sign-dialog-ten-certificates-ru-${width}.png`),
+          fullPage: true,
+        });
+      } finally {
+        await page.close();
+      }
     }
   });
 });

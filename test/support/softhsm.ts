@@ -201,7 +201,8 @@ async function issueIdentity(dir: string, spec: SoftHsmIdentitySpec): Promise<Ma
       : words(`-algorithm RSA -pkeyopt rsa_keygen_bits:${spec.keyType === 'rsa2048' ? 2048 : 3072}`);
   await tool('openssl', ['genpkey', ...keyArgs, '-out', keyPath]);
   const subject = `/CN=${spec.cn.replace(/[/,\\]/g, '\\$&')}`;
-  await tool('openssl', ['req', '-new', '-key', keyPath, '-out', `${base}.csr`, '-subj', subject]);
+  // -utf8: a Cyrillic CN is UTF-8 text, as a real CA writes it (without it openssl reads the bytes as Latin-1).
+  await tool('openssl', ['req', '-new', '-utf8', '-key', keyPath, '-out', `${base}.csr`, '-subj', subject]);
   const day = 24 * 3600 * 1000;
   const now = Date.now();
   const [start, end] = spec.expired ? [now - 400 * day, now - 30 * day] : [now - day, now + 365 * day];
@@ -210,7 +211,7 @@ async function issueIdentity(dir: string, spec: SoftHsmIdentitySpec): Promise<Ma
   const certPath = `${base}.cert.pem`;
   const dates = ['-startdate', asn1Time(start), '-enddate', asn1Time(end)];
   const io = ['-config', `${base}.ca.cnf`, '-in', `${base}.csr`, '-out', certPath];
-  await tool('openssl', [...words('ca -batch -notext -extensions signer_ext'), ...io, ...dates]);
+  await tool('openssl', [...words('ca -batch -utf8 -notext -extensions signer_ext'), ...io, ...dates]);
   const certDerPath = `${base}.cert.der`;
   return { id: spec.id, certPath, keyPath, certDerPath, certDer: await toDer(certPath, certDerPath) };
 }
