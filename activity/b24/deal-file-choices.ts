@@ -3,8 +3,9 @@
  * come from `crm.deal.userfield.list` (filter `USER_TYPE_ID = file`, labels in the user's language; an
  * administrator's method, so it runs with the app's tokens), their values from the deal item the page's
  * user read (`crm.item.get` with `useOriginalUfNames: 'Y'`, reference §6.1). Bitrix24 does not say a file's
- * name or type here; whether it is a PDF is checked when it is fetched for signing (PDF_NOT_PDF then
- * reaches the dialog).
+ * name or type there, so `nameDealFiles` reads the start of each file through its `urlMachine` link (the
+ * name from `Content-Disposition`, PDF or not from the `%PDF-` header): people choose files by name, and a
+ * file that is not a PDF is listed as such and cannot be chosen, before any one-time code is spent.
  */
 import type { Bitrix24Client } from '../../shared/bitrix24/rest-client.js';
 
@@ -16,6 +17,18 @@ export interface DealFileChoice {
   fileId: string;
   /** The browser link of the file (needs the person's Bitrix24 session). */
   url?: string;
+  /** The server-side download link (`urlMachine`; it carries a token: never log or render it). */
+  machineUrl?: string;
+}
+
+/** What reading the start of a file found. */
+export type DealFileKind = 'pdf' | 'not-pdf' | 'unreadable';
+
+/** A file of the deal with its name and kind, as the dialog lists it. */
+export interface NamedDealFile extends DealFileChoice {
+  /** The portal's name of the file; undefined when it gave none (or could not be read). */
+  fileName?: string;
+  kind: DealFileKind;
 }
 
 export interface DealFiles {
@@ -34,12 +47,18 @@ function asList(value: unknown): unknown[] {
 }
 
 /** The `{id, url}` file values of one field, as crm.item.get shows them (single: object, multiple: list). */
-export function fileValues(value: unknown): { id: string; url?: string }[] {
+export function fileValues(value: unknown): { id: string; url?: string; urlMachine?: string }[] {
   return asList(value).flatMap((entry) => {
     if (entry === null || typeof entry !== 'object') return [];
-    const { id, url } = entry as { id?: unknown; url?: unknown };
+    const { id, url, urlMachine } = entry as { id?: unknown; url?: unknown; urlMachine?: unknown };
     if (!(typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)))) return [];
-    return [{ id: String(id), ...(typeof url === 'string' ? { url } : {}) }];
+    return [
+      {
+        id: String(id),
+        ...(typeof url === 'string' ? { url } : {}),
+        ...(typeof urlMachine === 'string' ? { urlMachine } : {}),
+      },
+    ];
   });
 }
 
@@ -76,9 +95,44 @@ export async function dealFileChoices(
         fieldLabel: label(row, fieldCode),
         fileId: file.id,
         ...(file.url ? { url: file.url } : {}),
+        ...(file.urlMachine ? { machineUrl: file.urlMachine } : {}),
       });
     }
   }
   const title = typeof item.title === 'string' ? item.title : typeof item.TITLE === 'string' ? item.TITLE : '';
   return { title: title || `#${String(item.id ?? item.ID ?? '')}`, files };
+}
+
+/** How many files of one deal are read at once. */
+const PEEK_CONCURRENCY = 4;
+
+/**
+ * Each file's name and whether it is a PDF, from its first KiB (`Bitrix24Client.peekFile`, the app's tokens).
+ * A file that cannot be read now is listed as such (and not offered), never failing the whole dialog.
+ */
+export async function nameDealFiles(
+  client: Pick<Bitrix24Client, 'peekFile'>,
+  memberId: string,
+  files: readonly DealFileChoice[],
+): Promise<NamedDealFile[]> {
+  const named: NamedDealFile[] = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i] as DealFileChoice;
+      if (!file.machineUrl) {
+        named[i] = { ...file, kind: 'unreadable' };
+        continue;
+      }
+      try {
+        const peeked = await client.peekFile(memberId, file.machineUrl, 1024);
+        const kind = peeked.head.includes('%PDF-') ? 'pdf' : 'not-pdf';
+        named[i] = { ...file, ...(peeked.fileName ? { fileName: peeked.fileName } : {}), kind };
+      } catch {
+        named[i] = { ...file, kind: 'unreadable' };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PEEK_CONCURRENCY, files.length) }, worker));
+  return named;
 }

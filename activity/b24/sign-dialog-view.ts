@@ -12,7 +12,7 @@ import { localeOf } from '../../shared/i18n/plural.js';
 import { STAMP_POSITIONS } from '../../shared/pdf/stamp/stamp-placement.js';
 import type { CertificateChoice } from './certificate-choices.js';
 import { certificateLabel } from './certificate-label.js';
-import type { DealFileChoice } from './deal-file-choices.js';
+import type { NamedDealFile } from './deal-file-choices.js';
 
 /** Defaults of a new dialog: visible stamp, last page, bottom right (what signers expect on a contract). */
 export const DIALOG_DEFAULTS = { page: 'last', position: 'bottom-right', visible: true } as const;
@@ -24,7 +24,7 @@ export interface DialogViewInput {
   dealTitle: string;
   userName: string;
   account: Account;
-  files: DealFileChoice[];
+  files: NamedDealFile[];
   certificates: CertificateChoice[];
   formatDate: (date: Date) => string;
 }
@@ -60,11 +60,20 @@ export function describeChoice(
 export function dialogView(input: DialogViewInput): Record<string, unknown> & { title: string } {
   const messages = messagesFor(input.language);
   const t = messages.dialog;
-  const files = input.files.map((f, index) => ({
-    value: `${f.fieldCode}:${f.fileId}`,
-    label: fillPlaceholders(t.fileOption, { field: f.fieldLabel, id: f.fileId }),
-    selected: index === 0,
-  }));
+  const c = messages.choices;
+  const firstPdf = input.files.findIndex((f) => f.kind === 'pdf');
+  const files = input.files.map((f, index) => {
+    const name = f.fileName ?? fillPlaceholders(c.fileNoName, { id: f.fileId, field: f.fieldLabel });
+    return {
+      value: `${f.fieldCode}:${f.fileId}`,
+      label:
+        f.kind === 'pdf' ? name : fillPlaceholders(f.kind === 'not-pdf' ? c.fileNotPdf : c.fileUnreadable, { name }),
+      field: f.fieldLabel,
+      disabled: f.kind !== 'pdf',
+      selected: index === firstPdf,
+    };
+  });
+  const pdfCount = input.files.filter((f) => f.kind === 'pdf').length;
   const b = messages.batch;
   const certificates = input.certificates.map((c, index) => ({
     id: c.id,
@@ -85,9 +94,10 @@ export function dialogView(input: DialogViewInput): Record<string, unknown> & { 
     login: input.account.login,
     files,
     hasFiles: files.length > 0,
+    codeAfterChoice: c.codeAfterChoice,
     certificates,
     hasCertificates: certificates.length > 0,
-    canSign: files.length > 0 && certificates.length > 0,
+    canSign: pdfCount > 0 && certificates.length > 0,
     otpRequired: !input.account.otpDisabled,
     topPositions: positions.slice(0, 3),
     bottomPositions: positions.slice(3),

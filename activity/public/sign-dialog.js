@@ -31,7 +31,27 @@
     };
   }
 
+  // The code is asked only once the choice is valid: a PDF ticked, a certificate, and for a visible stamp a
+  // position and a page number that is one; a code typed for a choice that cannot be signed is wasted.
+  const codeField = document.getElementById('otp-field');
+  const codeNote = document.getElementById('code-after-choice');
+  function choiceIsValid() {
+    const c = choice();
+    const ticked = form.querySelectorAll('input[name="file"]:checked:not([disabled])').length > 0;
+    const cert = Boolean(form.elements.cert?.value);
+    const pageOk = !c.visible || typeof c.page !== 'number' || (Number.isInteger(c.page) && c.page >= 1);
+    const positionOk = !c.visible || Boolean(form.querySelector('input[name="position"]:checked'));
+    return ticked && cert && pageOk && positionOk;
+  }
+  function gateCode() {
+    const valid = choiceIsValid();
+    if (codeField) codeField.hidden = !valid;
+    if (codeNote) codeNote.hidden = valid;
+    if (!submit.dataset.busy) submit.disabled = !valid;
+  }
+
   function describe() {
+    gateCode();
     const c = choice();
     for (const fieldset of options.querySelectorAll('fieldset')) fieldset.disabled = !c.visible;
     pageNumber.disabled = !c.visible || form.querySelector('input[name="page"]:checked')?.value !== 'number';
@@ -89,7 +109,8 @@
 
   function failed(error) {
     show('error', errorText(error));
-    submit.disabled = false;
+    delete submit.dataset.busy;
+    gateCode();
     if (otp && /^OTP_/.test(error?.code ?? '')) {
       otp.value = '';
       otp.focus();
@@ -169,7 +190,8 @@
   }
 
   function finish(status, single) {
-    submit.disabled = false;
+    delete submit.dataset.busy;
+    gateCode();
     if (single) {
       const item = status.items[0];
       if (item.state === 'completed') show('success', texts.success, item.signedFileUrl);
@@ -214,6 +236,7 @@
       return { fieldCode, fileId };
     });
     const c = choice();
+    submit.dataset.busy = '1';
     submit.disabled = true;
     progressList.hidden = true;
     show('progress', texts.progress.sending);

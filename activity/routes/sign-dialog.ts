@@ -18,7 +18,7 @@ import { personTimeZone } from '../../shared/i18n/date-time.js';
 import { formatDateTime, type Language, messagesFor } from '../../shared/i18n/messages.js';
 import { type B24UiDeps, languageOfLang } from '../b24/b24-ui-deps.js';
 import { certificateChoices } from '../b24/certificate-choices.js';
-import { dealFileChoices } from '../b24/deal-file-choices.js';
+import { dealFileChoices, nameDealFiles } from '../b24/deal-file-choices.js';
 import { dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
 import { readAsPageUser } from '../b24/page-user.js';
 import { dialogView } from '../b24/sign-dialog-view.js';
@@ -100,7 +100,10 @@ export function signDialogRoutes(deps: B24UiDeps): Router {
     const timeZone = personTimeZone({ bitrix: user.timeZone, account: account.timeZone, service: deps.timeZone });
     const now = deps.now();
     const [files, certificates] = await Promise.all([
-      dealFileChoices(deps.b24.client, portal.memberId, deal, language),
+      dealFileChoices(deps.b24.client, portal.memberId, deal, language).then(async (found) => ({
+        title: found.title,
+        files: await nameDealFiles(deps.b24.client, portal.memberId, found.files),
+      })),
       certificateChoices(deps.store, deps.keys, account, now),
     ]);
     const session = sessions.issue(

@@ -25,7 +25,15 @@ import { DEFAULT_ENDPOINT_POLICY, type EndpointPolicy } from './endpoint-policy.
 import { DEFAULT_RATE_LIMIT, LeakyBucket, type RateLimit } from './leaky-bucket.js';
 import { type PortalSession, PortalSessions } from './portal-sessions.js';
 import { isReadMethod } from './read-methods.js';
-import { type DownloadedFile, getFile, type Outcome, postMethod, type RestAnswer } from './rest-exchange.js';
+import {
+  type DownloadedFile,
+  getFile,
+  type Outcome,
+  type PeekedFile,
+  peekFile,
+  postMethod,
+  type RestAnswer,
+} from './rest-exchange.js';
 import { failureToError, type RestFailure } from './rest-failure.js';
 
 export interface Bitrix24ClientOptions {
@@ -159,6 +167,14 @@ export class Bitrix24Client {
     const timeoutMs = options.timeoutMs ?? this.#o.timeoutMs;
     return this.run({ memberId, method: 'file download', idempotent: true }, (session) =>
       getFile(this.#o.fetch, session, url, { maxBytes, timeoutMs, policy: this.#o.policy }),
+    );
+  }
+
+  /** The first `bytes` of a file of the portal and its name, without downloading the rest (`download`'s rules). */
+  async peekFile(memberId: string, url: string, bytes = 1024): Promise<PeekedFile> {
+    const timeoutMs = this.#o.timeoutMs;
+    return this.run({ memberId, method: 'file download', idempotent: true }, (session) =>
+      peekFile(this.#o.fetch, session, url, { bytes, timeoutMs, policy: this.#o.policy }),
     );
   }
 

@@ -127,3 +127,54 @@ export async function getFile(
     return { ok: false, failure: classifyNetworkError(e) };
   }
 }
+
+/** The start of a file and its name, without reading the rest (what a file list needs to show). */
+export interface PeekedFile {
+  head: Buffer;
+  fileName: string | undefined;
+}
+
+/**
+ * Reads the first `bytes` of `raw` (as `getFile` would fetch it) and the name the portal gives it, then
+ * drops the connection: listing the documents of a deal must not download every one of them.
+ * @throws AppError B24_INVALID_PAYLOAD for a URL off the portal.
+ */
+export async function peekFile(
+  doFetch: typeof fetch,
+  session: PortalSession,
+  raw: string,
+  options: { bytes: number; timeoutMs: number; policy: EndpointPolicy },
+): Promise<Outcome<PeekedFile>> {
+  const url = checkPortalUrl(raw, session.clientEndpoint, options.policy);
+  if (url.searchParams.has('auth')) url.searchParams.set('auth', session.accessToken);
+  try {
+    const response = await doFetch(url, {
+      headers: { 'user-agent': USER_AGENT, accept: '*/*', 'accept-language': 'en', referer: `${url.origin}/` },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    if (response.status === 200) {
+      const fileName = fileNameOf(response.headers.get('content-disposition'));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const reader = response.body?.getReader();
+      while (reader && size < options.bytes) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(Buffer.from(value));
+        size += value.byteLength;
+      }
+      await reader?.cancel().catch(() => undefined);
+      return { ok: true, value: { head: Buffer.concat(chunks).subarray(0, options.bytes), fileName } };
+    }
+    const status = response.status;
+    const failure = classifyAnswer(status, parseJson(await response.text()));
+    return {
+      ok: false,
+      failure: failure ?? { kind: 'rejected', code: String(status), description: 'not a file', status },
+    };
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    return { ok: false, failure: classifyNetworkError(e) };
+  }
+}

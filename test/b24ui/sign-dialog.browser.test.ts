@@ -82,9 +82,19 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
       const frame = await openDialog(page, mary.userId, deal.id);
       assert.equal(await frame.locator('h1').textContent(), 'Sign a PDF');
       const files = frame.locator('input[name="file"]');
-      assert.equal(await files.count(), 2, 'both files are offered');
+      assert.equal(await files.count(), 2, 'both files are listed');
+      assert.deepEqual(
+        (await frame.locator('#sign-files label').allTextContents()).map((t) => t.trim()),
+        ['contract.pdf', 'notes.txt (not a PDF)'],
+        'by their file names',
+      );
+      assert.equal(await files.nth(1).isDisabled(), true, 'the text file cannot be chosen');
       for (const box of await files.all()) await box.setChecked(false);
+      assert.equal(await frame.locator('#sign-otp').isVisible(), false, 'no code is asked before a file is chosen');
+      assert.equal(await frame.locator('#code-after-choice').isVisible(), true);
+      assert.equal(await frame.locator('#sign-submit').isDisabled(), true);
       await frame.locator(`input[name="file"][value="${PDF_FIELD}:${original.id}"]`).check();
+      assert.equal(await frame.locator('#sign-otp').isVisible(), true, 'the code is asked once the choice is valid');
       await frame.locator('#sign-cert').selectOption(fx.certId);
       assert.match(
         (await frame.locator('#sign-cert option:checked').textContent()) ?? '',
@@ -192,10 +202,10 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
     assert.ok(batch[0]?.details?.batchId);
   });
 
-  it('speaks the portal language and names a file that is not a PDF', async () => {
+  it('speaks the portal language and lists a file that is not a PDF by name, marked and not choosable', async () => {
     const deal = portal.createDeal({
       title: 'Акт',
-      files: { [OTHER_FIELD]: [{ name: 'akt.txt', bytes: Buffer.from('это не PDF') }] },
+      files: { [OTHER_FIELD]: [{ name: 'акт сверки.txt', bytes: Buffer.from('это не PDF') }] },
     });
     const page = await fx.chromium.browser.newPage({ viewport: { width: 900, height: 1000 } });
     try {
@@ -209,13 +219,15 @@ describe('Sign dialog in Bitrix24 (Chromium, emulator, RabbitMQ, SoftHSM2)', fun
         true,
         'positions are off for an invisible signature',
       );
-      await frame.locator('#sign-otp').fill(ivan.code());
-      await frame.locator('#sign-submit').click();
-      const error = frame.locator('#sign-error');
-      await error.waitFor({ timeout: 60_000 });
-      assert.match((await error.textContent()) ?? '', /не PDF/);
+      const file = frame.locator('input[name="file"]');
+      assert.equal(((await frame.locator('#sign-files label').textContent()) ?? '').trim(), 'акт сверки.txt (не PDF)');
+      assert.equal(await file.isDisabled(), true, 'a non-PDF cannot be chosen');
+      assert.equal(await frame.locator('#sign-otp').isVisible(), false, 'so no code is asked (none is wasted)');
+      assert.match((await frame.locator('#code-after-choice').textContent()) ?? '', /Сначала выберите файл/);
+      assert.equal(await frame.locator('#sign-submit').isDisabled(), true);
+      const inFrame = await (await page.$('#app-frame'))!.contentFrame();
+      await assertAxeClean(inFrame!, 'the dialog with only a non-PDF');
       await page.screenshot({ path: path.join(ARTIFACTS, 'sign-dialog-ivan-not-pdf.png'), fullPage: true });
-      assert.equal(await frame.locator('#sign-submit').isEnabled(), true);
     } finally {
       await page.close();
     }
