@@ -178,7 +178,8 @@ describe('axe-core on every page state, ru and en, 375 px and 1280 px (Chromium,
         await page.goto(`${first!.link}?lang=${lang}`);
         await page.locator('#approve-otp').fill(approver.code());
         await page.locator('#approve-submit').click();
-        await page.locator('#approval-outcome').waitFor({ timeout: 60_000 });
+        // While signing, the page follows the request and reloads itself: check it once it is decided.
+        await page.locator('#approval-outcome:not([data-status-url])').waitFor({ timeout: 90_000 });
         await check(page, page, 'approval-decided', lang);
         await page.goto(`${fx.baseUrl}/b24/approve/not-a-link?lang=${lang}`);
         await check(page, page, 'approval-bad-link', lang);
