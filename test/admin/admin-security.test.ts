@@ -136,6 +136,37 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
     assert.deepEqual(await fx.store.grants.listForAccount(id), []);
   });
 
+  it('a certificate gets a display name people recognise (sign-logged), cleared with null; unknown ids are refused', async () => {
+    const ca = await root.call('POST', '/api/v1/ca', { commonName: 'Name Test CA' });
+    assert.ok(ca.status === 201 || ca.status === 409, ca.text);
+    const issued = await root.call('POST', '/api/v1/certificates', {
+      commonName: 'Мария Иванова',
+      email: 'm@acme.test',
+    });
+    assert.equal(issued.status, 201, issued.text);
+    const id = (issued.body as { id: string }).id;
+    const named = await root.call('PUT', `/api/v1/certificates/${id.slice(0, 12)}/name`, {
+      name: '  Печать бухгалтерии ',
+    });
+    assert.equal(named.status, 200, named.text);
+    assert.equal((named.body as { displayName: string }).displayName, 'Печать бухгалтерии');
+    const listed = (await root.call('GET', '/api/v1/certificates')).body as {
+      certificates: { id: string; displayName: string | null }[];
+    };
+    assert.equal(listed.certificates.find((c) => c.id === id)?.displayName, 'Печать бухгалтерии');
+    const log = [];
+    for await (const e of fx.store.signLog.list()) if (e.action === 'certificate_named') log.push(e);
+    assert.equal(log.at(-1)?.certificate?.id, id);
+    assert.equal(log.at(-1)?.details?.name, 'Печать бухгалтерии');
+    const cleared = await root.call('PUT', `/api/v1/certificates/${id}/name`, { name: null });
+    assert.equal((cleared.body as { displayName: string | null }).displayName, null);
+    assert.equal(await fx.store.certificateNames.get(id), undefined);
+    const unknown = await root.call('PUT', '/api/v1/certificates/deadbeefdead/name', { name: 'X' });
+    assert.equal(unknown.status, 404, unknown.text);
+    const tooLong = await root.call('PUT', `/api/v1/certificates/${id}/name`, { name: 'x'.repeat(81) });
+    assert.equal(tooLong.status, 400, tooLong.text);
+  });
+
   it('session fixation: each sign-in step issues a new session id; a planted id stays signed out', async () => {
     await fx.panel.api.deps.operators.add({ login: 'fixed', password: PASSWORD });
     const victim = fx.caller();
