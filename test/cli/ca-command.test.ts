@@ -47,6 +47,7 @@ describe('signservice ca / cert list / sign --cert-id (internal CA)', function (
       ['ca', 'export-root'],
       ['cert'],
       ['cert', 'list'],
+      ['cert', 'name'],
     ];
     for (const args of commands) {
       const r = await cli([...args, '--help']);
