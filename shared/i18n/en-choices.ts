@@ -12,13 +12,8 @@ export const enChoices = {
     certDefault: 'default',
     certDefaultMark: '{label} — {default}',
     fileNotPdf: '{name} (not a PDF)',
-    fileUnreadable: '{name} (cannot be read now)',
+    fileUnreadable: '{name} (could not be read)',
     fileNoName: 'file {id} in "{field}"',
     codeAfterChoice: 'Choose a file, a certificate and a position first; then the code field opens.',
-  },
-  certificateName: {
-    label: 'Display name',
-    hint: 'A name people recognise, e.g. "Accounting seal" or "Token 2 — contracts". Leave empty to show subject, issuer and serial.',
-    save: 'Save name',
   },
 };

@@ -10,13 +10,8 @@ export const ruChoices: typeof enChoices = {
     certDefault: 'по умолчанию',
     certDefaultMark: '{label} — {default}',
     fileNotPdf: '{name} (не PDF)',
-    fileUnreadable: '{name} (сейчас не читается)',
+    fileUnreadable: '{name} (не удалось прочитать)',
     fileNoName: 'файл {id} в поле «{field}»',
     codeAfterChoice: 'Сначала выберите файл, сертификат и место штампа — затем откроется поле для кода.',
-  },
-  certificateName: {
-    label: 'Отображаемое имя',
-    hint: 'Имя, понятное людям, например «Печать бухгалтерии» или «Токен №2 — договоры». Оставьте пустым, чтобы показывать владельца, издателя и серийный номер.',
-    save: 'Сохранить имя',
   },
 };
