@@ -7,7 +7,6 @@ export const enSigning = {
   dialog: {
     title: 'Sign a PDF',
     intro: 'Deal “{deal}”. Signing as {user} (account {login}).',
-    fileLabel: 'Document',
     noFiles: 'This deal has no file in its file fields. Attach the PDF to the deal and open the dialog again.',
     certLabel: 'Certificate',
     noCerts:

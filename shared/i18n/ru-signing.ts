@@ -5,7 +5,6 @@ export const ruSigning: typeof enSigning = {
   dialog: {
     title: 'Подписать PDF',
     intro: 'Сделка «{deal}». Подписывает {user} (учётная запись {login}).',
-    fileLabel: 'Документ',
     noFiles: 'В полях-файлах этой сделки нет файлов. Прикрепите PDF к сделке и откройте окно снова.',
     certLabel: 'Сертификат',
     noCerts:
