@@ -20,8 +20,16 @@ export interface DialogSession {
   language: Language;
   /** The zone the signer's times are shown in, and the stamp's (date-time.ts `personTimeZone`). */
   timeZone?: string;
+  /**
+   * The files the dialog offered as PDFs (`fieldCode:fileId`): a call naming another one is refused before
+   * its one-time code is checked, so a code is never spent on a file that cannot be signed.
+   */
+  pdfFiles: string[];
   expiresAt: Date;
 }
+
+/** The key of a deal file in `DialogSession.pdfFiles`. */
+export const dialogFileKey = (fieldCode: string, fileId: string): string => `${fieldCode}:${fileId}`;
 
 interface DialogClaims extends TokenClaims {
   v: 1;
@@ -31,6 +39,7 @@ interface DialogClaims extends TokenClaims {
   a: string;
   l: Language;
   z?: string;
+  f: string[];
 }
 
 /** HKDF purpose of the session key. */
@@ -57,7 +66,9 @@ function wellFormed(c: Record<string, unknown>): boolean {
     Number.isSafeInteger(c.d) &&
     typeof c.a === 'string' &&
     isLanguage(c.l) &&
-    (c.z === undefined || typeof c.z === 'string')
+    (c.z === undefined || typeof c.z === 'string') &&
+    Array.isArray(c.f) &&
+    c.f.every((f) => typeof f === 'string')
   );
 }
 
@@ -75,6 +86,7 @@ export function dialogSessions(masterKey: MasterKey, minutes = DIALOG_SESSION_MI
         a: session.accountId,
         l: session.language,
         ...(session.timeZone ? { z: session.timeZone } : {}),
+        f: session.pdfFiles,
         exp,
       };
       return { token: signToken(key, claims), expiresAt: new Date(exp * 1000) };
@@ -96,6 +108,7 @@ export function dialogSessions(masterKey: MasterKey, minutes = DIALOG_SESSION_MI
         accountId: c.a,
         language: c.l,
         ...(c.z ? { timeZone: c.z } : {}),
+        pdfFiles: c.f,
         expiresAt: new Date(c.exp * 1000),
       };
     },

@@ -22,7 +22,7 @@ import { checkBatchSize, distinctIds } from '../../shared/sign-requests/batch-li
 import { submitSignRequests } from '../../shared/sign-requests/submit-sign-request.js';
 import type { B24UiDeps } from '../b24/b24-ui-deps.js';
 import { batchProgress, progressMark, waitForBatchChange } from '../b24/batch-progress.js';
-import { type DialogSession, dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
+import { type DialogSession, dialogCsrfBinding, dialogFileKey, dialogSessions } from '../b24/dialog-session.js';
 import { clientGone, waitForStateChange } from '../b24/request-long-poll.js';
 import { signedFileLink } from '../b24/signed-file-link.js';
 import { csrfGuard } from '../middleware/csrf-guard.js';
@@ -121,6 +121,21 @@ async function withLocalLockout<T>(session: DialogSession, submit: () => Promise
   }
 }
 
+/**
+ * Only files the dialog offered as PDFs, checked before the code: a forged or stale choice (a file that is not
+ * a PDF, or one attached after the dialog opened) is refused without spending the signer's one-time code.
+ */
+function assertOfferedAsPdf(session: DialogSession, files: { fieldCode: string; fileId: string }[]): void {
+  const offered = new Set(session.pdfFiles);
+  const other = files.find((f) => !offered.has(dialogFileKey(f.fieldCode, f.fileId)));
+  if (other) {
+    throw new AppError(
+      ErrorCode.PDF_NOT_PDF,
+      `File ${other.fileId} of field ${other.fieldCode} was not offered as a PDF in this dialog; nothing was signed and the code was not used`,
+    );
+  }
+}
+
 /** The dialog API routes. */
 export function dialogApiRoutes(deps: B24UiDeps): Router {
   const router = new Router();
@@ -140,8 +155,10 @@ export function dialogApiRoutes(deps: B24UiDeps): Router {
       const session = sessions.verify(sessionHeader(ctx), deps.now());
       const body = parseSignBody(ctx.state.json);
       const account = await signerOf(deps, session);
+      const chosen = filesOf(body);
+      assertOfferedAsPdf(session, chosen);
       // Only files of the session's deal: the fetch step finds each in that deal's field or fails it.
-      const documents = filesOf(body).map(({ fieldCode, fileId }) => ({
+      const documents = chosen.map(({ fieldCode, fileId }) => ({
         document: {
           kind: 'bitrix24',
           memberId: session.memberId,

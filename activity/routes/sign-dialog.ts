@@ -19,7 +19,7 @@ import { formatDateTime, type Language, messagesFor } from '../../shared/i18n/me
 import { type B24UiDeps, languageOfLang } from '../b24/b24-ui-deps.js';
 import { certificateChoices } from '../b24/certificate-choices.js';
 import { dealFileChoices, nameDealFiles } from '../b24/deal-file-choices.js';
-import { dialogCsrfBinding, dialogSessions } from '../b24/dialog-session.js';
+import { dialogCsrfBinding, dialogFileKey, dialogSessions } from '../b24/dialog-session.js';
 import { readAsPageUser } from '../b24/page-user.js';
 import { dialogView } from '../b24/sign-dialog-view.js';
 import { allowFramingBy, portalOrigins } from '../middleware/framed-page.js';
@@ -106,8 +106,9 @@ export function signDialogRoutes(deps: B24UiDeps): Router {
       })),
       certificateChoices(deps.store, deps.keys, account, now),
     ]);
+    const pdfFiles = files.files.filter((f) => f.kind === 'pdf').map((f) => dialogFileKey(f.fieldCode, f.fileId));
     const session = sessions.issue(
-      { memberId: portal.memberId, bitrixUserId: user.id, dealId, accountId: account.id, language, timeZone },
+      { memberId: portal.memberId, bitrixUserId: user.id, dealId, accountId: account.id, language, timeZone, pdfFiles },
       now,
     );
     deps.logger.info(

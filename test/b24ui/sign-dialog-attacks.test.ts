@@ -6,7 +6,9 @@
  *   or not) is not linked to it and cannot sign with it — neither from the Sign dialog nor as a robot's
  *   signer — and a linked account is never re-linked; the genuine user of portal A is linked by e-mail;
  * - the dialog's sign call needs its page: a foreign Origin, none at all, or a missing or foreign CSRF token
- *   is refused and creates nothing; the genuine call signs.
+ *   is refused and creates nothing; the genuine call signs;
+ * - a sign call naming a file the dialog did not offer as a PDF is refused before the code is checked: the
+ *   code stays unused and nothing is created.
  */
 import assert from 'node:assert/strict';
 import { createAccountService } from '../../shared/accounts/account-service.js';
@@ -45,11 +47,17 @@ describe('Accounts of one portal, and the Sign dialog’s CSRF guard (service, t
     await fx.stopUi();
   });
 
-  async function openDialog(portal: PortalHandle, userId: number, title: string): Promise<OpenedDialog> {
-    const dealId = fx.deal(portal, title, await makePdf(title, 1));
+  async function openDialog(
+    portal: PortalHandle,
+    userId: number,
+    title: string,
+    bytes?: Buffer,
+  ): Promise<OpenedDialog & { dealId: number }> {
+    const dealId = fx.deal(portal, title, bytes ?? (await makePdf(title, 1)));
     const opened = await fx.emulator.openPlacement(portal, 'CRM_DEAL_DETAIL_TOOLBAR', userId, { dealId });
     const html = opened.response.body;
     return {
+      dealId,
       status: opened.response.status,
       html,
       session: /data-session="([^"]+)"/.exec(html)?.[1] ?? '',
@@ -57,8 +65,8 @@ describe('Accounts of one portal, and the Sign dialog’s CSRF guard (service, t
     };
   }
 
-  function sign(dialog: OpenedDialog, otp: string, headers: Record<string, string> = {}) {
-    const fileId = /name="file" value="UF_CRM_[A-Z0-9_]+:(\d+)"/.exec(dialog.html)?.[1] ?? '';
+  function sign(dialog: OpenedDialog, otp: string, headers: Record<string, string> = {}, file?: string) {
+    const fileId = file ?? /name="file" value="UF_CRM_[A-Z0-9_]+:(\d+)"/.exec(dialog.html)?.[1] ?? '';
     const sent: Record<string, string> = {
       'content-type': 'application/json',
       'x-dialog-session': dialog.session,
@@ -143,6 +151,34 @@ describe('Accounts of one portal, and the Sign dialog’s CSRF guard (service, t
     assert.equal((await fx.store.signRequests.list({ accountId: anna.account.id })).length, 0, 'nothing created');
     // The dialog itself, with the same code: accepted, so the refused calls never touched it.
     const genuine = await sign(dialog, code);
+    assert.equal(genuine.status, 202, await genuine.clone().text());
+    const { id } = (await genuine.json()) as { id: string };
+    await fx.waitFor(id, (r) => r.state === 'completed');
+  });
+
+  it('attack: a sign call naming a file the dialog did not offer as a PDF keeps its code unused', async () => {
+    // A signer of their own: the earlier tests spent Anna's code of this 30-second step.
+    const erik = await fx.uiSigner(portalA, 'erik', { language: 'en' });
+    const text = await openDialog(portalA, erik.userId, 'A deal with a text file', Buffer.from('not a PDF at all'));
+    assert.equal(text.status, 200, text.html.slice(0, 500));
+    const textFileId = String(portalA.getDeal(text.dealId)?.files[PDF_FIELD]?.[0]?.id);
+    const pdf = await openDialog(portalA, erik.userId, 'A deal with a PDF');
+    const pdfFileId = String(portalA.getDeal(pdf.dealId)?.files[PDF_FIELD]?.[0]?.id);
+    const code = erik.code();
+    const before = (await fx.store.signRequests.list({ accountId: erik.account.id })).length;
+    // The text file through its own dialog, and the other deal's PDF through this one: neither was offered.
+    for (const [dialog, fileId] of [
+      [text, textFileId],
+      [text, pdfFileId],
+    ] as const) {
+      const response = await sign(dialog, code, {}, fileId);
+      const body = (await response.json()) as { error?: { code: string; message: string } };
+      assert.equal(response.status, 422, JSON.stringify(body));
+      assert.equal(body.error?.code, 'PDF_NOT_PDF');
+    }
+    assert.equal((await fx.store.signRequests.list({ accountId: erik.account.id })).length, before, 'nothing created');
+    // The same code then signs the PDF its dialog offered: it was never checked, so never spent.
+    const genuine = await sign(pdf, code, {}, pdfFileId);
     assert.equal(genuine.status, 202, await genuine.clone().text());
     const { id } = (await genuine.json()) as { id: string };
     await fx.waitFor(id, (r) => r.state === 'completed');

@@ -51,11 +51,12 @@ describe('signed tokens', () => {
     );
   });
 
-  it('binds a dialog session to portal, user, deal and account for 30 minutes', () => {
+  it('binds a dialog session to portal, user, deal, account and the PDFs it offered for 30 minutes', () => {
     const master = key();
     const sessions = dialogSessions(master);
+    const pdfFiles = ['UF_CRM_CONTRACT:12', 'UF_CRM_ACTS:13'];
     const { token, expiresAt } = sessions.issue(
-      { memberId: 'm1', bitrixUserId: 7, dealId: 42, accountId: 'acc', language: 'ru' },
+      { memberId: 'm1', bitrixUserId: 7, dealId: 42, accountId: 'acc', language: 'ru', pdfFiles },
       T0,
     );
     assert.equal(expiresAt.getTime() - T0.getTime(), 30 * 60_000);
@@ -65,6 +66,7 @@ describe('signed tokens', () => {
       dealId: 42,
       accountId: 'acc',
       language: 'ru',
+      pdfFiles,
       expiresAt,
     });
     const refused = (t: string | undefined, at: Date, s = sessions) =>
