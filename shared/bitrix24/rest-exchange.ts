@@ -93,16 +93,18 @@ export async function postMethod<T>(
 }
 
 /**
- * Downloads `raw` (absolute or portal-relative) once, at most `maxBytes`. A URL with an `auth` parameter
- * gets the session's access token there (crm `urlMachine` links carry the token of whoever listed them).
- * @throws AppError B24_INVALID_PAYLOAD for a URL off the portal, B24_METHOD_FAILED for a file too large.
+ * Fetches `raw` (absolute or portal-relative) once and hands a 200 answer to `read`; any other answer is a
+ * failure. A URL with an `auth` parameter gets the session's access token there (crm `urlMachine` links carry
+ * the token of whoever listed them).
+ * @throws AppError B24_INVALID_PAYLOAD for a URL off the portal, and what `read` throws.
  */
-export async function getFile(
+async function fetchFile<T>(
   doFetch: typeof fetch,
   session: PortalSession,
   raw: string,
-  options: { maxBytes: number; timeoutMs: number; policy: EndpointPolicy },
-): Promise<Outcome<DownloadedFile>> {
+  options: { timeoutMs: number; policy: EndpointPolicy },
+  read: (response: Response, fileName: string | undefined) => Promise<T>,
+): Promise<Outcome<T>> {
   const url = checkPortalUrl(raw, session.clientEndpoint, options.policy);
   if (url.searchParams.has('auth')) url.searchParams.set('auth', session.accessToken);
   try {
@@ -113,8 +115,7 @@ export async function getFile(
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     if (response.status === 200) {
-      const fileName = fileNameOf(response.headers.get('content-disposition'));
-      return { ok: true, value: { bytes: await readLimited(response, options.maxBytes, session.memberId), fileName } };
+      return { ok: true, value: await read(response, fileNameOf(response.headers.get('content-disposition'))) };
     }
     const status = response.status;
     const failure = classifyAnswer(status, parseJson(await response.text()));
@@ -126,6 +127,22 @@ export async function getFile(
     if (e instanceof AppError) throw e;
     return { ok: false, failure: classifyNetworkError(e) };
   }
+}
+
+/**
+ * Downloads `raw` once, at most `maxBytes`.
+ * @throws AppError B24_INVALID_PAYLOAD for a URL off the portal, B24_METHOD_FAILED for a file too large.
+ */
+export function getFile(
+  doFetch: typeof fetch,
+  session: PortalSession,
+  raw: string,
+  options: { maxBytes: number; timeoutMs: number; policy: EndpointPolicy },
+): Promise<Outcome<DownloadedFile>> {
+  return fetchFile(doFetch, session, raw, options, async (response, fileName) => ({
+    bytes: await readLimited(response, options.maxBytes, session.memberId),
+    fileName,
+  }));
 }
 
 /** The start of a file and its name, without reading the rest (what a file list needs to show). */
@@ -139,42 +156,23 @@ export interface PeekedFile {
  * drops the connection: listing the documents of a deal must not download every one of them.
  * @throws AppError B24_INVALID_PAYLOAD for a URL off the portal.
  */
-export async function peekFile(
+export function peekFile(
   doFetch: typeof fetch,
   session: PortalSession,
   raw: string,
   options: { bytes: number; timeoutMs: number; policy: EndpointPolicy },
 ): Promise<Outcome<PeekedFile>> {
-  const url = checkPortalUrl(raw, session.clientEndpoint, options.policy);
-  if (url.searchParams.has('auth')) url.searchParams.set('auth', session.accessToken);
-  try {
-    const response = await doFetch(url, {
-      headers: { 'user-agent': USER_AGENT, accept: '*/*', 'accept-language': 'en', referer: `${url.origin}/` },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    if (response.status === 200) {
-      const fileName = fileNameOf(response.headers.get('content-disposition'));
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const reader = response.body?.getReader();
-      while (reader && size < options.bytes) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(Buffer.from(value));
-        size += value.byteLength;
-      }
-      await reader?.cancel().catch(() => undefined);
-      return { ok: true, value: { head: Buffer.concat(chunks).subarray(0, options.bytes), fileName } };
+  return fetchFile(doFetch, session, raw, options, async (response, fileName) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const reader = response.body?.getReader();
+    while (reader && size < options.bytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+      size += value.byteLength;
     }
-    const status = response.status;
-    const failure = classifyAnswer(status, parseJson(await response.text()));
-    return {
-      ok: false,
-      failure: failure ?? { kind: 'rejected', code: String(status), description: 'not a file', status },
-    };
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    return { ok: false, failure: classifyNetworkError(e) };
-  }
+    await reader?.cancel().catch(() => undefined);
+    return { head: Buffer.concat(chunks).subarray(0, options.bytes), fileName };
+  });
 }
