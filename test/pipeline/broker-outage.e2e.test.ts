@@ -114,13 +114,22 @@ describe('broker outage under load (RabbitMQ): connections dropped, then the bro
     assert.equal((await run.queue.depth(tokenRoute(token.label))).ready, 0);
     // Each worker connected three times: at start, after the dropped connection, after the restart.
     for (const w of workers) assert.ok(count(w.output(), 'amqp: connected') >= 3, w.output().slice(-3000));
-    // Every request was completed by exactly one job run; the other deliveries found it final already.
-    const outcomes = { completed: 0, 'already-final': 0 };
-    for (const w of workers) {
-      const metrics = (await w.get('/metrics')).body;
-      for (const result of ['completed', 'already-final'] as const) {
-        outcomes[result] += metricValue(metrics, `signservice_job_outcomes_total{result="${result}"}`) ?? 0;
+    // Every request was completed by exactly one job run; the other deliveries found it final already. A job's
+    // outcome is counted when its handler returns, just after the request's last write: read until it settles.
+    const readOutcomes = async () => {
+      const outcomes = { completed: 0, 'already-final': 0 };
+      for (const w of workers) {
+        const metrics = (await w.get('/metrics')).body;
+        for (const result of ['completed', 'already-final'] as const) {
+          outcomes[result] += metricValue(metrics, `signservice_job_outcomes_total{result="${result}"}`) ?? 0;
+        }
       }
+      return outcomes;
+    };
+    let outcomes = await readOutcomes();
+    for (const settled = Date.now() + 10_000; outcomes.completed < TOTAL && Date.now() < settled; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      outcomes = await readOutcomes();
     }
     assert.equal(outcomes.completed, TOTAL);
     console.log(

@@ -27,7 +27,7 @@ import { freePort, type ServiceProcess, startServiceProcess } from '../support/s
 import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm.js';
 import { assertAllValidAndTrusted, pdfsig } from '../support/verifiers.js';
 import { writePdfs } from './make-pdfs.js';
-import { addSigner, certificateId, metricValue, signLogOf } from './pipeline-fixture.js';
+import { addSigner, certificateId, metricValue, settledMetrics, signLogOf } from './pipeline-fixture.js';
 
 const BATCH = 20;
 const INTERNAL_EVERY = 5;
@@ -192,8 +192,13 @@ describe('pipeline end to end: embedded mode, `npm start` process, restart in th
       service.output().slice(-3000),
     );
     await assertExactlyOnce(requests as SignRequest[], pdfs, internal);
-    const metrics = (await service.get('/metrics')).body;
-    const second = metricValue(metrics, 'signservice_job_outcomes_total{result="completed"}') ?? 0;
+    const completedJobs = 'signservice_job_outcomes_total{result="completed"}';
+    const metrics = await settledMetrics(
+      async () => (await service!.get('/metrics')).body,
+      completedJobs,
+      BATCH - doneAtStop,
+    );
+    const second = metricValue(metrics, completedJobs) ?? 0;
     assert.equal(second, BATCH - doneAtStop, 'the second process completed exactly the rest');
     console.log(
       `      ${BATCH} requests (restart after ${doneAtStop} completed), all done in ${seconds.toFixed(1)} s ` +

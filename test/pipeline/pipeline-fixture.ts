@@ -89,3 +89,22 @@ export function metricValue(text: string, sample: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
 }
+
+/**
+ * The metrics text once `sample` reaches `atLeast` (or after `timeoutMs`, for the caller's assertion): a job's
+ * outcome is counted when its handler returns, just after the request's last write that the test waited for.
+ */
+export async function settledMetrics(
+  read: () => Promise<string>,
+  sample: string,
+  atLeast: number,
+  timeoutMs = 10_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = await read();
+  while ((metricValue(text, sample) ?? 0) < atLeast && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    text = await read();
+  }
+  return text;
+}

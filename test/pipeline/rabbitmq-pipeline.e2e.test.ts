@@ -22,7 +22,14 @@ import { freePort, type ServiceProcess, startServiceProcess } from '../support/s
 import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm.js';
 import { assertAllValidAndTrusted, pdfsig } from '../support/verifiers.js';
 import { writePdfs } from './make-pdfs.js';
-import { addSigner, certificateId, metricValue, signLogOf, type TestSigner } from './pipeline-fixture.js';
+import {
+  addSigner,
+  certificateId,
+  metricValue,
+  settledMetrics,
+  signLogOf,
+  type TestSigner,
+} from './pipeline-fixture.js';
 
 const PREFIX = `signservice-pipeline-${crypto.randomBytes(4).toString('hex')}`;
 
@@ -141,8 +148,9 @@ describe('pipeline end to end: RabbitMQ, SoftHSM2 token, worker process, CLI', f
         [['signed', 'used', certId]],
       );
     }
-    const metrics = (await worker!.get('/metrics')).body;
-    assert.equal(metricValue(metrics, 'signservice_job_outcomes_total{result="completed"}'), 5);
+    const completedJobs = 'signservice_job_outcomes_total{result="completed"}';
+    const metrics = await settledMetrics(async () => (await worker!.get('/metrics')).body, completedJobs, 5);
+    assert.equal(metricValue(metrics, completedJobs), 5);
     assert.equal(metricValue(metrics, `signservice_token_usable{token="${token.label}"}`), 1);
     assert.equal(metricValue(metrics, `signservice_queue_depth{route="token:${token.label}",state="ready"}`), 0);
     assert.equal(metricValue(metrics, 'signservice_queue_up'), 1);
