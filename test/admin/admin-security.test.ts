@@ -259,6 +259,11 @@ describe('control panel API: security (embedded store, SMTP, real HTTP)', functi
       403,
       'shared things are read-only',
     );
+    assert.equal(
+      (await adminA.call('PUT', '/api/v1/certificates/deadbeefdead/name', { name: 'Ours now' })).status,
+      403,
+      'a certificate serves every portal: a portal administrator cannot rename it',
+    );
 
     const u = await sessions.open({ kind: 'portal-user', memberId: 'portal-A', userId: 7, name: 'Anna' }, 'active');
     const user = fx.caller({ session: u.id });
