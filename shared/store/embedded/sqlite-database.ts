@@ -17,7 +17,7 @@ import { assertStoreNotLost, markStoreCreated, storeIsNew } from './store-marker
 export type SqliteDatabase = Database.Database;
 
 /** How long a writer waits for another process's write transaction before giving up (ms). */
-const BUSY_TIMEOUT_MS = 15_000;
+export const BUSY_TIMEOUT_MS = 15_000;
 
 /** Turns a better-sqlite3 error into the AppError an operator can act on. */
 export function sqliteError(error: unknown, what: string): AppError {

@@ -6,18 +6,24 @@
  * when anything threw. One connection serves the whole process, so while a transaction is open every other
  * async flow's repository call waits for it (`gate`): it would otherwise run inside the transaction and
  * be committed or rolled back with work that is not its own. The flow that opened the transaction is told
- * apart by an AsyncLocalStorage context, which follows it through every await.
+ * apart by an AsyncLocalStorage context, which follows it through every await. Outside a transaction of its
+ * own, a flow that finds the file busy with another process's write waits on a timer, not in SQLite's sleep
+ * (sqlite-lock-wait.ts), and so does BEGIN IMMEDIATE.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type SqliteDatabase, sqliteError } from './sqlite-database.js';
+import { BUSY_TIMEOUT_MS, type SqliteDatabase, sqliteError } from './sqlite-database.js';
+import { SqliteLockWait } from './sqlite-lock-wait.js';
 
 export class SqliteTransactions {
   private readonly context = new AsyncLocalStorage<object>();
   /** The transaction open now (an identity token), if any. */
   private open: object | undefined;
   private waiting: Array<() => void> = [];
+  private readonly lockWait: SqliteLockWait;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    this.lockWait = new SqliteLockWait(db, BUSY_TIMEOUT_MS);
+  }
 
   /** Runs `work` in one transaction, or inside the open one when called from it. */
   async run<T>(work: () => Promise<T>): Promise<T> {
@@ -28,7 +34,7 @@ export class SqliteTransactions {
     const token = {};
     this.open = token;
     try {
-      this.statement('BEGIN IMMEDIATE');
+      await this.lockWait.run(() => this.statement('BEGIN IMMEDIATE'));
       let result: T;
       try {
         result = await this.context.run(token, work);
@@ -53,11 +59,16 @@ export class SqliteTransactions {
   gate<T extends object>(repository: T, except: readonly (keyof T & string)[] = []): T {
     const gated: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(repository)) {
-      gated[key] =
-        typeof value !== 'function' || (except as readonly string[]).includes(key)
-          ? value
-          : (...args: unknown[]) =>
-              this.blocked() ? this.idle().then(() => value.apply(repository, args)) : value.apply(repository, args);
+      if (typeof value !== 'function' || (except as readonly string[]).includes(key)) {
+        gated[key] = value;
+        continue;
+      }
+      const call = (args: unknown[]) => () => value.apply(repository, args) as unknown;
+      gated[key] = (...args: unknown[]) => {
+        // Inside this flow's own transaction the write lock is held: nothing to wait for.
+        if (this.open !== undefined && !this.blocked()) return call(args)();
+        return this.blocked() ? this.idle().then(() => this.lockWait.run(call(args))) : this.lockWait.run(call(args));
+      };
     }
     return gated as T;
   }
