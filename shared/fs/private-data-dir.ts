@@ -30,8 +30,11 @@ function tighten(target: string, report: PrivateDirReport): fs.Stats | undefined
     report.problems.push(`${target}: ${errnoSentence(e)}`);
     return undefined;
   }
-  // Symbolic links are not followed: what they point to is somebody else's decision.
+  // Symbolic links are not followed: what they point to is somebody else's decision. A file with another name
+  // outside (a signed blob hard-linked to its delivered output until the request completes) keeps its mode,
+  // which is the output's too; the directories above it are owner-only, so others cannot reach it from here.
   if (stat.isSymbolicLink() || (stat.mode & GROUP_OTHER) === 0) return stat;
+  if (stat.isFile() && stat.nlink > 1) return stat;
   try {
     fs.chmodSync(target, stat.mode & 0o7777 & ~GROUP_OTHER);
     report.fixed.push(target);

@@ -191,6 +191,11 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | undefined>;
   /** Removes `key`; true when it existed. */
   delete(key: string): Promise<boolean>;
+  /**
+   * The file that holds `key`'s bytes, when blobs are files on this machine (the embedded store): a delivery
+   * to a local file may hard-link it instead of writing the bytes again. Absent where blobs are not files.
+   */
+  localFile?(key: string): string;
   /** Every complete blob: its key and when it was written (the recovery sweep removes those nobody will deliver). */
   list(): AsyncIterable<{ key: string; writtenAt: Date }>;
   /**

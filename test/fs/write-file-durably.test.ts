@@ -45,6 +45,46 @@ describe('writeFileDurably and its temporary files', function () {
     assert.equal(parseTempName('out.pdf'), undefined);
   });
 
+  it('links a file that durably holds the bytes instead of writing them again, and repeating it leaves one name', async () => {
+    const source = path.join(dir, 'blob');
+    const bytes = Buffer.from('%PDF-1.7 signed');
+    fs.writeFileSync(source, bytes, { mode: 0o600 });
+    const target = path.join(dir, 'out.pdf');
+    fs.writeFileSync(target, 'old');
+    await writeFileDurably(target, bytes, { mode: 0o644, linkFrom: source });
+    const [out, blob] = [fs.statSync(target), fs.statSync(source)];
+    assert.equal(out.ino, blob.ino, 'the output is the blob file under a second name');
+    assert.equal(out.nlink, 2);
+    assert.equal(out.mode & 0o777, 0o644);
+    assert.deepEqual(fs.readFileSync(target), bytes);
+    // A redelivery: rename(2) of two names of one file does nothing, so the temporary name must go by hand.
+    await writeFileDurably(target, bytes, { mode: 0o644, linkFrom: source });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['blob', 'out.pdf']);
+    assert.equal(fs.statSync(target).nlink, 2);
+    fs.rmSync(source);
+    assert.deepEqual(fs.readFileSync(target), bytes, 'the output outlives the blob');
+  });
+
+  it('writes the bytes when the file cannot be linked: on another file system, or gone', async () => {
+    const disk = await mountSmallDisk(4, 'durable-link');
+    try {
+      const source = path.join(dir, 'blob');
+      const bytes = Buffer.from('%PDF-1.7 signed elsewhere');
+      fs.writeFileSync(source, bytes);
+      const target = path.join(disk.dir, 'out.pdf');
+      await writeFileDurably(target, bytes, { mode: 0o644, linkFrom: source });
+      assert.deepEqual(fs.readFileSync(target), bytes);
+      assert.equal(fs.statSync(source).nlink, 1, 'another file system: written, not linked');
+      assert.deepEqual(fs.readdirSync(disk.dir), ['out.pdf']);
+      const again = path.join(dir, 'again.pdf');
+      await writeFileDurably(again, bytes, { mode: 0o644, linkFrom: path.join(dir, 'missing') });
+      assert.deepEqual(fs.readFileSync(again), bytes);
+      assert.deepEqual(temps(dir), []);
+    } finally {
+      await disk.dispose();
+    }
+  });
+
   it('removes its temporary file when the disk is full, and the target stays as it was', async () => {
     const disk = await mountSmallDisk(1, 'durable-full');
     try {

@@ -22,8 +22,11 @@ export interface DocumentGateway {
    * stores, so the rest of the pipeline (re-fetch, deliver) works on that very file.
    */
   fetchResolved?(ref: DocumentRef): Promise<{ bytes: Buffer; ref: DocumentRef }>;
-  /** Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. */
-  deliver(ref: DocumentRef, bytes: Buffer): Promise<DeliveryFacts>;
+  /**
+   * Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. `copyOf` names
+   * a local file that durably holds the same bytes (the signed blob), which a gateway may link rather than copy.
+   */
+  deliver(ref: DocumentRef, bytes: Buffer, copyOf?: string): Promise<DeliveryFacts>;
   /** The document's size in bytes when it can be known cheaply before fetching (the worker's byte budget). */
   size?(ref: DocumentRef): Promise<number | undefined>;
 }
@@ -49,7 +52,7 @@ export function routeDocuments(gateways: DocumentGateways): DocumentGateway {
       const gateway = pick(ref);
       return gateway.fetchResolved ? gateway.fetchResolved(ref) : { bytes: await gateway.fetch(ref), ref };
     },
-    deliver: (ref, bytes) => pick(ref).deliver(ref, bytes),
+    deliver: (ref, bytes, copyOf) => pick(ref).deliver(ref, bytes, copyOf),
     async size(ref) {
       const gateway = gateways[ref.kind];
       return gateway?.size ? gateway.size(ref) : undefined;

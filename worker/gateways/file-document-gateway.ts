@@ -2,7 +2,8 @@
  * Documents that are local files (`signservice request submit FILE --out PATH`). `fetch` reads the input
  * with a size limit and insists on a PDF header; `deliver` replaces the output atomically and durably, so a
  * reader of the output path sees the old file or the complete signed one, never half of it, and a repeated
- * delivery of the same bytes changes nothing.
+ * delivery of the same bytes changes nothing. Given the signed blob's file (embedded store), `deliver` links it
+ * instead of writing the bytes a second time.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -26,12 +27,12 @@ export function fileDocumentGateway(options: { maxBytes: number }): DocumentGate
     async fetch(ref) {
       return readPdfFile(asFile(ref).inputPath, { maxBytes: options.maxBytes });
     },
-    async deliver(ref, bytes) {
+    async deliver(ref, bytes, copyOf) {
       const { outputPath } = asFile(ref);
       try {
         // An earlier delivery of this file that was killed mid-write left its temporary file: it goes now.
         await removeTempLeftovers(path.dirname(outputPath), { target: path.basename(outputPath) });
-        await writeFileDurably(outputPath, bytes, { mode: 0o644 });
+        await writeFileDurably(outputPath, bytes, { mode: 0o644, ...(copyOf ? { linkFrom: copyOf } : {}) });
       } catch (error) {
         throw fileIoError('write', outputPath, error);
       }

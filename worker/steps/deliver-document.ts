@@ -22,7 +22,8 @@ export const deliverDocument: PipelineStep = {
     // Signed in this run: the bytes are in memory and their hash was just computed. Otherwise (a resumed job)
     // read them back from the blob store and check them.
     const fresh = ctx.signed?.sha256 === signedSha256 ? ctx.signed.bytes : undefined;
-    const bytes = fresh ?? (await ctx.deps.store.blobs.get(signedBlobKey(request.id, signedSha256)));
+    const blobKey = signedBlobKey(request.id, signedSha256);
+    const bytes = fresh ?? (await ctx.deps.store.blobs.get(blobKey));
     if (!bytes || (!fresh && sha256Hex(bytes) !== signedSha256)) {
       // Not retried into success: the signed bytes are gone, the request fails after its attempts and can be
       // submitted again. Never re-sign here: the recorded hash is the one the sign log will name.
@@ -31,7 +32,8 @@ export const deliverDocument: PipelineStep = {
         `The signed document of sign request ${request.id} is ${bytes ? 'damaged' : 'missing'} in the blob store`,
       );
     }
-    const facts = await ctx.deps.documents.deliver(request.document, bytes);
+    // The blob holds these very bytes (put before the signature was recorded; its key names their hash).
+    const facts = await ctx.deps.documents.deliver(request.document, bytes, ctx.deps.store.blobs.localFile?.(blobKey));
     const at = ctx.now();
     ctx.log.info({ step: 'deliver', ...facts }, 'signed document delivered');
     const delivered = transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at);

@@ -32,6 +32,7 @@ export function embeddedBlobStore(dir: string): BlobStore {
         throw ioError(`cannot store blob ${key} in ${dir}`, error);
       }
     },
+    localFile: fileOf,
     async get(key) {
       const file = fileOf(key);
       try {
