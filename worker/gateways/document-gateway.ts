@@ -9,6 +9,17 @@ import { AppError, ErrorCode } from '../../shared/errors.js';
 /** Facts about a delivery for the request's step record (paths, file ids); never secrets. */
 export type DeliveryFacts = Record<string, string | number | boolean>;
 
+/** What the pipeline knows about a delivery that a gateway may use. */
+export interface DeliveryHints {
+  /** A local file that durably holds the same bytes (the signed blob): may be linked rather than copied. */
+  copyOf?: string;
+  /**
+   * An earlier run of this request may have begun this delivery and been killed (the job is resumed):
+   * whatever such a delivery left behind is cleaned up. A request signed in this run was never delivered.
+   */
+  resumed?: boolean;
+}
+
 export interface DocumentGateway {
   /**
    * The document's bytes.
@@ -22,11 +33,8 @@ export interface DocumentGateway {
    * stores, so the rest of the pipeline (re-fetch, deliver) works on that very file.
    */
   fetchResolved?(ref: DocumentRef): Promise<{ bytes: Buffer; ref: DocumentRef }>;
-  /**
-   * Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. `copyOf` names
-   * a local file that durably holds the same bytes (the signed blob), which a gateway may link rather than copy.
-   */
-  deliver(ref: DocumentRef, bytes: Buffer, copyOf?: string): Promise<DeliveryFacts>;
+  /** Puts `bytes` where `ref` says, replacing what is there; safe to repeat with the same bytes. */
+  deliver(ref: DocumentRef, bytes: Buffer, hints?: DeliveryHints): Promise<DeliveryFacts>;
   /** The document's size in bytes when it can be known cheaply before fetching (the worker's byte budget). */
   size?(ref: DocumentRef): Promise<number | undefined>;
 }
@@ -52,7 +60,7 @@ export function routeDocuments(gateways: DocumentGateways): DocumentGateway {
       const gateway = pick(ref);
       return gateway.fetchResolved ? gateway.fetchResolved(ref) : { bytes: await gateway.fetch(ref), ref };
     },
-    deliver: (ref, bytes, copyOf) => pick(ref).deliver(ref, bytes, copyOf),
+    deliver: (ref, bytes, hints) => pick(ref).deliver(ref, bytes, hints),
     async size(ref) {
       const gateway = gateways[ref.kind];
       return gateway?.size ? gateway.size(ref) : undefined;

@@ -27,12 +27,16 @@ export function fileDocumentGateway(options: { maxBytes: number }): DocumentGate
     async fetch(ref) {
       return readPdfFile(asFile(ref).inputPath, { maxBytes: options.maxBytes });
     },
-    async deliver(ref, bytes, copyOf) {
+    async deliver(ref, bytes, hints = {}) {
       const { outputPath } = asFile(ref);
       try {
-        // An earlier delivery of this file that was killed mid-write left its temporary file: it goes now.
-        await removeTempLeftovers(path.dirname(outputPath), { target: path.basename(outputPath) });
-        await writeFileDurably(outputPath, bytes, { mode: 0o644, ...(copyOf ? { linkFrom: copyOf } : {}) });
+        // An earlier delivery of this request that was killed mid-write left its temporary file: it goes now.
+        // Only then: listing the output's folder on every delivery costs time in proportion to the files in it.
+        if (hints.resumed) {
+          await removeTempLeftovers(path.dirname(outputPath), { target: path.basename(outputPath) });
+        }
+        const linkFrom = hints.copyOf ? { linkFrom: hints.copyOf } : {};
+        await writeFileDurably(outputPath, bytes, { mode: 0o644, ...linkFrom });
       } catch (error) {
         throw fileIoError('write', outputPath, error);
       }

@@ -33,7 +33,11 @@ export const deliverDocument: PipelineStep = {
       );
     }
     // The blob holds these very bytes (put before the signature was recorded; its key names their hash).
-    const facts = await ctx.deps.documents.deliver(request.document, bytes, ctx.deps.store.blobs.localFile?.(blobKey));
+    const copyOf = ctx.deps.store.blobs.localFile?.(blobKey);
+    const facts = await ctx.deps.documents.deliver(request.document, bytes, {
+      ...(copyOf ? { copyOf } : {}),
+      resumed: !fresh,
+    });
     const at = ctx.now();
     ctx.log.info({ step: 'deliver', ...facts }, 'signed document delivered');
     const delivered = transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at);
