@@ -3,18 +3,25 @@
  * to two worker processes (`node dist/worker/main.js`) that share one SoftHSM2 token (RSA-2048): fetch,
  * sign with a visible stamp, deliver durably, sign log, complete. Requests are submitted in this process
  * through the service API (`submitSignRequest`: certificate and grant checks, request stored, job
- * published with a broker confirm) at an offered rate (open loop), not through 2,000 CLI processes.
+ * published with a broker confirm), not through 2,000 CLI processes.
  * Figures come from what the service records (request step times in the store, /metrics, /proc):
  * throughput, submit → signed latency p50/p99, and where the CPU went.
+ *
+ * One run measures, in this order: the old code (the baseline commit, built once into the bench cache; its
+ * own benchmark in a child process, same shape) and ours, alternating `--rounds` times, each offered all
+ * requests at once (the throughput: a backlog the pipeline works off as fast as it can); then ours at 50/s
+ * offered in an open loop (the latency: below capacity, arrivals do not wait for the pipeline).
  *
  * The store is the embedded SQLite file shared by the three processes (no MongoDB server on the
  * development machines); the accounts have OTP disabled (a code check is one HMAC at submit time).
  *
- * Run: npm run bench:pipeline [-- --count 2000 --rate 100 --workers 2 --prefetch 4 --warmup 20 --cpu-prof --keep]
- *      (--rate 0: submit everything at once and measure the pipeline's own ceiling; --cpu-prof: V8 profiles
- *      of the workers, summarised by part of the work; --keep: leave the temporary directory for inspection)
+ * Run: npm run bench:pipeline [-- --count 2000 --rate 0 --latency-count 1000 --latency-rate 50 --rounds 1
+ *      --baseline REF|none --workers 2 --prefetch 4 --warmup 20 --cpu-prof --keep]
+ *      (--rate R: offer the throughput run at R/s instead of all at once; --cpu-prof: V8 profiles of the
+ *      workers, summarised by part of the work; --keep: leave the temporary directory for inspection)
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +34,15 @@ import type { SoftHsmToken } from '../test/support/softhsm.js';
 import { type BenchInput, ensureNoisePdf } from './support/bench-inputs.js';
 import { formatCpuProfile, summarizeCpuProfiles } from './support/cpu-profile-summary.js';
 import { submitOpenLoop } from './support/open-loop.js';
+import { type BaselineFigures, DEFAULT_BASELINE, prepareBaseline, runBaseline } from './support/pipeline-baseline.js';
 import { requestLatencies, stepMeans } from './support/pipeline-figures.js';
 import { cpuPerDocument, machineLoad, rabbitMqPid, takeSnapshot, waitAllFinal } from './support/pipeline-probes.js';
-import { formatPipelineReport, type PipelineFigures } from './support/pipeline-report.js';
+import {
+  formatPipelineReport,
+  type LatencyRun,
+  type PipelineFigures,
+  type ThroughputRun,
+} from './support/pipeline-report.js';
 import { openPipelineRig, type PipelineRig } from './support/pipeline-rig.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,7 +60,11 @@ function options() {
   const { values } = parseArgs({
     options: {
       count: { type: 'string', default: '2000' },
-      rate: { type: 'string', default: String(TARGETS.throughput) },
+      rate: { type: 'string', default: '0' },
+      'latency-count': { type: 'string', default: '1000' },
+      'latency-rate': { type: 'string', default: '50' },
+      rounds: { type: 'string', default: '1' },
+      baseline: { type: 'string', default: DEFAULT_BASELINE },
       workers: { type: 'string', default: '2' },
       prefetch: { type: 'string', default: '4' },
       warmup: { type: 'string', default: '20' },
@@ -64,6 +81,10 @@ function options() {
   return {
     count: int('count'),
     rate: int('rate'),
+    latencyCount: int('latency-count'),
+    latencyRate: int('latency-rate'),
+    rounds: Math.max(1, int('rounds')),
+    baseline: values.baseline === 'none' ? undefined : (values.baseline as string),
     workers: int('workers'),
     prefetch: int('prefetch'),
     warmup: int('warmup'),
@@ -84,21 +105,37 @@ async function engineAloneMs(input: Buffer, token: SoftHsmToken): Promise<number
   return (performance.now() - t0) / runs;
 }
 
-/** Warm-up, then the measured run: submits at the offered rate, waits for the end, computes the figures. */
-async function measure(o: Options, rig: PipelineRig, input: BenchInput, engineMs: number): Promise<PipelineFigures> {
+/** Warm-up requests, not counted. */
+async function warmUp(o: Options, rig: PipelineRig): Promise<void> {
   const warm = await submitOpenLoop(o.warmup, 0, (i) => rig.submit('warmup', i), 4);
   await waitAllFinal(
     rig.store,
     warm.results.map((s) => (s as Submitted).request.id),
     120_000,
   );
-  log(`warm-up: ${o.warmup} requests done; measuring ${o.count} at ${o.rate > 0 ? `${o.rate}/s` : 'once'}`);
+  log(`warm-up: ${o.warmup} requests done`);
+}
+
+/**
+ * Writes out what earlier runs left in the page cache, so a run does not pay for its predecessor's disk
+ * writes (gigabytes of signed outputs): every run, ours and the baseline's, starts from the same state.
+ */
+function settleDisk(): void {
+  spawnSync('sync');
+}
+
+/**
+ * Submits `count` at `rate` (0: all at once), waits until every one is final, removes the outputs (unless
+ * --keep); the figures.
+ */
+async function measuredRun(o: Options, rig: PipelineRig, tag: string, count: number, rate: number) {
+  settleDisk();
   const rabbitPid = await rabbitMqPid();
   const before = await takeSnapshot(rig.workers, rabbitPid);
-  const run = await submitOpenLoop(o.count, o.rate, (i) => rig.submit('doc', i));
+  const run = await submitOpenLoop(count, rate, (i) => rig.submit(tag, i));
   if (run.errors.length > 0) throw new Error(`${run.errors.length} submissions failed, e.g. ${run.errors[0]}`);
   const submitted = run.results as Submitted[];
-  log(`submitted ${o.count} at ${run.achievedRate.toFixed(1)}/s; waiting for the workers`);
+  log(`submitted ${count} at ${run.achievedRate.toFixed(1)}/s; waiting for the workers`);
   const requests = await waitAllFinal(
     rig.store,
     submitted.map((s) => s.request.id),
@@ -109,21 +146,54 @@ async function measure(o: Options, rig: PipelineRig, input: BenchInput, engineMs
   if (failed.length > 0) {
     throw new Error(`${failed.length} requests ended ${failed[0]!.state}: ${failed[0]!.failure?.message}`);
   }
+  if (!o.keep) {
+    for (const r of requests) if (r.document.kind === 'file') rmSync(r.document.outputPath, { force: true });
+  }
   const firstSubmit = Math.min(...submitted.map((s) => s.submittedAt));
   const wallSeconds = (Math.max(...requests.map((r) => r.updatedAt.getTime())) - firstSubmit) / 1000;
   return {
-    count: o.count,
-    offeredRate: o.rate,
+    count,
+    offeredRate: rate,
     achievedSubmitRate: run.achievedRate,
-    workers: o.workers,
-    prefetch: o.prefetch,
-    inputBytes: input.bytes,
     wallSeconds,
-    throughput: o.count / wallSeconds,
+    throughput: count / wallSeconds,
     latencies: requestLatencies(requests.map((request, i) => ({ request, submittedAt: submitted[i]!.submittedAt }))),
     steps: stepMeans(before.metrics, after.metrics),
-    cpuMsPerDoc: cpuPerDocument(before, after, o.count),
-    machine: { cores: os.availableParallelism(), ...machineLoad(before, after) },
+    cpuMsPerDoc: cpuPerDocument(before, after, count),
+    machine: machineLoad(before, after),
+  };
+}
+
+/** Baseline and ours alternating (throughput), then ours at the latency rate. */
+async function measure(o: Options, rig: PipelineRig, input: BenchInput, engineMs: number): Promise<PipelineFigures> {
+  const baseline = o.baseline ? prepareBaseline(REPO_ROOT, o.baseline, o.cacheDir) : undefined;
+  await warmUp(o, rig);
+  const ours: ThroughputRun[] = [];
+  const old: BaselineFigures[] = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    if (baseline) {
+      log(
+        `round ${round}: the baseline ${baseline.commit.slice(0, 7)}, ${o.count} ${o.rate > 0 ? `at ${o.rate}/s` : 'at once'}`,
+      );
+      settleDisk();
+      old.push(await runBaseline(baseline, o, log));
+    }
+    log(`round ${round}: ours, ${o.count} ${o.rate > 0 ? `at ${o.rate}/s` : 'at once'}`);
+    ours.push(await measuredRun(o, rig, `doc${round}`, o.count, o.rate));
+  }
+  let latency: LatencyRun | undefined;
+  if (o.latencyCount > 0) {
+    log(`latency: ours, ${o.latencyCount} at ${o.latencyRate}/s offered`);
+    latency = await measuredRun(o, rig, 'lat', o.latencyCount, o.latencyRate);
+  }
+  return {
+    inputBytes: input.bytes,
+    workers: o.workers,
+    prefetch: o.prefetch,
+    cores: os.availableParallelism(),
+    throughputRuns: ours,
+    ...(latency ? { latencyRun: latency } : {}),
+    baselineRuns: old,
     engineAloneMs: engineMs,
     targets: TARGETS,
   };
@@ -154,7 +224,8 @@ async function main(): Promise<void> {
     if (o.cpuProf) {
       await rig.stopWorkers();
       const totals = summarizeCpuProfiles(path.join(rig.dir, 'profiles'));
-      console.log(formatCpuProfile(totals, o.count + o.warmup).join('\n'));
+      const documents = o.count * o.rounds + o.warmup + o.latencyCount;
+      console.log(formatCpuProfile(totals, documents).join('\n'));
     }
   } finally {
     await rig.close({ keep: o.keep });
