@@ -88,6 +88,8 @@ export interface SideStep {
   readonly name: StepName;
   done(request: SignRequest): boolean;
   act(ctx: PipelineContext, request: SignRequest): Promise<void>;
+  /** True when `act` only writes in this process for `request` (a log line, nothing to call): it cannot fail. */
+  local(ctx: PipelineContext, request: SignRequest): boolean;
 }
 
 /** Creates the context of one job run. */

@@ -261,6 +261,49 @@ describe('sign-request handler: idempotent steps', function () {
     });
   }
 
+  it('a file request whose report is local: delivered, logged, reported and completed in one commit (3 in all)', async () => {
+    // A notifier that only writes locally (as the log notifier of file requests) and no workflow to call.
+    const localDeps: PipelineDeps = {
+      ...deps,
+      notifier: { ...deps.notifier, signedLocally: (x) => x.document.kind === 'file' },
+    };
+    const writes: SignRequest['state'][] = [];
+    let crashOnce = true;
+    const countingStore: Store = {
+      ...store,
+      signRequests: {
+        ...store.signRequests,
+        async update(next, expected) {
+          writes.push(next.state);
+          // Thrown inside the deliver + log + complete transaction: it is rolled back, as by a crash before commit.
+          if (crashOnce && next.state === 'completed') {
+            crashOnce = false;
+            throw new SimulatedCrash('died before the delivery commit');
+          }
+          return store.signRequests.update(next, expected);
+        },
+      },
+    };
+    const r = await newRequest();
+    await assert.rejects(createSignRequestHandler({ ...localDeps, store: countingStore })(job(r)), SimulatedCrash);
+    const between = (await store.signRequests.get(r.id))!;
+    assert.equal(between.state, 'signed', 'neither the delivery nor the completion was recorded');
+    assert.deepEqual(await logOf(r.id), [], 'the log entry was rolled back with them');
+    writes.length = 0;
+    const noticesBefore = notices.length;
+    assert.equal(await createSignRequestHandler({ ...localDeps, store: countingStore })(job(r, 2)), 'completed');
+    assert.deepEqual(writes, ['completed'], 'the resumed run: one commit from signed to completed');
+    await assertCompletedOnce(r);
+    // The crashed run had told already (before its commit): side steps may be repeated, the rerun tells again.
+    assert.deepEqual(notices.slice(noticesBefore), [`signed:${r.id}`]);
+    // A fresh file request: fetch, sign, and the one commit of delivery, log, report and completion.
+    writes.length = 0;
+    const fresh = await newRequest();
+    assert.equal(await createSignRequestHandler({ ...localDeps, store: countingStore })(job(fresh)), 'completed');
+    assert.deepEqual(writes, ['signing', 'signed', 'completed']);
+    await assertCompletedOnce(fresh);
+  });
+
   it('a request the earlier pipeline left delivered and not logged: logged once, completed', async () => {
     const r = await newRequest();
     const crashingStore: Store = {

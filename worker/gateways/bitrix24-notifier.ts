@@ -59,6 +59,7 @@ export function bitrix24Notifier(
       );
       deps.logger.info({ requestId: request.id, dealId: facts.dealId }, 'timeline comment added');
     },
+    signedLocally: (request) => request.document.kind !== 'bitrix24' && deps.fallback.signedLocally?.(request) === true,
     async failed(request) {
       if (request.document.kind !== 'bitrix24' || !request.robot) return deps.fallback.failed(request);
       await finishUnsignedStep(deps, request).catch((error: unknown) => {

@@ -14,5 +14,6 @@ export function bitrix24WorkflowCallback(deps: RobotDeps): WorkflowCallback {
       if (!request.robot) return;
       await sendStepOutcome(deps, request, 'signed');
     },
+    nothingToCall: (request) => !request.robot,
   };
 }

@@ -8,6 +8,11 @@ import type { Logger } from '../../shared/logger.js';
 export interface Notifier {
   /** The document is signed and delivered. Idempotent per request (a retry may call it again). */
   signed(request: SignRequest): Promise<void>;
+  /**
+   * True when `signed(request)` only writes in this process (a log line): nothing outside can fail, so the
+   * pipeline may record it in the delivery's own store commit. Absent or false: it reaches out.
+   */
+  signedLocally?(request: SignRequest): boolean;
   /** The request failed for good; `request.failure` says why. Best effort. */
   failed(request: SignRequest): Promise<void>;
 }
@@ -24,6 +29,7 @@ export function logNotifier(logger: Logger): Notifier {
     async signed(request) {
       logger.info({ ...facts(request), signedSha256: request.signedSha256 }, 'sign request completed');
     },
+    signedLocally: () => true,
     async failed(request) {
       logger.warn({ ...facts(request), failure: request.failure }, 'sign request failed');
     },

@@ -5,4 +5,5 @@ export const callWorkflow: SideStep = {
   name: 'callback',
   done: (request) => request.steps.callback !== undefined,
   act: (ctx, request) => ctx.deps.workflow.completed(request),
+  local: (ctx, request) => ctx.deps.workflow.nothingToCall?.(request) === true,
 };

@@ -13,7 +13,11 @@ import { type PipelineContext, type PipelineStep, signedBlobKey } from '../pipel
  * compare-and-set, then removes the delivered blob.
  */
 export async function saveCompleted(ctx: PipelineContext, next: SignRequest, from: SignRequest): Promise<SignRequest> {
-  const saved = await ctx.save(transition(next, 'completed', ctx.now()), from);
+  return afterCompleted(ctx, await ctx.save(transition(next, 'completed', ctx.now()), from));
+}
+
+/** What follows a stored completion: the delivered blob goes (best effort), and a log line. */
+export async function afterCompleted(ctx: PipelineContext, saved: SignRequest): Promise<SignRequest> {
   if (saved.signedSha256) {
     await ctx.deps.store.blobs.delete(signedBlobKey(saved.id, saved.signedSha256)).catch((error: unknown) => {
       ctx.log.warn({ error }, 'could not remove the delivered blob');

@@ -4,13 +4,16 @@
  * redelivered job delivers exactly what was signed. The gateways' delivery is idempotent. The delivery is
  * recorded in the same store commit as the sign log entry (log-signature.ts: one transaction, one fsync
  * instead of two): a crash before that commit leaves neither, and the redelivered job delivers the same bytes
- * again and logs; a crash after it leaves both.
+ * again and logs; a crash after it leaves both. For a file request the report (a log line, no workflow) and
+ * the completion go in that commit too (report-signature.ts `reportWithDelivery`): 3 worker commits, not 4.
  */
 import { recordStep, transition } from '../../shared/domain/sign-request.js';
 import { AppError, ErrorCode } from '../../shared/errors.js';
 import { type PipelineStep, signedBlobKey } from '../pipeline-context.js';
+import { afterCompleted } from './complete-request.js';
 import { sha256Hex } from './fetch-document.js';
 import { saveLogged } from './log-signature.js';
+import { reportWithDelivery } from './report-signature.js';
 
 export const deliverDocument: PipelineStep = {
   name: 'deliver',
@@ -41,6 +44,8 @@ export const deliverDocument: PipelineStep = {
     const at = ctx.now();
     ctx.log.info({ step: 'deliver', ...facts }, 'signed document delivered');
     const delivered = transition(recordStep(request, 'deliver', { at, data: facts }), 'delivered', at);
-    return saveLogged(ctx, delivered, request);
+    const complete = await reportWithDelivery(ctx, delivered);
+    const saved = await saveLogged(ctx, delivered, request, complete);
+    return saved.state === 'completed' ? afterCompleted(ctx, saved) : saved;
   },
 };

@@ -31,9 +31,15 @@ function documentFacts(request: SignRequest): SignLogDocument {
 /**
  * Appends the signature's sign log entry and stores `next` (the stored request `from`, possibly with more
  * steps recorded on it) with the step "log" recorded, in one transaction: both are stored or neither (a lost
- * race rolls back the entry too).
+ * race rolls back the entry too). `finish` adds what else goes in the same commit (the report and completion
+ * of a file request: report-signature.ts `reportWithDelivery`).
  */
-export async function saveLogged(ctx: PipelineContext, next: SignRequest, from: SignRequest): Promise<SignRequest> {
+export async function saveLogged(
+  ctx: PipelineContext,
+  next: SignRequest,
+  from: SignRequest,
+  finish: (logged: SignRequest) => SignRequest = (logged) => logged,
+): Promise<SignRequest> {
   const { store } = ctx.deps;
   const account = await store.accounts.get(next.accountId);
   const sign = next.steps.sign;
@@ -61,7 +67,8 @@ export async function saveLogged(ctx: PipelineContext, next: SignRequest, from: 
   const { entry, saved } = await store.transaction(async () => {
     const appended = await store.signLog.appendOnce(input, signedLogKey(next.id));
     const data = { seq: appended.seq, action: appended.action };
-    return { entry: appended, saved: await ctx.save(recordStep(next, 'log', { at: ctx.now(), data }), from) };
+    const logged = recordStep(next, 'log', { at: ctx.now(), data });
+    return { entry: appended, saved: await ctx.save(finish(logged), from) };
   });
   ctx.log.info({ step: 'log', seq: entry.seq, action: entry.action }, 'signature logged');
   return saved;

@@ -5,4 +5,5 @@ export const notifySigner: SideStep = {
   name: 'notify',
   done: (request) => request.steps.notify !== undefined,
   act: (ctx, request) => ctx.deps.notifier.signed(request),
+  local: (ctx, request) => ctx.deps.notifier.signedLocally?.(request) === true,
 };
