@@ -15,7 +15,7 @@
  * The store is the embedded SQLite file shared by the three processes (no MongoDB server on the
  * development machines); the accounts have OTP disabled (a code check is one HMAC at submit time).
  *
- * Run: npm run bench:pipeline [-- --count 2000 --rate 0 --latency-count 1000 --latency-rate 50 --rounds 1
+ * Run: npm run bench:pipeline [-- --count 2000 --rate 0 --latency-count 1000 --latency-rate 50 --rounds 3
  *      --baseline REF|none --workers 2 --prefetch 4 --warmup 20 --cpu-prof --keep]
  *      (--rate R: offer the throughput run at R/s instead of all at once; --cpu-prof: V8 profiles of the
  *      workers, summarised by part of the work; --keep: leave the temporary directory for inspection)
@@ -63,7 +63,7 @@ function options() {
       rate: { type: 'string', default: '0' },
       'latency-count': { type: 'string', default: '1000' },
       'latency-rate': { type: 'string', default: '50' },
-      rounds: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '3' },
       baseline: { type: 'string', default: DEFAULT_BASELINE },
       workers: { type: 'string', default: '2' },
       prefetch: { type: 'string', default: '4' },

@@ -113,6 +113,23 @@ describe('embedded store (SQLite)', function () {
     }
   });
 
+  it('blobs: the folder is made owner-only on the first put, and again when it was removed meanwhile', async () => {
+    const file = freshFile();
+    const store = await openEmbeddedStore(file, keys);
+    const blobs = path.join(path.dirname(file), 'blobs');
+    try {
+      const key = `${crypto.randomUUID()}.signed.${'a'.repeat(64)}`;
+      await store.blobs.put(key, Buffer.from('one'));
+      assert.equal(fs.statSync(blobs).mode & 0o777, 0o700);
+      fs.rmSync(blobs, { recursive: true });
+      await store.blobs.put(key, Buffer.from('two'));
+      assert.deepEqual(await store.blobs.get(key), Buffer.from('two'));
+      assert.equal(fs.statSync(blobs).mode & 0o777, 0o700);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('upgrades a version 1 file in place: its log keeps verifying, sign requests and appendOnce work', async () => {
     const file = freshFile();
     fs.mkdirSync(path.dirname(file), { recursive: true });

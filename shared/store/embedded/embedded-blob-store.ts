@@ -22,12 +22,22 @@ export function embeddedBlobStore(dir: string): BlobStore {
     assertBlobKey(key);
     return path.join(dir, key);
   };
+  // Made on the first put, not before every one; made again if it is gone (an operator removed it).
+  let dirMade = false;
+  const makeDir = async () => {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    dirMade = true;
+  };
   return {
     async put(key, bytes) {
       const file = fileOf(key);
       try {
-        await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-        await writeFileDurably(file, bytes);
+        if (!dirMade) await makeDir();
+        await writeFileDurably(file, bytes).catch(async (error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          await makeDir();
+          await writeFileDurably(file, bytes);
+        });
       } catch (error) {
         throw ioError(`cannot store blob ${key} in ${dir}`, error);
       }
