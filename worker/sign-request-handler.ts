@@ -56,11 +56,13 @@ async function runSteps(ctx: PipelineContext, start: SignRequest): Promise<SignR
   let request = start;
   for (const step of PIPELINE) {
     const began = performance.now();
-    assertStillOurs(ctx, request.id);
     if (step.done(request)) {
       ctx.deps.observer?.step(step.name, 0, 'skipped');
       continue;
     }
+    // Checked before work that is still to do only: a request this run already completed (a file request
+    // completes with its delivery) is reported completed even if the job was taken away meanwhile.
+    assertStillOurs(ctx, request.id);
     try {
       request = await step.run(ctx, request);
       ctx.deps.observer?.step(step.name, (performance.now() - began) / 1000, 'done');

@@ -20,6 +20,7 @@ import { embeddedSignLogRepository } from './embedded-sign-log-repository.js';
 import { embeddedSignRequestRepository } from './embedded-sign-request-repository.js';
 import { openSqliteDatabase } from './sqlite-database.js';
 import { SqliteTransactions } from './sqlite-transactions.js';
+import { WalSync } from './sqlite-wal-sync.js';
 
 /** The admin repositories, each gated like the others. */
 function gatedAdmin(tx: SqliteTransactions, admin: AdminRepositories): AdminRepositories {
@@ -39,9 +40,10 @@ function gatedAdmin(tx: SqliteTransactions, admin: AdminRepositories): AdminRepo
  */
 export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<Store> {
   const db = openSqliteDatabase(file);
-  const tx = new SqliteTransactions(db);
+  const walSync = new WalSync(`${file}-wal`);
+  const tx = new SqliteTransactions(db, walSync);
   const leases = tx.gate(embeddedLeaseRepository(db));
-  return {
+  const store: Store = {
     kind: 'embedded',
     accounts: tx.gate(embeddedAccountRepository(db)),
     enrollments: tx.gate(embeddedEnrollmentRepository(db)),
@@ -60,4 +62,7 @@ export async function openEmbeddedStore(file: string, keys: StoreKeys): Promise<
       if (db.open) db.close();
     },
   };
+  // What opening wrote (a new schema, an upgrade) is durable before anyone relies on it.
+  await walSync.sync();
+  return store;
 }

@@ -1,7 +1,8 @@
 /**
- * The embedded store's SQLite file: opened in WAL mode with `synchronous=FULL`, so a committed write (a
- * sign log entry above all) survives a power cut [SQLite docs, "PRAGMA synchronous": FULL syncs the WAL
- * on every commit], while readers in other processes never block the writer. The schema is created on
+ * The embedded store's SQLite file: opened in WAL mode with `synchronous=NORMAL`, and a write's caller goes
+ * on only once the WAL is synced (sqlite-wal-sync.ts), so a write it saw succeed (a sign log entry above
+ * all) survives a power cut, as with FULL, without FULL's fsync on the JavaScript thread inside the write
+ * lock; readers in other processes never block the writer. The schema is created on
  * first open and migrated step by step (sqlite-schema.ts `MIGRATIONS`); `user_version` records its version
  * so a newer file is refused rather than misread.
  */
@@ -97,7 +98,8 @@ export function openSqliteDatabase(file: string): SqliteDatabase {
   try {
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // NORMAL, with each write's caller waiting for sqlite-wal-sync.ts: FULL's promise without its stop.
+    db.pragma('synchronous = NORMAL');
     migrate(db, file);
     markCreated(file, created);
     return db;

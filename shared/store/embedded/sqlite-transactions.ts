@@ -8,11 +8,13 @@
  * be committed or rolled back with work that is not its own. The flow that opened the transaction is told
  * apart by an AsyncLocalStorage context, which follows it through every await. Outside a transaction of its
  * own, a flow that finds the file busy with another process's write waits on a timer, not in SQLite's sleep
- * (sqlite-lock-wait.ts), and so does BEGIN IMMEDIATE.
+ * (sqlite-lock-wait.ts), and so does BEGIN IMMEDIATE. A call that changed rows, and every COMMIT, returns only
+ * once the write-ahead log is synced (sqlite-wal-sync.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BUSY_TIMEOUT_MS, type SqliteDatabase, sqliteError } from './sqlite-database.js';
 import { SqliteLockWait } from './sqlite-lock-wait.js';
+import type { WalSync } from './sqlite-wal-sync.js';
 
 export class SqliteTransactions {
   private readonly context = new AsyncLocalStorage<object>();
@@ -20,9 +22,15 @@ export class SqliteTransactions {
   private open: object | undefined;
   private waiting: Array<() => void> = [];
   private readonly lockWait: SqliteLockWait;
+  private readonly totalChanges: () => number;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly walSync: WalSync,
+  ) {
     this.lockWait = new SqliteLockWait(db, BUSY_TIMEOUT_MS);
+    const statement = db.prepare('SELECT total_changes()').pluck();
+    this.totalChanges = () => statement.get() as number;
   }
 
   /** Runs `work` in one transaction, or inside the open one when called from it. */
@@ -33,9 +41,9 @@ export class SqliteTransactions {
     while (this.open !== undefined) await this.idle();
     const token = {};
     this.open = token;
+    let result: T;
     try {
       await this.lockWait.run(() => this.statement('BEGIN IMMEDIATE'));
-      let result: T;
       try {
         result = await this.context.run(token, work);
         this.statement('COMMIT');
@@ -43,13 +51,32 @@ export class SqliteTransactions {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw error;
       }
-      return result;
     } finally {
       this.open = undefined;
       const waiting = this.waiting;
       this.waiting = [];
       for (const wake of waiting) wake();
     }
+    // After the connection is free: other flows of this process go on while the log is synced.
+    await this.walSync.sync();
+    return result;
+  }
+
+  /** Runs a repository call outside a transaction of this flow; if it changed rows, syncs the log first. */
+  private async durably(call: () => unknown): Promise<unknown> {
+    const before = this.totalChanges();
+    // Another flow's change may count too: one sync more, never one less.
+    const changed = () => this.totalChanges() !== before;
+    let result: unknown;
+    try {
+      result = await this.lockWait.run(call);
+    } catch (error) {
+      // A call that wrote before its error (an autocommit statement) is synced as well; its error is kept.
+      if (changed()) await this.walSync.sync().catch(() => undefined);
+      throw error;
+    }
+    if (changed()) await this.walSync.sync();
+    return result;
   }
 
   /**
@@ -67,7 +94,7 @@ export class SqliteTransactions {
       gated[key] = (...args: unknown[]) => {
         // Inside this flow's own transaction the write lock is held: nothing to wait for.
         if (this.open !== undefined && !this.blocked()) return call(args)();
-        return this.blocked() ? this.idle().then(() => this.lockWait.run(call(args))) : this.lockWait.run(call(args));
+        return this.blocked() ? this.idle().then(() => this.durably(call(args))) : this.durably(call(args));
       };
     }
     return gated as T;
