@@ -177,8 +177,10 @@ async function measure(o: Options, rig: PipelineRig, input: BenchInput, engineMs
       settleDisk();
       old.push(await runBaseline(baseline, o, log));
     }
-    // The same warm-up as the baseline's bench makes in its own process right before it measures: workers that
-    // sat idle while the baseline ran are measurably slower for a while (here 93 against 128 documents/s).
+    // As the baseline's bench does in its own process: fresh workers, then the same warm-up right before the
+    // measurement. Workers that sat idle while the baseline ran were measurably slower for a while (here 93
+    // against 128 documents/s without the warm-up, 104–110 with it), which the baseline's never are.
+    if (round > 1 || baseline) await rig.restartWorkers();
     await warmUp(o, rig);
     log(`round ${round}: ours, ${o.count} ${o.rate > 0 ? `at ${o.rate}/s` : 'at once'}`);
     ours.push(await measuredRun(o, rig, `doc${round}`, o.count, o.rate));

@@ -30,6 +30,8 @@ export interface PipelineRig {
   submit(tag: string, i: number): Promise<Submitted>;
   /** Stops the workers (they write their CPU profiles then, with --cpu-prof). */
   stopWorkers(): Promise<void>;
+  /** Stops the workers and starts fresh ones in their place (`workers` then lists the new ones). */
+  restartWorkers(): Promise<void>;
   close(options: { keep: boolean }): Promise<void>;
 }
 
@@ -102,6 +104,11 @@ export async function openPipelineRig(options: RigOptions): Promise<PipelineRig>
           outputPath: path.join(outDir, `${tag}-${i}-signed.pdf`),
         }),
       stopWorkers: async () => void (await Promise.all(workers.map((w) => w.stop()))),
+      async restartWorkers() {
+        await Promise.all(workers.map((w) => w.stop()));
+        workers.length = 0;
+        workers.push(...(await startWorkers(options.workers, env, dir, options.nodeArgs(dir))));
+      },
       close,
     };
   } catch (error) {
