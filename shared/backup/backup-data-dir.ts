@@ -14,6 +14,7 @@ import type { Config } from '../config.js';
 import type { MasterKey } from '../crypto/master-key.js';
 import { IN_PIPELINE_STATES } from '../domain/sign-request.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { errnoOf } from '../fs/file-error.js';
 import { signedBlobKey } from '../store/blob-key.js';
 import { storeKeysFor } from '../store/create-store.js';
 import { openEmbeddedStore } from '../store/embedded/embedded-store.js';
@@ -57,9 +58,13 @@ async function copyStoreWithBlobs(dataDir: string, target: string, masterKey: Ma
         open++;
         if (!request.signedSha256) continue;
         const key = signedBlobKey(request.id, request.signedSha256);
-        const from = path.join(dataDir, 'blobs', key);
-        if (!fs.existsSync(from)) return undefined;
-        copyDurably(from, path.join(target, 'blobs', key));
+        // Gone before or during its copy: delivered and removed meanwhile, so this store copy is already old.
+        try {
+          copyDurably(path.join(dataDir, 'blobs', key), path.join(target, 'blobs', key));
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') return undefined;
+          throw error;
+        }
       }
     }
     const head = await store.signLog.head();
