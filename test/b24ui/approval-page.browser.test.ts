@@ -152,10 +152,22 @@ describe('Approval page and notices of robot steps (Chromium, SMTP, emulator, Ra
       // A rejection is a decision too: it needs Boris's one-time code.
       await page.locator('#reject-otp').fill(boris.code());
       await page.locator('#reject-submit').click();
+      // Failed once in CI (timeout, cause not seen): on failure, say what the page showed instead.
       await page
         .locator('#approval-outcome')
         .filter({ hasText: /Отклонено/ })
-        .waitFor({ timeout: 15_000 });
+        .waitFor({ timeout: 15_000 })
+        .catch(async (error: Error) => {
+          const shown = await page
+            .locator('#approval-error')
+            .textContent({ timeout: 1_000 })
+            .catch(() => null);
+          const main = await page
+            .locator('main')
+            .textContent({ timeout: 1_000 })
+            .catch(() => null);
+          throw new Error(`${error.message}\npage error: ${shown ?? '(none)'}\npage: ${main?.replace(/\s+/g, ' ')}`);
+        });
       await page.screenshot({ path: path.join(ARTIFACTS, 'approval-page-boris-rejected.png'), fullPage: true });
     } finally {
       await page.close();
