@@ -16,6 +16,12 @@ import { notifySigner } from './notify-signer.js';
 
 const SIDE_BY_SIDE: readonly SideStep[] = [notifySigner, callWorkflow];
 
+/** `request` with `done` recorded as acted upon now. */
+function recordActed(ctx: PipelineContext, request: SignRequest, done: readonly SideStep[]): SignRequest {
+  const at = ctx.now();
+  return done.reduce((next, step) => recordStep(next, step.name, { at, data: {} }), request);
+}
+
 /**
  * When every side step still due is local for `request` (nothing outside can fail), acts them now and returns
  * what records them and completes the request, for the delivery's own store commit (deliver-document.ts): one
@@ -30,11 +36,7 @@ export async function reportWithDelivery(
   const due = SIDE_BY_SIDE.filter((step) => !step.done(request));
   if (!due.every((step) => step.local(ctx, request))) return undefined;
   for (const step of due) await step.act(ctx, request);
-  return (logged) => {
-    const at = ctx.now();
-    const reported = due.reduce((next, step) => recordStep(next, step.name, { at, data: {} }), logged);
-    return transition(reported, 'completed', at);
-  };
+  return (logged) => transition(recordActed(ctx, logged, due), 'completed', ctx.now());
 }
 
 export const reportSignature: PipelineStep = {
@@ -43,10 +45,11 @@ export const reportSignature: PipelineStep = {
   async run(ctx, request) {
     const due = SIDE_BY_SIDE.filter((step) => !step.done(request));
     const outcomes = await Promise.allSettled(due.map((step) => step.act(ctx, request)));
-    let next = request;
-    for (const [i, step] of due.entries()) {
-      if (outcomes[i]?.status === 'fulfilled') next = recordStep(next, step.name, { at: ctx.now(), data: {} });
-    }
+    const next = recordActed(
+      ctx,
+      request,
+      due.filter((_, i) => outcomes[i]?.status === 'fulfilled'),
+    );
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (!failed) return saveCompleted(ctx, next, request);
     if (next !== request) await ctx.save(next, request);
