@@ -34,9 +34,11 @@ export function prepareBaseline(repoRoot: string, ref: string, cacheDir: string)
   if (existsSync(entry)) return { dir, commit };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const unpack = spawnSync('sh', ['-c', `git -C "${repoRoot}" archive ${commit} | tar -x -C "${dir}"`], {
-    encoding: 'utf8',
-  });
+  // No shell: the paths go to git and tar as arguments, whatever characters they hold.
+  const archive = path.join(dir, 'baseline.tar');
+  git(repoRoot, ['archive', '--format=tar', '-o', archive, commit]);
+  const unpack = spawnSync('tar', ['-xf', archive, '-C', dir], { encoding: 'utf8' });
+  rmSync(archive, { force: true });
   if (unpack.status !== 0) throw new Error(`cannot unpack ${commit}: ${unpack.stderr.trim()}`);
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
